@@ -1,0 +1,127 @@
+"""Every environment variable the platform reads, parsed once, failing loudly on a bad value."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DEV_SECRET_KEY = "zhengwu-development-only-secret-key-do-not-use-in-production-0000"
+MODES = ("development", "test", "production")
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ImproperlyConfigured(f"环境变量 {name} 的值无效：{raw!r}（应为 true/false）/ {name} must be true or false")
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"环境变量 {name} 应为整数：{raw!r} / {name} must be an integer") from None
+    if value < minimum:
+        raise ImproperlyConfigured(f"环境变量 {name} 不能小于 {minimum} / {name} must be >= {minimum}")
+    return value
+
+
+def _list(env: Mapping[str, str], name: str, default: list[str]) -> list[str]:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+@dataclass(frozen=True)
+class Env:
+    mode: str
+    secret_key: str
+    debug: bool
+    database: dict
+    database_url: str
+    allowed_hosts: list[str]
+    csrf_trusted_origins: list[str]
+    media_root: Path
+    static_root: Path
+    sweeper_interval: int
+    sweeper_stale_after: int
+    log_level: str
+
+
+def read_env(env: Mapping[str, str] | None = None) -> Env:
+    env = os.environ if env is None else env
+    mode = env.get("ZHENGWU_ENV", "development").strip().lower()
+    if mode not in MODES:
+        raise ImproperlyConfigured(
+            f"ZHENGWU_ENV 只能是 {', '.join(MODES)} 之一：{mode!r} / ZHENGWU_ENV must be one of {MODES}"
+        )
+    production = mode == "production"
+    secret_key = env.get("SECRET_KEY", "")
+    if production:
+        if not secret_key or secret_key == DEV_SECRET_KEY:
+            raise ImproperlyConfigured("生产模式必须设置自己的 SECRET_KEY / production mode needs its own SECRET_KEY")
+        if len(secret_key) < 50:
+            raise ImproperlyConfigured("SECRET_KEY 至少 50 个字符 / SECRET_KEY must be at least 50 characters")
+    elif not secret_key:
+        secret_key = DEV_SECRET_KEY
+    debug = _bool(env, "DEBUG", default=mode == "development")
+    if production and debug:
+        raise ImproperlyConfigured("生产模式不得开启 DEBUG / DEBUG must be off in production")
+
+    database_url = env.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'var' / 'zhengwu.sqlite3'}")
+    try:
+        database = dj_database_url.parse(database_url, conn_max_age=_int(env, "DB_CONN_MAX_AGE", 60))
+    except Exception as exc:  # dj_database_url raises bare ValueError/KeyError subclasses
+        raise ImproperlyConfigured(f"DATABASE_URL 无效：{exc} / invalid DATABASE_URL") from exc
+    engine = database["ENGINE"]
+    if engine == "django.db.backends.sqlite3":
+        database["CONN_MAX_AGE"] = 0
+        database["OPTIONS"] = {
+            # WAL + immediate transactions: readers never block the writer and two writers
+            # queue on the busy timeout instead of failing with "database is locked" mid-transaction.
+            "init_command": (
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
+                "PRAGMA busy_timeout=20000;"
+            ),
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+        }
+    elif engine != "django.db.backends.postgresql":
+        raise ImproperlyConfigured(f"只支持 SQLite 与 PostgreSQL：{engine} / only SQLite and PostgreSQL are supported")
+
+    hosts_default = ["*"] if mode == "test" else ["localhost", "127.0.0.1", "[::1]"]
+    log_level = env.get("LOG_LEVEL", "INFO").upper()
+    if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        raise ImproperlyConfigured(f"LOG_LEVEL 无效：{log_level!r} / invalid LOG_LEVEL")
+    return Env(
+        mode=mode,
+        secret_key=secret_key,
+        debug=debug,
+        database=database,
+        database_url=database_url,
+        allowed_hosts=_list(env, "ALLOWED_HOSTS", hosts_default),
+        csrf_trusted_origins=_list(env, "CSRF_TRUSTED_ORIGINS", []),
+        media_root=Path(env.get("MEDIA_ROOT", str(BASE_DIR / "var" / "media"))),
+        static_root=Path(env.get("STATIC_ROOT", str(BASE_DIR / "var" / "static"))),
+        sweeper_interval=_int(env, "SWEEPER_INTERVAL_SECONDS", 30, minimum=1),
+        sweeper_stale_after=_int(env, "SWEEPER_STALE_AFTER_SECONDS", 180, minimum=1),
+        log_level=log_level,
+    )

@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class TimeStampedModel(models.Model):
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class AuditHead(models.Model):
+    """The single row that holds the tip of the audit chain.
+
+    Appending locks this row, so appends are serialised and the chain never forks; it also
+    lets verify_audit notice rows deleted from the end of the chain.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    last_seq = models.BigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, default="0" * 64)
+
+    class Meta:
+        verbose_name = "审计链头"
+        verbose_name_plural = verbose_name
+
+
+class AuditEvent(models.Model):
+    """Append-only audit event (等保 8.1.4.3: time, user, event type, outcome), chained by SM3."""
+
+    class Outcome(models.TextChoices):
+        SUCCESS = "success", "成功"
+        FAILURE = "failure", "失败"
+        DENIED = "denied", "拒绝"
+
+    seq = models.BigIntegerField("序号", unique=True)
+    occurred_at = models.DateTimeField("时间", db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="操作人", null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+", db_constraint=False,
+    )
+    actor_label = models.CharField("操作人标识", max_length=150, blank=True)
+    action = models.CharField("操作", max_length=80, db_index=True)
+    object_type = models.CharField("对象类型", max_length=80, blank=True)
+    object_id = models.CharField("对象编号", max_length=64, blank=True)
+    object_repr = models.CharField("对象", max_length=200, blank=True)
+    ip = models.GenericIPAddressField("IP 地址", null=True, blank=True)
+    outcome = models.CharField("结果", max_length=10, choices=Outcome.choices, default=Outcome.SUCCESS)
+    data = models.JSONField("内容", default=dict, blank=True)
+    prev_hash = models.CharField("前一条哈希", max_length=64)
+    hash = models.CharField("哈希 (SM3)", max_length=64)
+
+    class Meta:
+        verbose_name = "审计事件"
+        verbose_name_plural = verbose_name
+        ordering = ["seq"]
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action} {self.object_repr}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise RuntimeError("审计事件只能追加，不能修改 / audit events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise RuntimeError("审计事件只能追加，不能删除 / audit events are append-only")
+
+
+class Heartbeat(models.Model):
+    """Liveness of a background process (the clock sweeper), written at every tick."""
+
+    name = models.CharField("进程", max_length=50, unique=True)
+    beat_at = models.DateTimeField("最近心跳")
+    started_at = models.DateTimeField("启动时间")
+    pid = models.IntegerField("进程号", default=0)
+    host = models.CharField("主机", max_length=100, blank=True)
+    info = models.JSONField("最近一次运行", default=dict, blank=True)
+
+    class Meta:
+        verbose_name = "后台进程心跳"
+        verbose_name_plural = verbose_name
+
+    def __str__(self) -> str:
+        return self.name

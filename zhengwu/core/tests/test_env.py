@@ -1,0 +1,68 @@
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from config.env import DEV_SECRET_KEY, read_env
+
+
+def test_development_defaults_to_sqlite_in_wal_mode():
+    env = read_env({})
+    assert env.mode == "development" and env.debug is True
+    assert env.database["ENGINE"] == "django.db.backends.sqlite3"
+    assert "journal_mode=WAL" in env.database["OPTIONS"]["init_command"]
+    assert env.database["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+
+
+def test_postgres_url_is_parsed():
+    env = read_env({"DATABASE_URL": "postgres://u:p@127.0.0.1:5433/zw"})
+    assert env.database["ENGINE"] == "django.db.backends.postgresql"
+    assert env.database["PORT"] == 5433
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"ZHENGWU_ENV": "production"},
+        {"ZHENGWU_ENV": "production", "SECRET_KEY": DEV_SECRET_KEY},
+        {"ZHENGWU_ENV": "production", "SECRET_KEY": "short"},
+        {"ZHENGWU_ENV": "production", "SECRET_KEY": "x" * 60, "DEBUG": "true"},
+        {"ZHENGWU_ENV": "staging"},
+        {"DEBUG": "maybe"},
+        {"DATABASE_URL": "mysql://u@h/db"},
+        {"DATABASE_URL": "nonsense"},
+        {"SWEEPER_INTERVAL_SECONDS": "soon"},
+        {"LOG_LEVEL": "LOUD"},
+    ],
+)
+def test_bad_values_fail_loudly(values):
+    with pytest.raises(ImproperlyConfigured):
+        read_env(values)
+
+
+def test_production_with_its_own_secret_starts():
+    env = read_env({"ZHENGWU_ENV": "production", "SECRET_KEY": "k" * 64, "ALLOWED_HOSTS": "zw.example.gov.cn"})
+    assert env.debug is False and env.allowed_hosts == ["zw.example.gov.cn"]
+
+
+def test_settings_module_refuses_to_import_in_production_with_the_default_secret(tmp_path):
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-c", "import config.settings"],
+        env={"ZHENGWU_ENV": "production", "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        cwd=str(__import__("config.env").env.BASE_DIR),
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+
+@pytest.mark.django_db
+def test_the_suite_runs_on_the_database_it_was_given():
+    import os
+
+    from django.db import connection
+
+    url = os.environ.get("DATABASE_URL", "sqlite")
+    assert connection.vendor == ("postgresql" if url.startswith("postgres") else "sqlite")
