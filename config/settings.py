@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "zhengwu.catalog",
     "zhengwu.portal",
     "zhengwu.api",
+    "zhengwu.demo",
 ]
 
 MIDDLEWARE = [
