@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 import pytest
 from django.utils import timezone
 
@@ -19,7 +21,7 @@ def test_healthz_reports_a_live_then_a_stale_sweeper(client, settings):
     heartbeat_beat(name="clock_sweeper", info={"fired": 0})
     body = client.get("/healthz").json()
     assert body["status"] == "ok" and body["sweeper"]["status"] == "ok"
-    later = timezone.now() + timezone.timedelta(seconds=settings.ZHENGWU["SWEEPER_STALE_AFTER_SECONDS"] + 5)
+    later = timezone.now() + timedelta(seconds=settings.ZHENGWU["SWEEPER_STALE_AFTER_SECONDS"] + 5)
     with time_machine.travel(later):
         body = client.get("/healthz").json()
     assert body["sweeper"]["status"] == "stale" and body["status"] == "degraded"
