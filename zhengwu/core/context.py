@@ -17,7 +17,7 @@ class RequestContext:
     request_id: str = ""
 
 
-_current: ContextVar[RequestContext] = ContextVar("zhengwu_request_context", default=RequestContext())
+_current: ContextVar[RequestContext] = ContextVar("zhengwu_request_context", default=RequestContext())  # noqa: B039 - frozen dataclass
 
 
 def current() -> RequestContext:
