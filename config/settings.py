@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "zhengwu.org",
     "zhengwu.workcalendar",
     "zhengwu.catalog",
+    "zhengwu.licences",
     "zhengwu.portal",
     "zhengwu.api",
     "zhengwu.demo",
