@@ -30,6 +30,8 @@ INSTALLED_APPS = [
     "zhengwu.workcalendar",
     "zhengwu.catalog",
     "zhengwu.licences",
+    "zhengwu.notify",
+    "zhengwu.cases",
     "zhengwu.portal",
     "zhengwu.api",
     "zhengwu.demo",
