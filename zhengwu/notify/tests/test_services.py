@@ -1,0 +1,88 @@
+import pytest
+from django.db import transaction
+
+from zhengwu.accounts.models import User
+from zhengwu.core.errors import NotFound, ValidationFailed
+from zhengwu.core.models import AuditEvent
+from zhengwu.notify.backends import LocmemBackend
+from zhengwu.notify.models import Channel, Delivery, Notice
+from zhengwu.notify.selectors import notice_list_for, notice_unread_count
+from zhengwu.notify.services import notice_mark_read, notify_send
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+CTX = {"case_no": "2026-SJ-000001", "query_code": "AB12CD", "item_name": "食品经营许可"}
+
+
+@pytest.fixture
+def outbox(settings):
+    settings.ZHENGWU_NOTIFY_BACKENDS = {"sms": "zhengwu.notify.backends.LocmemBackend",
+                                        "email": "zhengwu.notify.backends.LocmemBackend"}
+    LocmemBackend.outbox = []
+    return LocmemBackend.outbox
+
+
+@pytest.fixture
+def citizen():
+    return User.objects.create_user("citizen1", password="x-12345678", kind=User.Kind.APPLICANT,
+                                    phone="13812341234", email="zhangsan@example.cn")
+
+
+def test_sends_on_every_channel_after_commit_with_masked_log(outbox, citizen):
+    with transaction.atomic():
+        notify_send(recipient_user=citizen, template="case.submitted", context=CTX)
+        assert outbox == [] and not Notice.objects.exists()
+    assert [m.channel for m in outbox] == ["sms", "email"]
+    assert "2026-SJ-000001" in outbox[0].body and outbox[0].body.startswith("【政务服务】")
+    notice = Notice.objects.get()
+    assert notice.recipient == citizen and notice.title == "申请已提交" and "AB12CD" in notice.body
+    logged = dict(Delivery.objects.values_list("channel", "recipient_masked"))
+    assert logged[Channel.SMS] == "138****1234"
+    assert logged[Channel.EMAIL] == "z***@example.cn"
+    assert not Delivery.objects.filter(recipient_masked__contains="13812341234").exists()
+
+
+def test_rolled_back_write_sends_nothing(outbox, citizen):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        notify_send(recipient_user=citizen, template="case.submitted", context=CTX)
+        raise RuntimeError("boom")
+    assert outbox == [] and not Notice.objects.exists() and not Delivery.objects.exists()
+
+
+def test_walk_in_without_account_gets_sms_only(outbox):
+    notify_send(phone="13900001111", template="case.submitted", context=CTX)
+    assert [(m.channel, m.address) for m in outbox] == [("sms", "13900001111")]
+    assert not Notice.objects.exists()
+
+
+def test_unknown_template_or_missing_field_is_refused(outbox, citizen):
+    with pytest.raises(ValidationFailed, match="模板不存在"):
+        notify_send(recipient_user=citizen, template="nope", context=CTX)
+    with pytest.raises(ValidationFailed, match="缺少字段"):
+        notify_send(recipient_user=citizen, template="case.submitted", context={"case_no": "x"})
+    assert outbox == []
+
+
+def test_gateway_failure_is_logged_not_raised(settings, citizen):
+    settings.ZHENGWU_NOTIFY_BACKENDS = {"sms": "zhengwu.notify.tests.test_services.BrokenBackend"}
+    notify_send(recipient_user=citizen, template="case.submitted", context=CTX)
+    failed = Delivery.objects.get(channel=Channel.SMS)
+    assert failed.outcome == Delivery.Outcome.FAILED and "gateway down" in failed.error
+    assert Notice.objects.count() == 1
+
+
+class BrokenBackend:
+    def send(self, message):
+        raise ConnectionError("gateway down")
+
+
+def test_notice_list_and_mark_read(outbox, citizen):
+    other = User.objects.create_user("other", password="x-12345678")
+    notify_send(recipient_user=citizen, template="case.submitted", context=CTX)
+    notice = notice_list_for(user=citizen).get()
+    assert notice_unread_count(user=citizen) == 1
+    with pytest.raises(NotFound):
+        notice_mark_read(actor=other, notice_id=notice.pk)
+    notice_mark_read(actor=citizen, notice_id=notice.pk)
+    assert notice_unread_count(user=citizen) == 0
+    assert AuditEvent.objects.filter(action="notice.read", object_id=str(notice.pk)).count() == 1
