@@ -1,0 +1,314 @@
+"""Reads behind the public portal. Everything here is public data: active centres and windows,
+published catalog items only. Anything else is a 404 (NotFound)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from zhengwu.catalog.codes import (
+    POWER_ITEM_TYPES,
+    HandlingForm,
+    OnlineDepth,
+    ServiceObject,
+    ThemeAudience,
+    ThemeKind,
+)
+from zhengwu.catalog.models import MaterialRequirement, ServiceItem, ServiceItemVersion, Theme
+from zhengwu.core.errors import NotFound
+from zhengwu.org.models import Department, ServiceCentre, StaffPost, Window
+
+# Order in which centres are listed: the main hall first, then down the levels.
+CENTRE_KIND_ORDER = [
+    ServiceCentre.Kind.CITY,
+    ServiceCentre.Kind.COUNTY,
+    ServiceCentre.Kind.BRANCH,
+    ServiceCentre.Kind.TOWNSHIP,
+    ServiceCentre.Kind.VILLAGE,
+]
+
+
+@dataclass(frozen=True)
+class CentreGroup:
+    kind: str
+    label: str
+    centres: list[ServiceCentre]
+
+
+def site_centre_get() -> ServiceCentre | None:
+    """The hall the site speaks for: the top-level active city or county centre, if any."""
+    for kind in (ServiceCentre.Kind.COUNTY, ServiceCentre.Kind.CITY):
+        centre = (
+            ServiceCentre.objects.filter(kind=kind, is_active=True, parent__isnull=True)
+            .select_related("region")
+            .order_by("id")
+            .first()
+        )
+        if centre is not None:
+            return centre
+    return None
+
+
+def site_name_for(centre: ServiceCentre | None) -> str:
+    if centre is None:
+        return "政务服务网"
+    return f"{centre.region.name}政务服务网"
+
+
+def centre_groups_public() -> list[CentreGroup]:
+    centres = list(
+        ServiceCentre.objects.filter(is_active=True).select_related("region", "parent").order_by("region__code", "id")
+    )
+    groups = []
+    for kind in CENTRE_KIND_ORDER:
+        members = [c for c in centres if c.kind == kind]
+        if members:
+            groups.append(CentreGroup(kind=kind, label=ServiceCentre.Kind(kind).label, centres=members))
+    return groups
+
+
+@dataclass(frozen=True)
+class WindowEntry:
+    window: Window
+    items: list
+
+
+@dataclass(frozen=True)
+class CentrePage:
+    centre: ServiceCentre
+    windows: list[WindowEntry]
+    children: list[ServiceCentre]
+    departments: list[Department]
+
+
+@dataclass(frozen=True)
+class HomePage:
+    departments: list[Department]
+    centre_groups: list[CentreGroup]
+
+
+def home_public() -> HomePage:
+    return HomePage(departments=list(department_list_public()), centre_groups=centre_groups_public())
+
+
+def centre_page_public(*, centre_id: int) -> CentrePage:
+    centre = centre_get_public(centre_id=centre_id)
+    links = list(ServiceItem.windows.through.objects.filter(
+        window_id__in=[w.pk for w in centre.active_windows], serviceitem__in=published_items()
+    ).values_list("window_id", "serviceitem_id"))
+    items = {i.pk: i for i in published_items().filter(pk__in={item_id for _, item_id in links})}
+    by_window: dict[int, list[ServiceItem]] = {}
+    for window_id, item_id in links:
+        by_window.setdefault(window_id, []).append(items[item_id])
+    for served in by_window.values():
+        served.sort(key=lambda i: i.current_version.name)
+    windows = [WindowEntry(window=w, items=by_window.get(w.pk, [])) for w in centre.active_windows]
+    departments = list(Department.objects.filter(centre=centre, is_active=True).order_by("name"))
+    return CentrePage(centre=centre, windows=windows, children=centre.active_children, departments=departments)
+
+
+def staff_posts_of(*, user) -> QuerySet[StaffPost]:
+    return (
+        StaffPost.objects.filter(user=user, is_active=True)
+        .select_related("department", "centre", "window")
+        .order_by("position")
+    )
+
+
+def centre_get_public(*, centre_id: int) -> ServiceCentre:
+    centre = (
+        ServiceCentre.objects.filter(pk=centre_id, is_active=True)
+        .select_related("region", "parent")
+        .prefetch_related(
+            Prefetch("windows", queryset=_active_windows().select_related("department"), to_attr="active_windows"),
+            Prefetch("children", queryset=ServiceCentre.objects.filter(is_active=True).order_by("region__code", "id"),
+                     to_attr="active_children"),
+        )
+        .first()
+    )
+    if centre is None:
+        raise NotFound("服务中心不存在或已停用", "service centre not found")
+    return centre
+
+
+def _active_windows() -> QuerySet[Window]:
+    return Window.objects.filter(is_active=True).order_by("number")
+
+
+def department_list_public() -> QuerySet[Department]:
+    """Active departments with the number of their published items as `item_count`."""
+    published = Q(service_items__status=ServiceItem.Status.PUBLISHED,
+                  service_items__current_version__status=ServiceItemVersion.Status.PUBLISHED)
+    return (
+        Department.objects.filter(is_active=True)
+        .select_related("centre")
+        .annotate(item_count=Count("service_items", filter=published, distinct=True))
+        .order_by("name")
+    )
+
+
+# ---- published catalog items -------------------------------------------------------------------
+# The portal only ever shows an item whose status is published and whose current version is the
+# published one; a suspended or cancelled item is a 404 like an unknown code.
+
+
+def published_items() -> QuerySet[ServiceItem]:
+    return (
+        ServiceItem.objects.filter(
+            status=ServiceItem.Status.PUBLISHED,
+            current_version__status=ServiceItemVersion.Status.PUBLISHED,
+        )
+        .select_related("current_version", "department")
+        .order_by("current_version__name", "basic_code")
+    )
+
+
+AUDIENCES = {
+    # URL slug → (ThemeAudience, service-object codes of GB/T 39046 A.4, page title)
+    "people": (ThemeAudience.NATURAL_PERSON, {ServiceObject.NATURAL_PERSON.value}, "个人办事"),
+    "enterprise": (
+        ThemeAudience.LEGAL_PERSON,
+        {ServiceObject.ENTERPRISE.value, ServiceObject.PUBLIC_INSTITUTION.value,
+         ServiceObject.SOCIAL_ORGANISATION.value, ServiceObject.OTHER_ORGANISATION.value},
+        "法人办事",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class ThemeEntry:
+    theme: Theme
+    count: int
+
+
+def _theme_entries(themes: QuerySet[Theme]) -> list[ThemeEntry]:
+    published = Q(versions__status=ServiceItemVersion.Status.PUBLISHED,
+                  versions__item__status=ServiceItem.Status.PUBLISHED)
+    annotated = themes.annotate(n=Count("versions", filter=published, distinct=True))
+    return [ThemeEntry(theme=t, count=t.n) for t in annotated]
+
+
+@dataclass(frozen=True)
+class AudiencePage:
+    slug: str
+    title: str
+    topics: list[ThemeEntry]
+    life_events: list[ThemeEntry]
+    items: list[ServiceItem]
+
+
+def audience_page_public(*, slug: str) -> AudiencePage:
+    if slug not in AUDIENCES:
+        raise NotFound("栏目不存在", "no such audience")
+    audience, object_codes, title = AUDIENCES[slug]
+    themes = Theme.objects.filter(audience=audience)
+    # service_objects is a short JSON list; filtering it in Python keeps one behaviour on SQLite
+    # (no JSON containment lookup) and PostgreSQL. A county catalog has a few hundred items.
+    items = [i for i in published_items() if object_codes & set(i.current_version.service_objects or [])]
+    return AudiencePage(
+        slug=slug,
+        title=title,
+        topics=_theme_entries(themes.filter(kind=ThemeKind.TOPIC)),
+        life_events=_theme_entries(themes.filter(kind=ThemeKind.LIFE_EVENT)),
+        items=items,
+    )
+
+
+@dataclass(frozen=True)
+class LifeEventsPage:
+    people: list[ThemeEntry]
+    enterprise: list[ThemeEntry]
+
+
+def life_events_public() -> LifeEventsPage:
+    events = Theme.objects.filter(kind=ThemeKind.LIFE_EVENT)
+    return LifeEventsPage(
+        people=_theme_entries(events.filter(audience=ThemeAudience.NATURAL_PERSON)),
+        enterprise=_theme_entries(events.filter(audience=ThemeAudience.LEGAL_PERSON)),
+    )
+
+
+def theme_get_public(*, code: str) -> Theme:
+    theme = Theme.objects.filter(code=code).first()
+    if theme is None:
+        raise NotFound("主题不存在", "no such theme")
+    return theme
+
+
+def theme_items_public(*, theme: Theme) -> QuerySet[ServiceItem]:
+    return published_items().filter(current_version__themes=theme).distinct()
+
+
+def department_get_public(*, department_id: int) -> Department:
+    department = Department.objects.filter(pk=department_id, is_active=True).select_related("centre").first()
+    if department is None:
+        raise NotFound("部门不存在", "no such department")
+    return department
+
+
+def department_items_public(*, department: Department) -> QuerySet[ServiceItem]:
+    return published_items().filter(department=department)
+
+
+def online_items_public() -> QuerySet[ServiceItem]:
+    return published_items().filter(current_version__online_depth=OnlineDepth.FULLY_ONLINE)
+
+
+@dataclass(frozen=True)
+class ServingWindow:
+    window: Window
+    centre: ServiceCentre
+
+
+@dataclass(frozen=True)
+class GuidePage:
+    item: ServiceItem
+    version: ServiceItemVersion
+    windows: list[ServingWindow]
+    service_objects: list[str]
+    handling_forms: list[str]
+    is_power_item: bool
+
+
+def item_get_public(*, basic_code: str) -> ServiceItem:
+    item = published_items().filter(basic_code=basic_code).first()
+    if item is None:
+        raise NotFound("事项不存在或未发布", "service item not found or not published")
+    return item
+
+
+def guide_get_public(*, basic_code: str) -> GuidePage:
+    item = item_get_public(basic_code=basic_code)
+    version = (
+        ServiceItemVersion.objects.filter(pk=item.current_version_id)
+        .prefetch_related("materials", "steps", "fees", "special_procedures", "faqs", "themes")
+        .get()
+    )
+    windows = [
+        ServingWindow(window=w, centre=w.centre)
+        for w in item.windows.filter(is_active=True, centre__is_active=True)
+        .select_related("centre", "department")
+        .order_by("centre__region__code", "centre_id", "number")
+    ]
+    return GuidePage(
+        item=item,
+        version=version,
+        windows=windows,
+        service_objects=_labels(ServiceObject, version.service_objects),
+        handling_forms=_labels(HandlingForm, version.handling_forms),
+        is_power_item=version.item_type in POWER_ITEM_TYPES,
+    )
+
+
+def _labels(choices, codes) -> list[str]:
+    labels = dict(choices.choices)
+    return [labels.get(str(code), str(code)) for code in codes or []]
+
+
+def material_get_public(*, basic_code: str, material_id: int) -> MaterialRequirement:
+    item = item_get_public(basic_code=basic_code)
+    material = MaterialRequirement.objects.filter(pk=material_id, version_id=item.current_version_id).first()
+    if material is None:
+        raise NotFound("材料不存在", "material not found")
+    return material
