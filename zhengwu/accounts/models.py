@@ -39,3 +39,29 @@ class User(AbstractUser):
     @property
     def display_name(self) -> str:
         return self.real_name or self.username
+
+
+class SecurityPolicy(models.Model):
+    """Password and lockout policy values, set by the security administrator.
+
+    GB/T 22239-2019 8.1.4.1 requires complexity, periodic change, failure handling and idle
+    logout without fixing numbers; the defaults are common assessor practice (RULES.md §10).
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    password_min_length = models.PositiveSmallIntegerField("密码最小长度", default=8)
+    password_min_classes = models.PositiveSmallIntegerField(
+        "密码字符类别数", default=3, help_text="大写字母、小写字母、数字、符号四类中至少包含几类")
+    password_max_age_days = models.PositiveSmallIntegerField("密码有效期（天）", default=90,
+                                                             help_text="0 表示不强制定期更换")
+    lockout_threshold = models.PositiveSmallIntegerField("连续失败锁定次数", default=5)
+    lockout_seconds = models.PositiveIntegerField("锁定时长（秒）", default=600)
+    session_idle_seconds = models.PositiveIntegerField("会话空闲超时（秒）", default=600)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "密码与锁定策略"
+        verbose_name_plural = verbose_name
+
+    def __str__(self) -> str:
+        return "密码与锁定策略"
