@@ -1,0 +1,221 @@
+"""Reads of organisation data that users and other apps see.
+
+Department scope is the basis of every case, ticket and request query (STYLE.md habit 5):
+`departments_of(user)` is the one place that says which departments a user works for on a day,
+including those covered through AB岗 while the A post's holder is absent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from zhengwu.org.models import (
+    Absence,
+    BackupPost,
+    Department,
+    Position,
+    Region,
+    ServiceCentre,
+    StaffPost,
+    Window,
+)
+
+BUSINESS_POSITIONS = frozenset({Position.CLERK, Position.REVIEWER, Position.CHIEF_REPRESENTATIVE,
+                                Position.SECTION_HEAD, Position.LEADER})
+CENTRE_POSITIONS = frozenset({Position.SUPERVISOR, Position.CENTRE_ADMIN})
+
+
+def _is_person(user) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and user.is_active and user.pk is not None)
+
+
+def posts_of(user) -> QuerySet[StaffPost]:
+    """A user's own active posts."""
+    if not _is_person(user):
+        return StaffPost.objects.none()
+    return StaffPost.objects.filter(user=user, is_active=True).select_related("department", "centre", "window")
+
+
+def absent_user_ids(on_date: dt.date) -> QuerySet:
+    return Absence.objects.filter(starts_on__lte=on_date, ends_on__gte=on_date).values("user_id")
+
+
+def is_absent(user, on_date: dt.date | None = None) -> bool:
+    on_date = on_date or timezone.localdate()
+    return Absence.objects.filter(user=user, starts_on__lte=on_date, ends_on__gte=on_date).exists()
+
+
+def acting_for(user, on_date: dt.date | None = None) -> list[StaffPost]:
+    """The A posts this user holds for the day as B岗, because A's holder is marked absent."""
+    if not _is_person(user):
+        return []
+    on_date = on_date or timezone.localdate()
+    return list(
+        StaffPost.objects.filter(
+            is_active=True,
+            user__is_active=True,
+            user_id__in=absent_user_ids(on_date),
+            backups__backup__user=user,
+            backups__backup__is_active=True,
+        )
+        .exclude(user=user)
+        .select_related("user", "department", "centre", "window")
+        .distinct()
+        .order_by("id")
+    )
+
+
+def departments_of(user, on_date: dt.date | None = None) -> QuerySet[Department]:
+    """Active departments where the user holds an active post, plus those covered as B岗 that day."""
+    if not _is_person(user):
+        return Department.objects.none()
+    on_date = on_date or timezone.localdate()
+    own = StaffPost.objects.filter(user=user, is_active=True, department__isnull=False).values("department_id")
+    covered = StaffPost.objects.filter(
+        is_active=True,
+        department__isnull=False,
+        user_id__in=absent_user_ids(on_date),
+        backups__backup__user=user,
+        backups__backup__is_active=True,
+    ).values("department_id")
+    return Department.objects.filter(Q(id__in=own) | Q(id__in=covered), is_active=True).order_by("name")
+
+
+def user_has_position(user, position: str, department: Department | None = None, *,
+                      on_date: dt.date | None = None, include_acting: bool = True) -> bool:
+    """Whether the user holds the position (in the department, if given) — their own post, or,
+    with include_acting, an absent colleague's post they cover as B岗 that day."""
+    if not _is_person(user):
+        return False
+    own = StaffPost.objects.filter(user=user, is_active=True, position=position)
+    if department is not None:
+        own = own.filter(department=department)
+    if own.exists():
+        return True
+    if not include_acting:
+        return False
+    return any(post.position == position and (department is None or post.department_id == department.pk)
+               for post in acting_for(user, on_date))
+
+
+def centres_of(user, position: str | None = None) -> QuerySet[ServiceCentre]:
+    """Centres where the user holds a centre post (supervisor, centre administrator)."""
+    if not _is_person(user):
+        return ServiceCentre.objects.none()
+    posts = StaffPost.objects.filter(user=user, is_active=True, centre__isnull=False)
+    if position:
+        posts = posts.filter(position=position)
+    return ServiceCentre.objects.filter(id__in=posts.values("centre_id"), is_active=True)
+
+
+def departments_supervised_by(user) -> QuerySet[Department]:
+    """监察员's view: the departments stationed at their centres and those centres' branches."""
+    centres = centres_of(user, Position.SUPERVISOR)
+    return Department.objects.filter(
+        Q(centre__in=centres) | Q(centre__parent__in=centres), is_active=True
+    ).order_by("name")
+
+
+def staff_with_position(position: str, department: Department | None = None) -> QuerySet:
+    from django.contrib.auth import get_user_model
+
+    posts = StaffPost.objects.filter(position=position, is_active=True)
+    if department is not None:
+        posts = posts.filter(department=department)
+    return get_user_model().objects.filter(id__in=posts.values("user_id"), is_active=True).order_by("username")
+
+
+def backups_of(post: StaffPost) -> QuerySet[StaffPost]:
+    return StaffPost.objects.filter(covers__primary=post, is_active=True)
+
+
+# Reference data lists (public: regions, centres, departments and windows are published on the portal).
+
+def region_list(*, parent: Region | None = None, include_retired: bool = False, level: int | None = None
+                ) -> QuerySet[Region]:
+    regions = Region.objects.all()
+    if parent is not None:
+        regions = regions.filter(parent=parent)
+    if level is not None:
+        regions = regions.filter(level=level)
+    if not include_retired:
+        regions = regions.filter(valid_to__isnull=True)
+    return regions.order_by("code")
+
+
+def region_get(code: str) -> Region | None:
+    return Region.objects.filter(code=code).first()
+
+
+def region_tree(root: Region | None = None, *, include_retired: bool = False) -> list[dict]:
+    """Nested {code, name, level, children} from root (or every province), in one query."""
+    regions = Region.objects.all() if root is None else Region.objects.filter(code__startswith=_prefix(root))
+    if not include_retired:
+        regions = regions.filter(valid_to__isnull=True)
+    nodes: dict[int, dict] = {}
+    rows = list(regions.order_by("level", "code").values("id", "code", "name", "level", "parent_id", "valid_to"))
+    roots: list[dict] = []
+    for row in rows:
+        node = {"code": row["code"], "name": row["name"], "level": row["level"],
+                "retired": row["valid_to"] is not None, "children": []}
+        nodes[row["id"]] = node
+        parent = nodes.get(row["parent_id"])
+        if parent is not None:
+            parent["children"].append(node)
+        elif root is None or row["id"] == root.pk:
+            roots.append(node)
+    return roots
+
+
+def _prefix(region: Region) -> str:
+    from zhengwu.org.identifiers import region_significant_prefix
+
+    return region_significant_prefix(region.code)
+
+
+def region_descendant_of(region: Region, ancestor: Region) -> bool:
+    return region.pk != ancestor.pk and region.code.startswith(_prefix(ancestor)) and region.level > ancestor.level
+
+
+def centre_list(*, region: Region | None = None, kind: str | None = None, include_inactive: bool = False
+                ) -> QuerySet[ServiceCentre]:
+    centres = ServiceCentre.objects.select_related("region", "parent")
+    if region is not None:
+        centres = centres.filter(region__code__startswith=_prefix(region))
+    if kind:
+        centres = centres.filter(kind=kind)
+    if not include_inactive:
+        centres = centres.filter(is_active=True)
+    return centres.order_by("region__code", "name")
+
+
+def department_list(*, centre: ServiceCentre | None = None, region: Region | None = None,
+                    include_inactive: bool = False) -> QuerySet[Department]:
+    departments = Department.objects.select_related("region", "centre")
+    if centre is not None:
+        departments = departments.filter(centre=centre)
+    if region is not None:
+        departments = departments.filter(region=region)
+    if not include_inactive:
+        departments = departments.filter(is_active=True)
+    return departments.order_by("name")
+
+
+def window_list(*, centre: ServiceCentre | None = None, department: Department | None = None,
+                include_inactive: bool = False) -> QuerySet[Window]:
+    windows = Window.objects.select_related("centre", "department")
+    if centre is not None:
+        windows = windows.filter(centre=centre)
+    if department is not None:
+        windows = windows.filter(department=department)
+    if not include_inactive:
+        windows = windows.filter(is_active=True)
+    return windows.order_by("centre_id", "number")
+
+
+def backup_pairs_of(user) -> QuerySet[BackupPost]:
+    return BackupPost.objects.filter(Q(primary__user=user) | Q(backup__user=user)).select_related(
+        "primary__user", "backup__user")
