@@ -195,6 +195,25 @@ class ServiceItemVersion(TimeStampedModel):
     def is_immediate(self) -> bool:
         return self.case_kind == CaseKind.IMMEDIATE
 
+    def save(self, *args, **kwargs):
+        # A published 实施清单 is a legal record cases were applied under: once out of draft only
+        # its bookkeeping (status, effective dates) may change, and only through named fields.
+        if self.pk is not None and self.status != self.Status.DRAFT:
+            fields = set(kwargs.get("update_fields") or ())
+            if not fields or not fields <= VERSION_BOOKKEEPING_FIELDS:
+                raise RuntimeError("已发布的实施清单版本不可修改 / a published version is immutable")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self.status != self.Status.DRAFT:
+            raise RuntimeError("已发布的实施清单版本不可删除 / a published version is never deleted")
+        return super().delete(*args, **kwargs)
+
+
+VERSION_BOOKKEEPING_FIELDS = frozenset(
+    {"status", "published_at", "published_by", "effective_from", "effective_to", "updated_at"}
+)
+
 
 class MaterialRequirement(models.Model):
     """申请材料 of one version."""

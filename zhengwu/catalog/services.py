@@ -1,0 +1,314 @@
+"""Every write to the catalog. Each function is atomic and records an audit event.
+
+Editing never changes a published 实施清单: `item_edit` writes a draft version (copied from the
+current one on the first edit), `item_publish` makes the draft current and supersedes the old
+version with effective dates. Versions are never deleted, so a case can always show the elements
+it was applied under.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from zhengwu.catalog import states
+from zhengwu.catalog.models import (
+    MaterialRequirement,
+    ServiceItem,
+    ServiceItemVersion,
+    Theme,
+)
+from zhengwu.catalog.search import build_search_text
+from zhengwu.catalog.spec import (
+    CHILD_FIELDS,
+    CHILDREN,
+    ELEMENT_FIELDS,
+    empty_spec,
+    implementation_code_for,
+    spec_from_version,
+    spec_merge,
+    validate_spec,
+)
+from zhengwu.core.audit import audit_record
+from zhengwu.core.errors import Conflict, ValidationFailed
+from zhengwu.org.models import Department, Window
+
+ItemStatus = ServiceItem.Status
+VersionStatus = ServiceItemVersion.Status
+
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+# Blank forms, samples and result samples are served to the public: only document and image
+# types, checked by their first bytes, not by the name the uploader chose.
+_MAGIC = {
+    ".pdf": (b"%PDF-",),
+    ".xlsx": (b"PK\x03\x04",),
+    ".docx": (b"PK\x03\x04",),
+    ".xls": (b"\xd0\xcf\x11\xe0",),
+    ".doc": (b"\xd0\xcf\x11\xe0",),
+    ".png": (b"\x89PNG\r\n\x1a\n",),
+    ".jpg": (b"\xff\xd8\xff",),
+    ".jpeg": (b"\xff\xd8\xff",),
+}
+
+
+def _raise_problems(problems) -> None:
+    if problems:
+        first = problems[0]
+        raise ValidationFailed(
+            first.message_zh if len(problems) == 1 else f"实施清单有 {len(problems)} 处问题：{first.message_zh} 等",
+            first.message_en if len(problems) == 1 else f"{len(problems)} problems, first: {first.message_en}",
+            field=first.field,
+            details=[pr.as_dict() for pr in problems],
+        )
+
+
+def _with_derived_codes(spec: dict[str, Any], uscc: str, explicit: Iterable[str]) -> dict[str, Any]:
+    if "implementation_code" not in explicit or not spec.get("implementation_code"):
+        spec = {**spec, "implementation_code": implementation_code_for(uscc, spec.get("exercise_level") or "",
+                                                                        spec.get("basic_code") or "")}
+    return spec
+
+
+def _write_version(version: ServiceItemVersion, spec: dict[str, Any]) -> None:
+    """Write elements and children of a draft (the caller has checked it is a draft)."""
+    for field in ELEMENT_FIELDS:
+        setattr(version, field.name, spec[field.name])
+    version.save()
+    for key, model in CHILDREN.items():
+        getattr(version, key).all().delete()
+        names = [f.name for f in CHILD_FIELDS[key]]
+        model.objects.bulk_create([model(version=version, **{n: row.get(n) for n in names if n in row})
+                                   for row in spec[key]])
+    version.themes.set(Theme.objects.filter(code__in=spec["themes"]))
+
+
+def _lock(item: ServiceItem) -> ServiceItem:
+    return ServiceItem.objects.select_for_update().get(pk=item.pk)
+
+
+def _draft_of(item: ServiceItem) -> ServiceItemVersion | None:
+    return item.versions.filter(status=VersionStatus.DRAFT).first()
+
+
+def item_create(*, actor, department: Department, spec: dict[str, Any], windows: Iterable[Window] = (),
+                change_note: str = "") -> ServiceItem:
+    """A new item at `department`, with its first (draft) 实施清单 version."""
+    merged = _with_derived_codes(spec_merge(empty_spec(), spec), department.uscc, spec)
+    _raise_problems(validate_spec(merged, uscc=department.uscc))
+    with transaction.atomic():
+        if ServiceItem.objects.filter(basic_code=merged["basic_code"]).exists():
+            raise Conflict(f"基本编码 {merged['basic_code']} 已存在", "basic code already exists", field="basic_code")
+        item = ServiceItem.objects.create(basic_code=merged["basic_code"], department=department)
+        version = ServiceItemVersion(item=item, number=1, status=VersionStatus.DRAFT,
+                                     change_note=change_note or "新增事项", created_by=_user(actor))
+        _write_version(version, merged)
+        windows = list(windows)
+        if windows:
+            _check_windows(item, windows)
+            item.windows.set(windows)
+        audit_record(actor=actor, action="catalog.item_create", obj=item,
+                     data={"basic_code": item.basic_code, "name": merged["name"], "department": department.pk,
+                           "windows": [w.pk for w in windows]})
+    return item
+
+
+def _user(actor):
+    return actor if getattr(actor, "is_authenticated", False) else None
+
+
+def item_edit(*, actor, item: ServiceItem, changes: dict[str, Any], change_note: str = "") -> ServiceItemVersion:
+    """Change elements: continue the draft, or start one from the current published version."""
+    with transaction.atomic():
+        item = _lock(item)
+        if item.status == ItemStatus.CANCELLED:
+            raise Conflict("已取消的事项不能再修改", "a cancelled item cannot be edited")
+        if "basic_code" in changes and changes["basic_code"] != item.basic_code:
+            raise ValidationFailed("基本编码是事项的身份，不能修改；请新增事项并取消原事项",
+                                   "the basic code identifies the item and cannot change", field="basic_code")
+        draft = _draft_of(item)
+        source = draft or item.current_version
+        if source is None:
+            raise Conflict("事项没有可编辑的版本", "the item has no version to edit")
+        base = spec_from_version(source)
+        merged = _with_derived_codes(spec_merge(base, changes), item.department.uscc, changes)
+        if draft is None and merged == base:
+            raise ValidationFailed("没有任何要素变更，未生成新版本", "nothing changed; no new version made")
+        _raise_problems(validate_spec(merged, uscc=item.department.uscc))
+        if draft is None:
+            number = (item.versions.aggregate(m=Max("number"))["m"] or 0) + 1
+            draft = ServiceItemVersion(item=item, number=number, status=VersionStatus.DRAFT,
+                                       created_by=_user(actor))
+        if change_note:
+            draft.change_note = change_note[:500]
+        _write_version(draft, merged)
+        changed = sorted(k for k in merged if merged[k] != base.get(k))
+        audit_record(actor=actor, action="catalog.item_edit", obj=item,
+                     data={"version": draft.number, "changed": changed})
+    return draft
+
+
+def item_publish(*, actor, item: ServiceItem) -> ServiceItemVersion:
+    """Make the draft the current 实施清单; the previous version stays, superseded from now on."""
+    with transaction.atomic():
+        item = _lock(item)
+        if item.status == ItemStatus.CANCELLED:
+            raise Conflict("已取消的事项不能发布", "a cancelled item cannot be published")
+        draft = _draft_of(item)
+        if draft is None:
+            raise Conflict("没有待发布的草稿版本", "there is no draft version to publish")
+        # Re-checked: the department's USCC (part of the implementation code) may have changed.
+        _raise_problems(validate_spec(spec_from_version(draft), uscc=item.department.uscc))
+        now = timezone.now()
+        old = item.current_version
+        if old is not None:
+            old.status = VersionStatus.SUPERSEDED
+            old.effective_to = now
+            old.save(update_fields=["status", "effective_to", "updated_at"])
+        draft.status = VersionStatus.PUBLISHED
+        draft.published_at = now
+        draft.published_by = _user(actor)
+        draft.effective_from = now
+        draft.save(update_fields=["status", "published_at", "published_by", "effective_from", "updated_at"])
+        item.current_version = draft
+        item.search_text = build_search_text(draft.name, item.basic_code)
+        fields = ["current_version", "search_text", "updated_at"]
+        if item.first_published_at is None:
+            item.first_published_at = now
+            fields.append("first_published_at")
+        item.save(update_fields=fields)
+        if item.status == ItemStatus.DRAFT:
+            _item_transition(actor=actor, item=item, name="publish")
+        audit_record(actor=actor, action="catalog.item_publish", obj=item,
+                     data={"version": draft.number, "superseded": old.number if old else None,
+                           "effective_from": now.isoformat()})
+    return draft
+
+
+def _item_transition(*, actor, item: ServiceItem, name: str, reason: str = "") -> ServiceItem:
+    """The one executor of states.TRANSITIONS (the caller holds the row lock)."""
+    transition = states.transition_for(name, item.status)
+    if transition is None:
+        raise Conflict(f"事项当前状态为“{item.get_status_display()}”，不能{_label(name)}",
+                       f"cannot {name} an item in status {item.status}")
+    reason = (reason or "").strip()
+    if transition.needs_reason and not reason:
+        raise ValidationFailed(f"{transition.label}事项须说明原因", f"a reason is required to {name}",
+                               field="reason")
+    if transition.target == ItemStatus.PUBLISHED and item.current_version_id is None:
+        raise Conflict("事项没有已发布的版本", "the item has no published version")
+    source = item.status
+    item.status = transition.target
+    item.status_changed_at = timezone.now()
+    if transition.needs_reason:
+        item.cancelled_reason = reason[:500]
+    item.save(update_fields=["status", "status_changed_at", "cancelled_reason", "updated_at"])
+    audit_record(actor=actor, action=f"catalog.item_status_{name}", obj=item,
+                 data={"from": source, "to": transition.target, "reason": reason})
+    return item
+
+
+def _label(name: str) -> str:
+    return next((t.label for t in states.TRANSITIONS if t.name == name), name)
+
+
+def item_suspend(*, actor, item: ServiceItem, reason: str) -> ServiceItem:
+    with transaction.atomic():
+        return _item_transition(actor=actor, item=_lock(item), name="suspend", reason=reason)
+
+
+def item_resume(*, actor, item: ServiceItem) -> ServiceItem:
+    with transaction.atomic():
+        return _item_transition(actor=actor, item=_lock(item), name="resume")
+
+
+def item_cancel(*, actor, item: ServiceItem, reason: str) -> ServiceItem:
+    with transaction.atomic():
+        return _item_transition(actor=actor, item=_lock(item), name="cancel", reason=reason)
+
+
+def item_discard_draft(*, actor, item: ServiceItem) -> None:
+    """Drop an unpublished draft of an item that has a published version (nothing was applied under it)."""
+    with transaction.atomic():
+        item = _lock(item)
+        draft = _draft_of(item)
+        if draft is None:
+            raise Conflict("没有草稿版本", "there is no draft")
+        if item.current_version_id is None:
+            raise Conflict("事项的第一个版本不能丢弃；不再需要时请不要发布", "the first version cannot be discarded")
+        number = draft.number
+        draft.delete()
+        audit_record(actor=actor, action="catalog.item_discard_draft", obj=item, data={"version": number})
+
+
+def _check_windows(item: ServiceItem, windows: list[Window]) -> None:
+    for window in windows:
+        if not window.is_active:
+            raise ValidationFailed(f"窗口 {window} 已停用", f"window {window.pk} is inactive", field="windows")
+        if not window.is_comprehensive and window.department_id not in (None, item.department_id):
+            raise ValidationFailed(f"窗口 {window} 属于其他部门，只有综合窗口可办理其他部门的事项",
+                                   f"window {window.pk} belongs to another department", field="windows")
+
+
+def item_set_windows(*, actor, item: ServiceItem, windows: Iterable[Window]) -> ServiceItem:
+    """Which counters serve the item; an operational assignment, not an element of the 实施清单."""
+    windows = list(windows)
+    with transaction.atomic():
+        item = _lock(item)
+        _check_windows(item, windows)
+        before = sorted(item.windows.values_list("pk", flat=True))
+        item.windows.set(windows)
+        audit_record(actor=actor, action="catalog.item_set_windows", obj=item,
+                     data={"before": before, "after": sorted(w.pk for w in windows)})
+    return item
+
+
+def _check_upload(upload: UploadedFile) -> str:
+    ext = os.path.splitext(upload.name or "")[1].lower()
+    if ext not in _MAGIC:
+        raise ValidationFailed(f"不支持的文件类型：{ext or '无扩展名'}（支持 PDF、Word、Excel、PNG、JPG）",
+                               "unsupported file type", field="file")
+    if upload.size is None or upload.size > MAX_UPLOAD_BYTES:
+        raise ValidationFailed("文件不能超过 10 MB", "file larger than 10 MB", field="file")
+    upload.seek(0)
+    head = upload.read(8)
+    upload.seek(0)
+    if not any(head.startswith(m) for m in _MAGIC[ext]):
+        raise ValidationFailed("文件内容与扩展名不符", "file content does not match its extension", field="file")
+    return ext
+
+
+def material_file_attach(*, actor, material: MaterialRequirement, field: str,
+                         upload: UploadedFile) -> MaterialRequirement:
+    """Attach a blank form or sample to a material of a draft version."""
+    if field not in ("blank_form", "sample_file"):
+        raise ValidationFailed("只能上传空白表格或示例样表", "field must be blank_form or sample_file", field="field")
+    _check_upload(upload)
+    with transaction.atomic():
+        material = MaterialRequirement.objects.select_related("version").select_for_update().get(pk=material.pk)
+        if material.version.status != VersionStatus.DRAFT:
+            raise Conflict("已发布版本的材料不能修改，请先编辑事项生成草稿", "materials of a published version are immutable")
+        getattr(material, field).save(upload.name, upload, save=False)
+        material.save(update_fields=[field])
+        audit_record(actor=actor, action="catalog.material_file_attach", obj=material.version.item,
+                     data={"version": material.version.number, "material": material.name, "field": field,
+                           "file": getattr(material, field).name})
+    return material
+
+
+def version_result_sample_attach(*, actor, version: ServiceItemVersion, upload: UploadedFile) -> ServiceItemVersion:
+    _check_upload(upload)
+    with transaction.atomic():
+        version = ServiceItemVersion.objects.select_for_update().get(pk=version.pk)
+        if version.status != VersionStatus.DRAFT:
+            raise Conflict("已发布版本不能修改，请先编辑事项生成草稿", "a published version is immutable")
+        version.result_sample.save(upload.name, upload, save=False)
+        version.save()
+        audit_record(actor=actor, action="catalog.result_sample_attach", obj=version.item,
+                     data={"version": version.number, "file": version.result_sample.name})
+    return version
