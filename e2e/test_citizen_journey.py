@@ -1,0 +1,103 @@
+"""A citizen's journey through the portal in a real browser, at desktop and at phone width."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from e2e.a11y import accessibility_problems
+from e2e.conftest import horizontal_overflow
+from zhengwu.portal.tests.data import build_county
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def county(transactional_db):
+    return build_county()
+
+
+def _shot(page, screenshots, name):
+    page.screenshot(path=str(screenshots / f"{name}.png"), full_page=True)
+
+
+def _check_page(page, label):
+    problems = accessibility_problems(page)
+    assert problems == [], f"{label}: {problems}"
+
+
+def test_citizen_journey_desktop(live_server, desktop, county, screenshots):
+    page = desktop
+    page.goto(live_server.url + "/")
+    assert page.title() == "广宗县政务服务网"
+    _check_page(page, "home")
+    _shot(page, screenshots, "desktop-01-home")
+
+    # The guide page of a licensing item, reached from its department's list.
+    page.get_by_role("link", name="部门办事").first.click()
+    page.get_by_role("link", name="广宗县行政审批局").click()
+    page.get_by_role("link", name="个体工商户设立登记").click()
+    page.wait_for_url(re.compile(r"/guide/000132001000/$"))
+    assert page.get_by_role("heading", level=1).inner_text() == "个体工商户设立登记"
+    materials = page.locator("#guide-materials table")
+    assert materials.is_visible()
+    assert materials.get_by_text("个体工商户登记（备案）申请书", exact=True).is_visible()
+    assert page.locator("#guide-limits").get_by_text("15 个工作日").is_visible()
+    assert page.locator("#guide-limits").get_by_text("3 个工作日").is_visible()
+    assert page.locator("#guide-remedies").is_visible()
+    _check_page(page, "guide")
+    _shot(page, screenshots, "desktop-02-guide")
+
+    with page.expect_download() as info:
+        page.locator("#guide-materials").get_by_role("link", name=re.compile("空白表格")).first.click()
+    download = info.value
+    assert download.suggested_filename.endswith(".docx")
+    assert "个体工商户登记" in download.suggested_filename
+    assert Path(download.path()).read_bytes().startswith(b"PK")
+
+    page.locator("#guide-where").get_by_role("link", name=re.compile("A01 号窗口")).click()
+    page.wait_for_url(re.compile(r"/hall/\d+/"))
+    assert page.get_by_role("heading", level=1).inner_text() == "广宗县政务服务中心"
+    assert page.get_by_text("市场准入综合窗口").is_visible()
+    _check_page(page, "centre")
+    _shot(page, screenshots, "desktop-03-centre")
+
+
+def test_keyboard_skip_link_and_elder_mode(live_server, desktop, county, screenshots):
+    page = desktop
+    page.goto(live_server.url + "/guide/000107003000/")
+    page.keyboard.press("Tab")
+    focused = page.evaluate("() => document.activeElement.textContent.trim()")
+    assert focused == "跳到主要内容"
+    assert page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle") != "none"
+    page.keyboard.press("Enter")
+    assert page.evaluate("() => location.hash") == "#main"
+
+    base_size = page.evaluate("() => parseFloat(getComputedStyle(document.body).fontSize)")
+    page.get_by_role("button", name="长辈版").click()
+    page.wait_for_load_state()
+    assert page.evaluate("() => document.documentElement.classList.contains('elder')")
+    assert page.evaluate("() => parseFloat(getComputedStyle(document.body).fontSize)") >= base_size * 1.2
+    assert page.url.endswith("/guide/000107003000/")
+    _check_page(page, "elder guide")
+    _shot(page, screenshots, "desktop-04-guide-elder")
+    page.get_by_role("button", name="切换到标准版").click()
+    page.wait_for_load_state()
+    assert not page.evaluate("() => document.documentElement.classList.contains('elder')")
+
+
+@pytest.mark.parametrize("path,name", [
+    ("/", "home"),
+    ("/guide/000132001000/", "guide"),
+    ("/hall/", "halls"),
+    ("/guide/for/people/", "people"),
+    ("/guide/life-events/", "life-events"),
+])
+def test_phone_width_has_no_horizontal_overflow(live_server, phone, county, screenshots, path, name):
+    page = phone
+    page.goto(live_server.url + path)
+    assert horizontal_overflow(page) <= 0, f"{path} scrolls sideways on a 375-px screen"
+    _check_page(page, f"phone {path}")
+    _shot(page, screenshots, f"phone-{name}")
