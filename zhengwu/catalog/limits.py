@@ -39,10 +39,17 @@ def to_working_days(value: int | None, unit: str) -> Decimal:
     return result.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
+_UNIT_TEXT = {LimitUnit.WORKING_DAYS: "个工作日", LimitUnit.CALENDAR_DAYS: "个自然日", LimitUnit.MONTHS: "个月",
+              LimitUnit.HOURS: "小时"}
+
+
 def format_limit(value: int | None, unit: str) -> str:
-    if not value:
-        return "当场办结" if value == 0 else ""
-    return f"{value}{LimitUnit(unit).label}"
+    """5 个工作日, 60 个自然日, 3 个月, 4 小时; 0 is 当场办结."""
+    if value is None:
+        return ""
+    if value == 0:
+        return "当场办结"
+    return f"{value} {_UNIT_TEXT[LimitUnit(unit)]}"
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from zhengwu.catalog.limits import compression_suggestion, to_working_days
+from zhengwu.catalog.limits import compression_suggestion, format_limit, to_working_days
 
 
 @pytest.mark.parametrize(("value", "unit", "wd"), [
@@ -39,3 +39,8 @@ def test_months_are_converted():
 def test_nothing_to_suggest_below_three_days_or_without_limits():
     assert _s(2) is None
     assert _s(0) is None
+
+
+def test_format_limit():
+    assert [format_limit(0, "working_days"), format_limit(5, "working_days"), format_limit(3, "months"),
+            format_limit(60, "calendar_days")] == ["当场办结", "5 个工作日", "3 个月", "60 个自然日"]
