@@ -53,6 +53,7 @@ class Action(models.TextChoices):
     SPECIAL_END = "special_end", "特别程序结束"
     APPROVE = "approve", "准予许可"
     DENY = "deny", "不予许可"
+    APPROVE_ON_SPOT = "approve_on_spot", "当场准予（即办件）"
     DEEM_APPROVE = "deem_approve", "超时默许"
     ISSUE_CERTIFICATE = "issue_certificate", "制证"
     DELIVER_POST = "deliver_post", "邮寄送达"
@@ -71,6 +72,8 @@ S, A, R = Status, Action, Role
 _COUNTER = frozenset({R.CLERK, R.CHIEF_REPRESENTATIVE})
 _DECIDERS = frozenset({R.CHIEF_REPRESENTATIVE, R.SECTION_HEAD, R.LEADER})
 _STAFF_REVIEW = frozenset({R.REVIEWER, R.CHIEF_REPRESENTATIVE, R.SECTION_HEAD, R.LEADER})
+# A step may name any position, the window included (e.g. a 受理 or 制证 step).
+_STEP_ROLES = frozenset({R.CLERK, *_STAFF_REVIEW})
 _TERMINATORS = frozenset({R.CHIEF_REPRESENTATIVE, R.SECTION_HEAD, R.LEADER})
 _BEFORE_DECISION = (S.SUBMITTED, S.CORRECTION, S.ACCEPTED, S.AWAITING_DECISION, S.SUSPENDED)
 
@@ -92,7 +95,7 @@ TRANSITIONS: dict[tuple[str, str], Rule] = {
     # §32(1)(2): not subject to licensing / outside this agency's powers.
     (S.SUBMITTED, A.REJECT): _r(S.REJECTED, _COUNTER),
     (S.CORRECTION, A.REJECT): _r(S.REJECTED, _COUNTER),
-    (S.ACCEPTED, A.REVIEW_COMPLETE): _r(S.AWAITING_DECISION, _STAFF_REVIEW),
+    (S.ACCEPTED, A.REVIEW_COMPLETE): _r(S.AWAITING_DECISION, _STEP_ROLES),
     (S.AWAITING_DECISION, A.STEP_RETURN): _r(S.ACCEPTED, _DECIDERS),
     # §45: 特别程序 time is not counted; the clocks are suspended while the case is here.
     (S.ACCEPTED, A.SPECIAL_START): _r(S.SUSPENDED, _STAFF_REVIEW),
@@ -101,6 +104,8 @@ TRANSITIONS: dict[tuple[str, str], Rule] = {
     # §38: a denial is written, reasoned and names the remedies.
     (S.AWAITING_DECISION, A.APPROVE): _r(S.APPROVED, _DECIDERS),
     (S.AWAITING_DECISION, A.DENY): _r(S.DENIED, _DECIDERS),
+    # 即办件 (§34): decided at the window when the application is accepted.
+    (S.AWAITING_DECISION, A.APPROVE_ON_SPOT): _r(S.APPROVED, _COUNTER),
     # 超时默许: promised limit passed with no decision, for items configured so.
     (S.ACCEPTED, A.DEEM_APPROVE): _r(S.APPROVED, {R.SYSTEM}),
     (S.AWAITING_DECISION, A.DEEM_APPROVE): _r(S.APPROVED, {R.SYSTEM}),
