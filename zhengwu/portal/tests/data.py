@@ -1,33 +1,26 @@
 """A small county for portal and browser tests: one county centre with windows, a township centre,
 two departments and a few published items with every guide element filled in.
 
-Built on the org and catalog models directly: these are fixtures, the portal never writes them.
+Org rows are made directly (fixtures); the catalog goes through the catalog's own services, so
+the items are published exactly as staff would publish them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.core.files.base import ContentFile
-from django.utils import timezone
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from zhengwu.catalog.codes import CaseKind, ItemType, LimitUnit, MaterialSource, OnlineDepth, ResultType
-from zhengwu.catalog.models import (
-    FaqEntry,
-    FeeItem,
-    MaterialRequirement,
-    ProcessStep,
-    ServiceItem,
-    ServiceItemVersion,
-    SpecialProcedure,
-    Theme,
-)
-from zhengwu.catalog.search import build_search_text
+from zhengwu.catalog.models import ServiceItem, Theme
+from zhengwu.catalog.services import item_create, item_publish, material_file_attach
 from zhengwu.catalog.themes import STANDARD_THEMES
 from zhengwu.org.models import Department, Position, Region, ServiceCentre, Window
 
 # A .docx is a zip; these bytes are enough to test type and disposition, not to open in Word.
 DOCX_BYTES = b"PK\x03\x04" + b"zhengwu-blank-form" * 8
+PDF_BYTES = b"%PDF-1.4\n% sample\n"
+ACTOR = "test-fixture"
 
 
 @dataclass
@@ -111,61 +104,57 @@ def build_county() -> County:
     return county
 
 
-def _version(*, item, number, name, status, item_type=ItemType.PUBLIC_SERVICE, case_kind=CaseKind.PROMISED,
-             legal=(20, LimitUnit.WORKING_DAYS), promised=(5, LimitUnit.WORKING_DAYS), onsite=1,
-             depth=OnlineDepth.DISCLOSURE, service_objects=(), fee=False) -> ServiceItemVersion:
-    now = timezone.now()
-    return ServiceItemVersion.objects.create(
-        item=item, number=number, status=status, name=name, basic_code=item.basic_code,
-        implementation_code=f"{item.department.uscc}4{item.basic_code}", item_type=item_type,
-        legal_basis=f"《{name}管理办法》第十条", acceptance_conditions="申请人为本县居民或在本县登记的市场主体。",
-        legal_limit_value=legal[0], legal_limit_unit=legal[1], legal_limit_note="自受理之日起计算",
-        promised_limit_value=promised[0], promised_limit_unit=promised[1], case_kind=case_kind,
-        result_name=f"{name}结果通知书", result_type=ResultType.CERTIFICATE,
-        fee_required=fee, fee_basis="《工本费收费标准》冀价〔2020〕1号" if fee else "",
-        service_objects=list(service_objects), handling_forms=["1", "2"], online_depth=depth,
-        supports_online=depth >= OnlineDepth.ONLINE_APPLY, onsite_visits=onsite,
-        onsite_reason="需核验身份证件原件" if onsite else "",
-        location="县政务服务中心一楼", office_hours="工作日 8:30-17:30",
-        consultation_phone="", complaint_phone="",
-        published_at=now if status == ServiceItemVersion.Status.PUBLISHED else None,
-        effective_from=now if status == ServiceItemVersion.Status.PUBLISHED else None,
-    )
+def _spec(*, basic_code, name, materials, item_type=ItemType.PUBLIC_SERVICE, case_kind=CaseKind.PROMISED,
+          legal=(20, LimitUnit.WORKING_DAYS), promised=(5, LimitUnit.WORKING_DAYS), onsite=1,
+          depth=OnlineDepth.DISCLOSURE, service_objects=(), themes=(), fee=False) -> dict:
+    immediate = case_kind == CaseKind.IMMEDIATE
+    return {
+        "name": name, "basic_code": basic_code, "item_type": item_type,
+        "legal_basis": f"《{name}管理办法》第十条", "acceptance_conditions": "申请人为本县居民或在本县登记的市场主体。",
+        "legal_limit_value": legal[0], "legal_limit_unit": legal[1], "legal_limit_note": "自受理之日起计算",
+        "promised_limit_value": promised[0], "promised_limit_unit": promised[1], "case_kind": case_kind,
+        "result_name": f"{name}结果通知书", "result_type": ResultType.CERTIFICATE,
+        "fee_required": fee, "fee_basis": "《工本费收费标准》冀价〔2020〕1号" if fee else "",
+        "fees": [{"name": "证照工本费", "standard": "每本 10 元", "basis": "冀价〔2020〕1号"}] if fee else [],
+        "service_objects": list(service_objects), "handling_forms": ["1", "2"], "online_depth": depth,
+        "supports_online": depth >= OnlineDepth.ONLINE_APPLY, "onsite_visits": onsite,
+        "onsite_reason": "需核验身份证件原件" if onsite else "",
+        "location": "县政务服务中心一楼", "office_hours": "工作日 8:30-17:30",
+        "consultation_phone": "0319-7320001", "complaint_phone": "0319-7320002",
+        "materials": [
+            {"order": order, "name": material_name, "source": MaterialSource.APPLICANT, "original_count": 1,
+             "copy_count": 1, "required": order == 1, "paper_spec": "A4"}
+            for order, (material_name, _with_form) in enumerate(materials, start=1)
+        ],
+        "steps": [
+            {"order": 1, "name": "收件受理", "role": Position.CLERK, "budget_days": 0},
+            {"order": 2, "name": "审查决定", "role": Position.REVIEWER, "budget_days": 0 if immediate else 2,
+             "description": "审查材料的真实性与完整性"},
+            {"order": 3, "name": "制证送达", "role": Position.CLERK, "budget_days": 0 if immediate else 1},
+        ],
+        "special_procedures": [{"kind": "expert_review", "duration_value": 10, "note": "必要时组织"}],
+        "faqs": [{"question": "可以委托他人办理吗？", "answer": "可以，需提交授权委托书。"}],
+        "themes": list(themes),
+    }
 
 
-def publish_item(*, department, basic_code, name, materials, windows=(), themes=(), **kwargs) -> ServiceItem:
-    item = ServiceItem.objects.create(basic_code=basic_code, department=department,
-                                      status=ServiceItem.Status.PUBLISHED)
-    version = _version(item=item, number=1, name=name, status=ServiceItemVersion.Status.PUBLISHED, **kwargs)
-    for order, (material_name, with_form) in enumerate(materials, start=1):
-        material = MaterialRequirement.objects.create(
-            version=version, order=order, name=material_name, source=MaterialSource.APPLICANT,
-            original_count=1, copy_count=1, required=order == 1, paper_spec="A4",
-        )
+def publish_item(*, department, basic_code, name, materials, windows=(), **kwargs) -> ServiceItem:
+    spec = _spec(basic_code=basic_code, name=name, materials=materials, **kwargs)
+    item = item_create(actor=ACTOR, department=department, spec=spec, windows=windows)
+    draft = item.versions.get()
+    for order, (_name, with_form) in enumerate(materials, start=1):
         if with_form:
-            material.blank_form.save("form.docx", ContentFile(DOCX_BYTES), save=False)
-            material.sample_file.save("sample.pdf", ContentFile(b"%PDF-1.4\n% sample\n"), save=False)
-            material.save()
-    ProcessStep.objects.create(version=version, order=1, name="收件受理", role=Position.CLERK, budget_days=0)
-    ProcessStep.objects.create(version=version, order=2, name="审查决定", role=Position.REVIEWER, budget_days=2,
-                               description="审查材料的真实性与完整性")
-    ProcessStep.objects.create(version=version, order=3, name="制证送达", role=Position.CLERK, budget_days=1)
-    if kwargs.get("fee"):
-        FeeItem.objects.create(version=version, name="证照工本费", standard="每本 10 元", basis="冀价〔2020〕1号")
-    SpecialProcedure.objects.create(version=version, kind="expert_review", duration_value=10, note="必要时组织")
-    FaqEntry.objects.create(version=version, question="可以委托他人办理吗？", answer="可以，需提交授权委托书。")
-    version.themes.set(Theme.objects.filter(code__in=themes))
-    item.current_version = version
-    item.first_published_at = version.published_at
-    item.search_text = build_search_text(name)
-    item.save()
-    item.windows.set(windows)
+            material = draft.materials.get(order=order)
+            material_file_attach(actor=ACTOR, material=material, field="blank_form",
+                                 upload=SimpleUploadedFile("form.docx", DOCX_BYTES))
+            material_file_attach(actor=ACTOR, material=material, field="sample_file",
+                                 upload=SimpleUploadedFile("sample.pdf", PDF_BYTES))
+    item_publish(actor=ACTOR, item=item)
+    item.refresh_from_db()
     return item
 
 
 def draft_item(*, department, basic_code, name) -> ServiceItem:
-    item = ServiceItem.objects.create(basic_code=basic_code, department=department)
-    version = _version(item=item, number=1, name=name, status=ServiceItemVersion.Status.DRAFT)
-    item.current_version = version
-    item.save()
-    return item
+    return item_create(actor=ACTOR, department=department,
+                       spec=_spec(basic_code=basic_code, name=name, materials=[("申请表", False)],
+                                  service_objects=["1"]))

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from zhengwu.catalog.services import item_suspend
 from zhengwu.portal.tests.data import DOCX_BYTES
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +26,7 @@ def test_guide_shows_every_element(client, county):
         "Ⅲ级 在线申办", "证照工本费", "每本 10 元", "冀价〔2020〕1号",
         "个体工商户设立登记结果通知书", "证照",
         "广宗县政务服务中心 · A01 号窗口", "广宗县冀南路 88 号", "0319-7321234",
-        "0319-7320001", "0319-7320002",  # department phones when the version has none
+        "0319-7320001", "0319-7320002",  # consultation and complaint phones
         "专家评审", "可以委托他人办理吗？", "第 1 版", "收件受理", "审查决定",
     ]
     missing = [text for text in expected if text not in html]
@@ -56,9 +57,7 @@ def test_unknown_draft_and_suspended_items_are_chinese_404(client, county):
         response = _guide(client, code)
         assert response.status_code == 404
         assert "您访问的页面不存在" in response.content.decode()
-    item = county.items["licence"]
-    item.status = item.Status.SUSPENDED
-    item.save(update_fields=["status"])
+    item_suspend(actor="test", item=county.items["licence"], reason="系统升级")
     assert _guide(client, "000132001000").status_code == 404
 
 
