@@ -5,3 +5,6 @@ class AccountsConfig(AppConfig):
     name = "zhengwu.accounts"
     label = "accounts"
     verbose_name = "账户与权限"
+
+    def ready(self):
+        from zhengwu.accounts import signals  # noqa: F401
