@@ -24,6 +24,8 @@ from zhengwu.workcalendar.models import Unit
 from zhengwu.workcalendar.workdays import fmt_day
 
 DEFAULT_WARNING: dict[str, Any] = {"before": 2, "fraction": 0.8}
+# "2 before due" would swallow a 2-hour urgent budget whole; hour clocks warn at 80 % only.
+DEFAULT_WARNING_HOURS: dict[str, Any] = {"before": None, "fraction": 0.8}
 
 UNIT_WORDS = {
     Unit.WORKING_DAYS: "个工作日",
@@ -40,15 +42,16 @@ REASON_LABELS = {
 }
 
 
-def warning_rule(kind: str) -> dict[str, Any]:
+def warning_rule(kind: str, unit: str = Unit.WORKING_DAYS) -> dict[str, Any]:
     """The warning rule of a clock kind: settings.ZHENGWU_CLOCK_WARNINGS[kind], else its "default",
-    else 2 units before due or 80 % of the budget used, whichever comes first.
+    else 2 days before due or 80 % of the budget used, whichever comes first (hour clocks: 80 %).
 
     `before` is in the clock's unit (working days, calendar days or hours); either key may be None
     to switch that half of the rule off.
     """
     table = getattr(settings, "ZHENGWU_CLOCK_WARNINGS", {}) or {}
-    rule = dict(DEFAULT_WARNING)
+    hours = unit in (Unit.WORKING_HOURS, Unit.HOURS)
+    rule = dict(DEFAULT_WARNING_HOURS if hours else DEFAULT_WARNING)
     rule.update(table.get("default", {}))
     rule.update(table.get(kind, {}))
     return rule
@@ -234,7 +237,7 @@ def compute_schedule(*, kind: str, unit: str, budget: int, started_at: datetime,
     if seg is None:
         return schedule
     schedule.due_at, schedule.due_date = counter.finish(seg.start, offset)
-    rule = warning_rule(kind)
+    rule = warning_rule(kind, unit)
     candidates = []
     if rule.get("before") is not None:
         candidates.append(total - counter.scale(int(rule["before"])))

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from django.utils import timezone
 
 from zhengwu.core.services import heartbeat_beat
@@ -76,7 +76,9 @@ def run_forever(*, interval: float | None = None, once: bool = False, stdout=Non
     previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         while True:
-            close_old_connections()
+            if not connection.in_atomic_block:
+                # Drop a connection the database closed while we slept (restart, idle timeout).
+                close_old_connections()
             begun = time.monotonic()
             result = sweep_once(stop=stop)
             ticks += 1
