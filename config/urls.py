@@ -15,6 +15,7 @@ urlpatterns = [
     path("accounts/", include("zhengwu.accounts.urls")),
     path("calendar/", include("zhengwu.workcalendar.urls")),
     path("catalog/", include("zhengwu.catalog.urls")),
+    path("licences/", include("zhengwu.licences.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("zhengwu.portal.urls")),
 ]
