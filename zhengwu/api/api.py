@@ -40,12 +40,14 @@ def _not_found(request, exc):
 def _register_routers() -> None:
     # Each app exposes `router` in its api.py; listed here once, in dependency order.
     from zhengwu.catalog.api import router as catalog_router
+    from zhengwu.licences.api import router as licences_router
     from zhengwu.org.api import router as org_router
     from zhengwu.workcalendar.api import router as calendar_router
 
     api.add_router("/calendar", calendar_router)
     api.add_router("/org", org_router)
     api.add_router("/items", catalog_router)
+    api.add_router("/licences", licences_router)
 
 
 _register_routers()
