@@ -1,0 +1,71 @@
+import pytest
+
+from zhengwu.licences import crypto
+
+
+def test_sm4_round_trip_and_fresh_nonce():
+    first = crypto.sm4_encrypt("11010519491231002X", label="t", aad=b"row-1")
+    second = crypto.sm4_encrypt("11010519491231002X", label="t", aad=b"row-1")
+    assert first != second
+    assert "11010519491231002X" not in first
+    assert crypto.sm4_decrypt(first, label="t", aad=b"row-1") == "11010519491231002X"
+
+
+@pytest.mark.parametrize("change", ["aad", "label", "body"])
+def test_sm4_refuses_altered_or_misplaced_ciphertext(change):
+    token = crypto.sm4_encrypt("secret", label="t", aad=b"row-1")
+    label, aad = "t", b"row-1"
+    if change == "aad":
+        aad = b"row-2"
+    elif change == "label":
+        label = "other"
+    else:
+        import base64
+        raw = bytearray(base64.b64decode(token.split(":", 1)[1]))
+        raw[14] ^= 1
+        token = "sm4gcm1:" + base64.b64encode(bytes(raw)).decode()
+    with pytest.raises(crypto.DecryptionFailed):
+        crypto.sm4_decrypt(token, label=label, aad=aad)
+
+
+def test_keys_follow_the_master_secret(settings):
+    token = crypto.sm4_encrypt("secret", label="t")
+    settings.ZHENGWU_LICENCE_DATA_KEY = "another-master-secret"
+    with pytest.raises(crypto.DecryptionFailed):
+        crypto.sm4_decrypt(token, label="t")
+
+
+def test_sm3_hmac_is_keyed_and_deterministic(settings):
+    first = crypto.sm3_hmac_hex("11010519491231002X", label="i")
+    assert first == crypto.sm3_hmac_hex("11010519491231002X", label="i")
+    assert len(first) == 64
+    settings.ZHENGWU_LICENCE_DATA_KEY = "another-master-secret"
+    assert crypto.sm3_hmac_hex("11010519491231002X", label="i") != first
+
+
+def test_sm2_sign_verify_round_trip():
+    private_hex, public_hex = crypto.sm2_generate_keypair()
+    assert len(private_hex) == 64 and len(public_hex) == 128
+    data = "准予行政许可".encode()
+    signature = crypto.sm2_sign(data, private_key_hex=private_hex, public_key_hex=public_hex)
+    assert crypto.sm2_verify(data, signature, public_key_hex=public_hex)
+    assert not crypto.sm2_verify("不予行政许可".encode(), signature, public_key_hex=public_hex)
+    _, other_public = crypto.sm2_generate_keypair()
+    assert not crypto.sm2_verify(data, signature, public_key_hex=other_public)
+    assert not crypto.sm2_verify(data, signature[:-2], public_key_hex=public_hex)
+
+
+def test_sm2_signatures_use_fresh_nonces():
+    private_hex, public_hex = crypto.sm2_generate_keypair()
+    signatures = {crypto.sm2_sign(b"x", private_key_hex=private_hex, public_key_hex=public_hex) for _ in range(3)}
+    assert len(signatures) == 3
+
+
+@pytest.mark.parametrize("private_hex", [f"{d:064x}" for d in (0x6, 0xB, 0x41)])
+def test_public_keys_starting_with_0_or_4_verify(private_hex):
+    # gmssl strips leading "0"/"4" characters from a public key passed to its constructor;
+    # these keys' x coordinates start with 0, 04 and 4.
+    public_hex = crypto.sm2_public_key(private_hex)
+    assert public_hex[0] in "04"
+    signature = crypto.sm2_sign(b"licence", private_key_hex=private_hex, public_key_hex=public_hex)
+    assert crypto.sm2_verify(b"licence", signature, public_key_hex=public_hex)
