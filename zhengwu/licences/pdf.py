@@ -17,6 +17,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph, Table, TableStyle
 
+from zhengwu.core.errors import ValidationFailed
 from zhengwu.core.masking import mask_id_number
 from zhengwu.documents.fonts import register_cjk_font
 from zhengwu.documents.notice import chinese_date
@@ -71,6 +72,19 @@ def draw_qr(canvas: Canvas, data: str, x: float, y: float, size: float) -> None:
     canvas.restoreState()
 
 
+def _fields_table(rows: list[tuple[str, str]], font: str, size: float) -> Table:
+    label = ParagraphStyle("label", fontName=font, fontSize=size, leading=size * 1.4, wordWrap="CJK")
+    table = Table([[Paragraph(escape(k), label), Paragraph(escape(v), label)] for k, v in rows],
+                  colWidths=[48 * mm, 142 * mm])
+    table.setStyle(TableStyle([
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LINEBELOW", (0, 0), (-1, -1), 0.3, colors.Color(0.75, 0.75, 0.75)),
+        ("TOPPADDING", (0, 0), (-1, -1), size / 3),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), size / 2.4),
+    ]))
+    return table
+
+
 def render_certificate(certificate: Certificate, *, holder_id_number: str) -> bytes:
     font = register_cjk_font()
     width, height = landscape(A4)
@@ -93,8 +107,8 @@ def render_certificate(certificate: Certificate, *, holder_id_number: str) -> by
     c.setFont(font, 12)
     c.drawCentredString(width / 2, height - 48 * mm, f"证照编号：{certificate.number}")
 
-    # A person's ID number is masked on the file, which lies outside the encrypted column;
-    # the full number is in the signed data and on the verification page to authorised staff.
+    # A person's ID number is masked on the file, which lies outside the encrypted column; the
+    # full number stays in the signed payload, decrypted only inside the services.
     shown_id = holder_id_number if certificate.holder_id_type == HolderIdType.USCC \
         else mask_id_number(holder_id_number)
     valid_until = chinese_date(certificate.valid_until) if certificate.valid_until else "长期"
@@ -104,18 +118,16 @@ def render_certificate(certificate: Certificate, *, holder_id_number: str) -> by
         *[(str(k), _text(v)) for k, v in certificate.content.items()],
         ("有效期限", f"{chinese_date(certificate.valid_from)} 至 {valid_until}"),
     ]
-    label = ParagraphStyle("label", fontName=font, fontSize=12, leading=17, wordWrap="CJK")
-    value = ParagraphStyle("value", parent=label)
-    table = Table([[Paragraph(escape(k), label), Paragraph(escape(v), value)] for k, v in rows],
-                  colWidths=[48 * mm, 142 * mm])
-    table.setStyle(TableStyle([
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("LINEBELOW", (0, 0), (-1, -1), 0.3, colors.Color(0.75, 0.75, 0.75)),
-        ("TOPPADDING", (0, 0), (-1, -1), 4),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
-    ]))
-    _, table_height = table.wrapOn(c, 190 * mm, height)
-    table.drawOn(c, 28 * mm, height - 58 * mm - table_height)
+    top, bottom = height - 58 * mm, 70 * mm
+    for size in (12, 11, 10, 9, 8):
+        table = _fields_table(rows, font, size)
+        _, table_height = table.wrapOn(c, 190 * mm, height)
+        if top - table_height >= bottom:
+            break
+    else:
+        raise ValidationFailed("照面信息过多，一页证照放不下", "too many printed fields for one page",
+                               field="content")
+    table.drawOn(c, 28 * mm, top - table_height)
 
     qr_x, qr_y = width - 28 * mm - QR_SIZE, height - 58 * mm - QR_SIZE
     draw_qr(c, verification_url(certificate.identifier), qr_x, qr_y, QR_SIZE)

@@ -259,3 +259,16 @@ def test_pdf_qr_code_decodes_to_the_verification_url(issue, tmp_path, settings):
     assert [code.text for code in codes] == [
         f"https://zwfw.chengguan.gov.cn/licences/verify/{certificate.identifier}/"]
     assert verification_url(certificate.identifier) == codes[0].text
+
+
+def test_many_printed_fields_shrink_to_one_page_and_too_many_are_refused(issue):
+    content = {f"许可项目{n:02d}": "预包装食品（含冷藏冷冻食品）销售" for n in range(10)}
+    certificate = issue(content=content)
+    with certificate.pdf.open("rb") as handle:
+        reader = PdfReader(io.BytesIO(handle.read()))
+    assert len(reader.pages) == 1
+    assert "许可项目09" in reader.pages[0].extract_text()
+    with pytest.raises(ValidationFailed, match="照面信息过多"):
+        issue(content={f"许可项目{n:02d}": "预包装食品销售" for n in range(40)})
+    assert Certificate.objects.count() == 1
+    assert parse_identifier(issue(number="JY3").identifier).serial == "2026000002"
