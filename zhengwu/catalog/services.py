@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
@@ -17,7 +18,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from zhengwu.catalog import states
+from zhengwu.catalog import excel, states
 from zhengwu.catalog.models import (
     MaterialRequirement,
     ServiceItem,
@@ -36,7 +37,7 @@ from zhengwu.catalog.spec import (
     validate_spec,
 )
 from zhengwu.core.audit import audit_record
-from zhengwu.core.errors import Conflict, ValidationFailed
+from zhengwu.core.errors import Conflict, DomainError, ValidationFailed
 from zhengwu.org.models import Department, Window
 
 ItemStatus = ServiceItem.Status
@@ -77,8 +78,8 @@ def _with_derived_codes(spec: dict[str, Any], uscc: str, explicit: Iterable[str]
 
 def _write_version(version: ServiceItemVersion, spec: dict[str, Any]) -> None:
     """Write elements and children of a draft (the caller has checked it is a draft)."""
-    for field in ELEMENT_FIELDS:
-        setattr(version, field.name, spec[field.name])
+    for element in ELEMENT_FIELDS:
+        setattr(version, element.name, spec[element.name])
     version.save()
     for key, model in CHILDREN.items():
         getattr(version, key).all().delete()
@@ -312,3 +313,164 @@ def version_result_sample_attach(*, actor, version: ServiceItemVersion, upload: 
         audit_record(actor=actor, action="catalog.result_sample_attach", obj=version.item,
                      data={"version": version.number, "file": version.result_sample.name})
     return version
+
+
+# ------------------------------------------------------------------ Excel import
+
+
+@dataclass
+class ImportReport:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    status_changed: list[str] = field(default_factory=list)
+    errors: list[excel.RowError] = field(default_factory=list)
+    dry_run: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def summary(self) -> str:
+        if self.errors:
+            return f"导入失败：共 {len(self.errors)} 处错误，未作任何修改"
+        verb = "检查通过，将" if self.dry_run else "导入完成："
+        return (f"{verb}新增 {len(self.created)} 项，更新 {len(self.updated)} 项，状态变更 {len(self.status_changed)} 项，"
+                f"未变 {len(self.unchanged)} 项")
+
+
+@dataclass
+class _Plan:
+    parsed: excel.ParsedItem
+    department: Department
+    spec: dict[str, Any]
+    target: str
+    reason: str
+    windows: list[Window]
+    existing: ServiceItem | None
+    changed: bool
+
+
+_STATUS_STEPS = {
+    # (from, to) → transitions to run after any new version is published
+    (ItemStatus.PUBLISHED, ItemStatus.SUSPENDED): ("suspend",),
+    (ItemStatus.PUBLISHED, ItemStatus.CANCELLED): ("cancel",),
+    (ItemStatus.SUSPENDED, ItemStatus.PUBLISHED): ("resume",),
+    (ItemStatus.SUSPENDED, ItemStatus.CANCELLED): ("cancel",),
+    (ItemStatus.DRAFT, ItemStatus.SUSPENDED): ("suspend",),
+    (ItemStatus.DRAFT, ItemStatus.CANCELLED): ("cancel",),
+}
+
+
+def _plan_import(parsed: excel.ParsedWorkbook) -> tuple[list[_Plan], list[excel.RowError]]:
+    errors = list(parsed.errors)
+    usccs = {p.values.get("department_uscc") for p in parsed.items}
+    departments = {d.uscc: d for d in Department.objects.filter(uscc__in=usccs).select_related("centre")}
+    existing_items = {
+        i.basic_code: i for i in ServiceItem.objects.filter(basic_code__in=[p.spec["basic_code"] for p in parsed.items])
+        .select_related("current_version", "department").prefetch_related("windows")
+    }
+    plans = []
+    for p in parsed.items:
+        sheet, row = excel.ITEM_SHEET, p.row
+        values = p.values
+        dept = departments.get(values.get("department_uscc"))
+        if dept is None:
+            errors.append(excel.RowError(sheet, row, "实施主体统一社会信用代码",
+                                         f"未找到统一社会信用代码为 {values.get('department_uscc')} 的部门"))
+            continue
+        spec = _with_derived_codes(p.spec, dept.uscc, [k for k, v in p.spec.items()
+                                                       if k == "implementation_code" and v])
+        reported = {(e.sheet, e.row, e.column) for e in errors}
+        for problem in validate_spec(spec, uscc=dept.uscc):
+            s, r, column = excel.problem_location(p, problem.field, problem.row)
+            if (s, r, column) not in reported:  # a cell that did not parse is reported once
+                errors.append(excel.RowError(s, r, column, problem.message_zh))
+                reported.add((s, r, column))
+        windows, missing = excel.windows_for(values.get("windows") or "", dept)
+        if missing:
+            errors.append(excel.RowError(sheet, row, "办理窗口", f"未找到窗口：{'、'.join(missing)}"))
+        existing = existing_items.get(spec["basic_code"])
+        current_status = existing.status if existing else ItemStatus.DRAFT
+        target = values.get("status") or (existing.status if existing else ItemStatus.PUBLISHED)
+        reason = values.get("status_reason") or ""
+        changed = True
+        if existing is not None:
+            if existing.department_id != dept.pk:
+                errors.append(excel.RowError(sheet, row, "实施主体统一社会信用代码",
+                                             f"事项 {existing.basic_code} 属于{existing.department.name}，实施主体不能变更"))
+                continue
+            version = excel.export_version(existing)
+            changed = version is None or spec_from_version(version) != spec
+            if existing.status == ItemStatus.CANCELLED and (changed or target != ItemStatus.CANCELLED):
+                errors.append(excel.RowError(sheet, row, "事项状态", "已取消的事项不能再修改或恢复"))
+                continue
+        if target == ItemStatus.DRAFT and current_status != ItemStatus.DRAFT:
+            errors.append(excel.RowError(sheet, row, "事项状态", "已发布过的事项不能改回草稿"))
+        if target in (ItemStatus.SUSPENDED, ItemStatus.CANCELLED) and target != current_status and not reason.strip():
+            errors.append(excel.RowError(sheet, row, "暂停/取消原因", "暂停或取消事项须填写原因"))
+        plans.append(_Plan(p, dept, spec, target, reason, windows, existing, changed))
+    return plans, errors
+
+
+def _apply_plan(actor, plan: _Plan, report: ImportReport) -> None:
+    code = plan.spec["basic_code"]
+    note = plan.parsed.values.get("change_note") or "Excel 导入"
+    item = plan.existing
+    if item is None:
+        item = item_create(actor=actor, department=plan.department, spec=plan.spec, windows=plan.windows,
+                           change_note=note)
+        report.created.append(code)
+        if plan.target != ItemStatus.DRAFT:
+            item_publish(actor=actor, item=item)
+    else:
+        if plan.changed:
+            item_edit(actor=actor, item=item, changes=plan.spec, change_note=note)
+            if plan.target != ItemStatus.DRAFT:
+                item_publish(actor=actor, item=item)
+            report.updated.append(code)
+        if {w.pk for w in item.windows.all()} != {w.pk for w in plan.windows}:
+            item_set_windows(actor=actor, item=item, windows=plan.windows)
+            if not plan.changed:
+                report.updated.append(code)
+    item.refresh_from_db()
+    if item.status == ItemStatus.DRAFT and plan.target == ItemStatus.PUBLISHED:
+        item_publish(actor=actor, item=item)
+        item.refresh_from_db()
+    for name in _STATUS_STEPS.get((item.status, plan.target), ()):
+        with transaction.atomic():
+            _item_transition(actor=actor, item=_lock(item), name=name, reason=plan.reason)
+        report.status_changed.append(code)
+    if plan.existing is not None and code not in report.updated and code not in report.status_changed:
+        report.unchanged.append(code)
+
+
+def catalog_import(*, actor, data: bytes, dry_run: bool = False) -> ImportReport:
+    """Import a workbook in the layout of excel.py, all or nothing.
+
+    Every cell and every business rule is checked first and every bad row is reported (sheet,
+    row, column, Chinese message); if there is any, nothing is written. `dry_run` checks and
+    reports what would change, then rolls back.
+    """
+    report = ImportReport(dry_run=dry_run)
+    plans, errors = _plan_import(excel.parse_workbook(data))
+    if errors:
+        report.errors = errors
+        return report
+    with transaction.atomic():
+        for plan in plans:
+            try:
+                _apply_plan(actor, plan, report)
+            except DomainError as exc:
+                # A rule only the write itself can see (e.g. a concurrent change): all or nothing.
+                report.errors.append(excel.RowError(excel.ITEM_SHEET, plan.parsed.row, "", exc.message_zh))
+                transaction.set_rollback(True)
+                report.created, report.updated, report.unchanged, report.status_changed = [], [], [], []
+                return report
+        audit_record(actor=actor, action="catalog.import", object_type="catalog.import",
+                     data={"created": len(report.created), "updated": len(report.updated),
+                           "status_changed": len(report.status_changed), "unchanged": len(report.unchanged),
+                           "dry_run": dry_run})
+        if dry_run:
+            transaction.set_rollback(True)
+    return report

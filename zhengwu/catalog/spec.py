@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -176,6 +177,47 @@ def _text_limits(problems: list[Problem], spec: dict) -> None:
                                         f"{field.name} longer than {field.max_length}"))
 
 
+def _check_limits(p: list[Problem], spec: dict[str, Any]) -> Decimal:
+    """Legal vs promised limit and 即办件/承诺件 (RULES §1.5); returns the promise in WD."""
+    legal_wd = to_working_days(spec["legal_limit_value"], spec["legal_limit_unit"])
+    promised_wd = to_working_days(spec["promised_limit_value"], spec["promised_limit_unit"])
+    # 优化营商环境条例 §36: the promise may shorten the statutory limit, never extend it.
+    if spec["legal_limit_value"] and promised_wd > legal_wd:
+        p.append(Problem("promised_limit_value", "承诺办结时限不能超过法定办结时限",
+                         "promised limit exceeds the legal limit"))
+    if spec["case_kind"] == CaseKind.IMMEDIATE and spec["promised_limit_value"] != 0:
+        p.append(Problem("promised_limit_value", "即办件的承诺办结时限应为 0（当场办结）",
+                         "an immediate item has a promised limit of 0"))
+    if spec["case_kind"] == CaseKind.PROMISED and spec["promised_limit_value"] == 0:
+        p.append(Problem("promised_limit_value", "承诺件须填写大于 0 的承诺办结时限",
+                         "a promised item needs a promised limit above 0"))
+    return promised_wd
+
+
+def _check_visits(p: list[Problem], spec: dict[str, Any], forms: list[str]) -> None:
+    """到现场次数 and 网办深度, the Wenzhou validator's rules (RULES §1.5)."""
+    visits = spec["onsite_visits"]
+    if visits > 0 and not (spec.get("onsite_reason") or "").strip():
+        p.append(Problem("onsite_reason", "到现场次数不为 0 时，须说明必须现场办理的原因",
+                         "a reason is required when on-site visits are above 0"))
+    depth = spec["online_depth"]
+    if depth == OnlineDepth.FULLY_ONLINE and visits != 0:
+        p.append(Problem("onsite_visits", "网办深度为四级（全程网办）时，到现场次数应为 0",
+                         "fully online items need 0 on-site visits"))
+    if visits == 0 and not spec.get("supports_online") and HandlingForm.POST not in forms:
+        p.append(Problem("handling_forms", "到现场次数为 0 且不支持网办时，办理形式须含快递申请",
+                         "0 visits without online handling needs postal application"))
+    if depth >= OnlineDepth.ONLINE_APPLY and not spec.get("supports_online"):
+        p.append(Problem("supports_online", "网办深度三级及以上的事项应支持网办",
+                         "online depth Ⅲ or Ⅳ means the item is handled online"))
+    if spec.get("supports_online") and depth < OnlineDepth.ONLINE_APPLY:
+        p.append(Problem("online_depth", "支持网办的事项网办深度至少为三级（在线申办）",
+                         "an item handled online has depth Ⅲ or Ⅳ"))
+    if depth == OnlineDepth.FULLY_ONLINE and not ({HandlingForm.ONLINE_PC, HandlingForm.ONLINE_MOBILE} & set(forms)):
+        p.append(Problem("handling_forms", "全程网办事项的办理形式须含网上办理",
+                         "fully online items need an online handling form"))
+
+
 def validate_spec(spec: dict[str, Any], *, uscc: str) -> list[Problem]:
     """Every rule of RULES §1.2–§1.5 (incl. the Wenzhou validator) a publishable version must meet.
 
@@ -222,23 +264,9 @@ def validate_spec(spec: dict[str, Any], *, uscc: str) -> list[Problem]:
         value = spec.get(name)
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             p.append(Problem(name, "时限与次数应为非负整数", f"{name} must be a non-negative integer"))
-    if any(x.field in {"legal_limit_value", "promised_limit_value", "onsite_visits", "legal_limit_unit",
-                       "promised_limit_unit", "online_depth"} for x in p):
-        return p
-
-    legal_wd = to_working_days(spec["legal_limit_value"], spec["legal_limit_unit"])
-    promised_wd = to_working_days(spec["promised_limit_value"], spec["promised_limit_unit"])
-    # 优化营商环境条例 §36: the promise may shorten the statutory limit, never extend it.
-    if spec["legal_limit_value"] and promised_wd > legal_wd:
-        p.append(Problem("promised_limit_value", "承诺办结时限不能超过法定办结时限",
-                         "promised limit exceeds the legal limit"))
-    if spec["case_kind"] == CaseKind.IMMEDIATE and spec["promised_limit_value"] != 0:
-        p.append(Problem("promised_limit_value", "即办件的承诺办结时限应为 0（当场办结）",
-                         "an immediate item has a promised limit of 0"))
-    if spec["case_kind"] == CaseKind.PROMISED and spec["promised_limit_value"] == 0:
-        p.append(Problem("promised_limit_value", "承诺件须填写大于 0 的承诺办结时限",
-                         "a promised item needs a promised limit above 0"))
-
+    bad = {x.field for x in p}
+    limits_ok = not bad & {"legal_limit_value", "promised_limit_value", "legal_limit_unit", "promised_limit_unit"}
+    visits_ok = not bad & {"onsite_visits", "online_depth"}
     forms = spec.get("handling_forms") or []
     if not forms or any(f not in HandlingForm.values for f in forms):
         p.append(Problem("handling_forms", "办理形式须至少选一项，且为 GB/T 39046 A.5 代码",
@@ -247,27 +275,9 @@ def validate_spec(spec: dict[str, Any], *, uscc: str) -> list[Problem]:
     if not objects or any(o not in ServiceObject.values for o in objects):
         p.append(Problem("service_objects", "服务对象须至少选一项，且为 GB/T 39046 A.4 代码",
                          "service objects must be A.4 codes, at least one"))
-
-    visits = spec["onsite_visits"]
-    if visits > 0 and not (spec.get("onsite_reason") or "").strip():
-        p.append(Problem("onsite_reason", "到现场次数不为 0 时，须说明必须现场办理的原因",
-                         "a reason is required when on-site visits are above 0"))
-    depth = spec["online_depth"]
-    if depth == OnlineDepth.FULLY_ONLINE and visits != 0:
-        p.append(Problem("onsite_visits", "网办深度为四级（全程网办）时，到现场次数应为 0",
-                         "fully online items need 0 on-site visits"))
-    if visits == 0 and not spec.get("supports_online") and HandlingForm.POST not in forms:
-        p.append(Problem("handling_forms", "到现场次数为 0 且不支持网办时，办理形式须含快递申请",
-                         "0 visits without online handling needs postal application"))
-    if depth >= OnlineDepth.ONLINE_APPLY and not spec.get("supports_online"):
-        p.append(Problem("supports_online", "网办深度三级及以上的事项应支持网办",
-                         "online depth Ⅲ or Ⅳ means the item is handled online"))
-    if spec.get("supports_online") and depth < OnlineDepth.ONLINE_APPLY:
-        p.append(Problem("online_depth", "支持网办的事项网办深度至少为三级（在线申办）",
-                         "an item handled online has depth Ⅲ or Ⅳ"))
-    if depth == OnlineDepth.FULLY_ONLINE and not ({HandlingForm.ONLINE_PC, HandlingForm.ONLINE_MOBILE} & set(forms)):
-        p.append(Problem("handling_forms", "全程网办事项的办理形式须含网上办理",
-                         "fully online items need an online handling form"))
+    promised_wd = _check_limits(p, spec) if limits_ok else None
+    if visits_ok:
+        _check_visits(p, spec, forms)
 
     fees = spec.get("fees") or []
     if spec.get("fee_required"):
@@ -333,7 +343,7 @@ def validate_spec(spec: dict[str, Any], *, uscc: str) -> list[Problem]:
                              f"step {i}: budget must be >= 0", i))
         else:
             budget += value
-    if budget > promised_wd:
+    if promised_wd is not None and budget > promised_wd:
         limit = f"{promised_wd.normalize():f}"
         p.append(Problem("steps", f"各环节时限合计 {budget} 个工作日，超过承诺办结时限 {limit} 个工作日",
                          f"steps total {budget} WD, above the promised limit of {limit} WD"))
