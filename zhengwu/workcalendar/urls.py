@@ -1,4 +1,8 @@
 from django.urls import path
 
+from zhengwu.workcalendar import views
+
 app_name = "workcalendar"
-urlpatterns: list = []
+urlpatterns = [
+    path("deadline/", views.deadline, name="deadline"),
+]
