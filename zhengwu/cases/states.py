@@ -85,7 +85,8 @@ def _r(targets, roles) -> Rule:
 
 
 TRANSITIONS: dict[tuple[str, str], Rule] = {
-    (S.DRAFT, A.SUBMIT): _r(S.SUBMITTED, {R.APPLICANT}),
+    # Online by the applicant, or registered at the window for a walk-in applicant.
+    (S.DRAFT, A.SUBMIT): _r(S.SUBMITTED, {R.APPLICANT, *_COUNTER}),
     # 行政许可法 §32(4): one notice listing everything to correct, on the spot or within 5 WD.
     (S.SUBMITTED, A.REQUEST_CORRECTION): _r(S.CORRECTION, _COUNTER),
     (S.CORRECTION, A.SUBMIT_CORRECTION): _r(S.SUBMITTED, {R.APPLICANT, *_COUNTER}),

@@ -1,0 +1,232 @@
+"""Every read of cases that users see. Scoped to the user's departments (incl. AB岗 cover);
+an object the user may not see is a 404; the supervisors' wider view is audited."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db.models import CharField, Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Cast
+from django.utils import timezone
+
+from zhengwu.accounts.permissions import is_applicant, is_business_staff
+from zhengwu.cases import states
+from zhengwu.cases.models import Case, CaseEvent, DenialReport
+from zhengwu.cases.permissions import positions_in
+from zhengwu.cases.services import DECISION_CLOCKS, case_clocks, masked_applicant
+from zhengwu.cases.states import Status
+from zhengwu.core.audit import audit_record
+from zhengwu.core.errors import NotFound, ValidationFailed
+from zhengwu.core.masking import mask_name
+from zhengwu.org.models import Position
+from zhengwu.org.selectors import departments_of, departments_supervised_by
+from zhengwu.workcalendar.models import Clock
+from zhengwu.workcalendar.services import STATE_LABELS, clock_state
+
+QUEUES: dict[str, str] = {
+    "pending_acceptance": "待受理",
+    "correction": "待补正",
+    "in_review": "审查中",
+    "my_steps": "待我办理",
+    "awaiting_decision": "待决定",
+    "awaiting_certificate": "待制证",
+    "due_soon": "即将超期",
+    "overdue": "已超期",
+}
+
+_QUEUE_STATUS = {
+    "pending_acceptance": [Status.SUBMITTED],
+    "correction": [Status.CORRECTION],
+    "in_review": [Status.ACCEPTED, Status.SUSPENDED],
+    "awaiting_decision": [Status.AWAITING_DECISION],
+    "awaiting_certificate": [Status.APPROVED],
+}
+
+
+def _clocks_of_case():
+    return Clock.objects.filter(owner_type__app_label="cases", owner_type__model="case",
+                                owner_id=OuterRef("pk_text"), status=Clock.Status.RUNNING)
+
+
+def _with_clock_flags(qs: QuerySet[Case], now: datetime) -> QuerySet[Case]:
+    # Derived from the clocks' stored due/warn columns and now: a late sweeper never shows a wrong state.
+    clocks = _clocks_of_case()
+    return qs.annotate(pk_text=Cast("pk", output_field=CharField())).annotate(
+        is_overdue=Exists(clocks.filter(due_at__lte=now)),
+        is_due_soon=Exists(clocks.filter(warn_at__lte=now, due_at__gt=now)),
+    )
+
+
+def _scope(user) -> tuple[QuerySet[Case], bool]:
+    """(cases the user may see, whether the view reaches beyond the user's own departments)."""
+    if is_applicant(user):
+        return Case.objects.filter(applicant=user), False
+    if not is_business_staff(user):
+        return Case.objects.none(), False
+    own = departments_of(user)
+    supervised = departments_supervised_by(user)
+    wide = supervised.exists()
+    return Case.objects.filter(Q(department__in=own) | Q(department__in=supervised)), wide
+
+
+def case_list_visible_to(*, user, queue: str | None = None, status: str | None = None,
+                         search: str = "") -> QuerySet[Case]:
+    """Cases the user may see, optionally one work queue. Supervisors' list reads are audited."""
+    if queue is not None and queue not in QUEUES:
+        raise ValidationFailed(f"未知的队列：{queue}", f"unknown queue {queue}", field="queue")
+    if status is not None and status not in Status.values:
+        raise ValidationFailed(f"未知的状态：{status}", f"unknown status {status}", field="status")
+    qs, wide = _scope(user)
+    if queue in _QUEUE_STATUS:
+        qs = qs.filter(status__in=_QUEUE_STATUS[queue])
+        if queue == "awaiting_certificate":
+            qs = qs.filter(item_version__result_type="certificate")
+    elif queue == "my_steps":
+        mine = Q(pk__in=[])
+        for department in departments_of(user):
+            roles = list(positions_in(user, department.pk))
+            if roles:
+                mine |= Q(department=department, current_step__role__in=roles)
+        qs = qs.filter(mine, status=Status.ACCEPTED)
+    elif queue in ("due_soon", "overdue"):
+        qs = _with_clock_flags(qs, timezone.now()).filter(**{"is_overdue" if queue == "overdue" else "is_due_soon": True})
+    if status:
+        qs = qs.filter(status=status)
+    search = (search or "").strip()
+    if search:
+        qs = qs.filter(Q(case_no__icontains=search) | Q(item_version__name__icontains=search))
+    if wide:
+        audit_record(actor=user, action="case.list_supervised", object_type="cases.case",
+                     data={"queue": queue or "", "status": status or "", "search": search})
+    return qs.select_related("item_version", "department", "current_step").order_by("-created_at", "-id")
+
+
+def case_get_visible_to(*, user, case_no: str) -> Case:
+    """One case, or NotFound. Staff reads of the applicant's personal data are audited, and so is
+    every supervisor read outside the supervisor's own departments."""
+    qs, wide = _scope(user)
+    case = qs.select_related("item", "item_version", "department", "current_step", "applicant",
+                             "first_responder").filter(case_no=case_no).first()
+    if case is None:
+        raise NotFound("办件不存在", "case not found")
+    if is_business_staff(user):
+        supervising = wide and not departments_of(user).filter(pk=case.department_id).exists()
+        audit_record(actor=user, action="case.read_supervised" if supervising else "case.read", obj=case,
+                     data={"case_no": case.case_no})
+    return case
+
+
+def case_list_for_applicant(*, user) -> QuerySet[Case]:
+    """我的办件."""
+    if not getattr(user, "is_authenticated", False):
+        return Case.objects.none()
+    return Case.objects.filter(applicant=user).select_related("item_version", "department").order_by("-created_at")
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    action: str
+    label: str
+    from_status: str
+    to_status: str
+    status_label: str
+    actor: str
+    role: str
+    note: str
+    data: dict[str, Any]
+
+
+_EVENT_LABELS = {**{a.value: a.label for a in states.Action}, "draft": "创建草稿", "material_add": "补充材料",
+                 "step_pass": "环节通过", "step_return": "环节退回", "extend": "延期", "fee_notice": "缴费通知",
+                 "payment": "缴费", "rate": "评价"}
+
+
+def case_timeline(case: Case, *, public_only: bool = False) -> list[TimelineEntry]:
+    """The timeline, built only from the append-only CaseEvent log."""
+    events = CaseEvent.objects.filter(case=case).select_related("actor").order_by("occurred_at", "id")
+    if public_only:
+        events = events.filter(public=True)
+    entries = []
+    for e in events:
+        actor = "系统" if e.role == states.Role.SYSTEM else (e.actor.display_name if e.actor else "")
+        entries.append(TimelineEntry(
+            at=e.occurred_at, action=e.action, label=_EVENT_LABELS.get(e.action, e.action),
+            from_status=e.from_status, to_status=e.to_status,
+            status_label=states.label(e.to_status) if e.to_status else "", actor=mask_name(actor) if public_only
+            else actor, role=e.role, note="" if public_only and e.action in ("deny", "reject") else e.note,
+            data={} if public_only else e.data,
+        ))
+    return entries
+
+
+def case_clock_summary(case: Case, now: datetime | None = None) -> list[dict[str, Any]]:
+    now = now or timezone.now()
+    rows = []
+    for clock in case_clocks(case, open_only=False):
+        state = clock_state(clock, now)
+        rows.append({"kind": clock.kind, "status": clock.status, "state": state, "state_label": STATE_LABELS[state],
+                     "due_at": clock.due_at, "due_date": clock.due_date, "warn_at": clock.warn_at,
+                     "budget": f"{clock.budget_value} {clock.get_budget_unit_display()}"})
+    return rows
+
+
+def progress_query(*, case_no: str, query_code: str) -> dict[str, Any]:
+    """进度查询 for the public: case number + query code; masked personal data only."""
+    case_no = (case_no or "").strip()
+    query_code = (query_code or "").strip().upper()
+    case = (Case.objects.select_related("item_version", "department").filter(case_no=case_no)
+            .exclude(status=Status.DRAFT).first())
+    # Same answer for a wrong number and a wrong code, compared in constant time.
+    if case is None or not hmac.compare_digest(case.query_code.encode(), query_code.encode()):
+        raise NotFound("办件编号或查询码不正确", "case number or query code is wrong")
+    promised = next((c for c in case_clocks(case, ["case.promised"], open_only=False)), None)
+    applicant = masked_applicant(case)
+    return {
+        "case_no": case.case_no,
+        "item_name": case.item_version.name,
+        "department": case.department.name,
+        "applicant": applicant["name"],
+        "status": case.status,
+        "status_label": states.label(case.status),
+        "received_at": case.received_at,
+        "accepted_at": case.accepted_at,
+        "decided_at": case.decided_at,
+        "completed_at": case.completed_at,
+        "deemed_accepted": case.deemed_accepted,
+        "deemed_approved": case.deemed_approved,
+        "promised_due_date": promised.due_date if promised else None,
+        "timeline": [{"at": e.at, "label": e.label, "status_label": e.status_label}
+                     for e in case_timeline(case, public_only=True)],
+    }
+
+
+def hall_recent_cases(*, limit: int = 20, centre=None) -> list[dict[str, Any]]:
+    """The hall's big screen: the latest accepted / completed cases with masked names."""
+    qs = Case.objects.exclude(status__in=[Status.DRAFT]).select_related("item_version", "department")
+    if centre is not None:
+        qs = qs.filter(department__centre=centre)
+    rows = []
+    for case in qs.order_by("-created_at", "-id")[: max(1, min(limit, 100))]:
+        rows.append({"case_no": case.case_no, "item_name": case.item_version.name, "department": case.department.name,
+                     "applicant": masked_applicant(case)["name"], "status_label": states.label(case.status),
+                     "received_at": case.received_at, "completed_on_site": case.completed_on_site})
+    return rows
+
+
+def denial_report_list_visible_to(*, user) -> QuerySet[DenialReport]:
+    """否定报备: the department's leaders and section heads, and the supervisors."""
+    if not is_business_staff(user):
+        return DenialReport.objects.none()
+    heads = [d.pk for d in departments_of(user)
+             if {Position.LEADER, Position.SECTION_HEAD} & set(positions_in(user, d.pk))]
+    supervised = departments_supervised_by(user)
+    return DenialReport.objects.filter(Q(case__department_id__in=heads) | Q(case__department__in=supervised)).select_related(
+        "case", "decision", "reported_to").order_by("-reported_at")
+
+
+def open_decision_clocks(case: Case) -> QuerySet[Clock]:
+    return case_clocks(case, DECISION_CLOCKS)

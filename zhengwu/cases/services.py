@@ -1,0 +1,1350 @@
+"""Every write on a case (办件). Views, the API, commands and clock handlers call these.
+
+Each service runs in one transaction: it locks the case row, checks visibility (an outsider
+gets 404), the actor's role and the business rule, changes state only through `_transition`
+(the one executor of the table in states.py), writes the audit event and queues notices for
+after the commit.
+
+Time limits (行政许可法, RULES.md §2):
+- §32(4): the one-time correction notice within 5 WD of receipt, else accepted from receipt
+  ("case.acceptance" clock, deemed acceptance by the sweeper);
+- §42: decision within the legal limit (usually 20 WD), +10 WD once (+15 under §26);
+- §45: 特别程序 time not counted (both clocks suspended);
+- §44: certificate within 10 WD of the decision ("case.certificate" clock);
+- 超时默许: promised limit passed without a decision, for items configured so ("case.promised").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from pypinyin import Style, lazy_pinyin
+
+from zhengwu.cases import states
+from zhengwu.cases.identifiers import applicant_id_validate
+from zhengwu.cases.models import (
+    ApplicantType,
+    Case,
+    CaseEvent,
+    CaseItemPolicy,
+    CaseMaterial,
+    CaseNumberCounter,
+    CaseStepRecord,
+    Channel,
+    CorrectionNotice,
+    Decision,
+    DecisionOutcome,
+    Delivery,
+    DenialReport,
+    Extension,
+    FeeNotice,
+    FeeNoticeLine,
+    IdType,
+    Payment,
+    Rating,
+    RatingChannel,
+    RatingLevel,
+    Receipt,
+    SpecialProcedure,
+    StepAction,
+)
+from zhengwu.cases.permissions import can_view_case, role_for
+from zhengwu.cases.states import Action, Role, Status
+from zhengwu.cases.uploads import upload_check
+from zhengwu.catalog.codes import CaseKind, LimitUnit, SpecialProcedureKind
+from zhengwu.catalog.models import FeeItem, ProcessStep, ServiceItem
+from zhengwu.core.audit import audit_record
+from zhengwu.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from zhengwu.core.masking import mask_id_number, mask_name, mask_phone
+from zhengwu.documents.notice import NoticeKind, chinese_date, render_notice
+from zhengwu.notify.services import notify_send
+from zhengwu.org.models import Position
+from zhengwu.org.selectors import staff_with_position
+from zhengwu.workcalendar import services as clocks
+from zhengwu.workcalendar.models import Clock, SuspendReason, Unit
+
+SYSTEM_ACTOR = "clock_sweeper"
+
+# Clock kinds on the shared ledger, each with its handler in zhengwu/workcalendar/handlers.py.
+CLOCK_ACCEPTANCE = "case.acceptance"   # 行政许可法 §32(4): 5 WD from receipt for the one-time notice
+CLOCK_CORRECTION = "case.correction"   # the applicant's deadline to supply the corrections
+CLOCK_LEGAL = "case.legal"             # §42: the legal limit, from acceptance
+CLOCK_PROMISED = "case.promised"       # the promised limit; 超时默许 fires on it
+CLOCK_CERTIFICATE = "case.certificate"  # §44: licence issued or delivered within 10 WD of the decision
+DECISION_CLOCKS = (CLOCK_LEGAL, CLOCK_PROMISED)
+
+ACCEPTANCE_NOTICE_DAYS = 5   # §32(4)
+CERTIFICATE_DAYS = 10        # §44
+EXTENSION_MAX_DAYS = 10      # §42 ¶1
+EXTENSION_MAX_DAYS_JOINT = 15  # §42 ¶2 (§26 统一/联合/集中办理)
+
+_UNIT_MAP = {
+    LimitUnit.WORKING_DAYS: Unit.WORKING_DAYS,
+    LimitUnit.CALENDAR_DAYS: Unit.CALENDAR_DAYS,
+    LimitUnit.HOURS: Unit.HOURS,
+}
+_QUERY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+_PHONE = re.compile(r"^(1\d{10}|0\d{2,3}-?\d{7,8})$")
+
+
+def correction_days_default() -> int:
+    # No national number for the applicant's correction period: configurable (RULES "make it configurable").
+    return int(getattr(settings, "ZHENGWU_CASE_CORRECTION_DAYS", 15))
+
+
+# ------------------------------------------------------------------------------------------------
+# Inputs
+
+
+@dataclass
+class ApplicantInput:
+    applicant_type: str
+    name: str
+    id_type: str
+    id_number: str
+    phone: str = ""
+    address: str = ""
+    legal_representative: str = ""
+    agent_name: str = ""
+    agent_id_number: str = ""
+    agent_phone: str = ""
+
+
+@dataclass
+class MaterialInput:
+    requirement_id: int | None
+    name: str = ""
+    content: bytes = b""
+    filename: str = ""
+    reused_certificate: str = ""  # 电子证照标识 from the licence library instead of an upload
+
+
+@dataclass
+class CorrectionItem:
+    reason: str
+    requirement_id: int | None = None
+    name: str = ""
+
+
+@dataclass
+class FeeLineInput:
+    fee_item_id: int
+    amount: Any
+
+
+@dataclass
+class _Outcome:
+    """What a transition decided, for the caller to audit and notify."""
+
+    case: Case
+    notices: list[dict[str, Any]] = field(default_factory=list)
+
+
+# ------------------------------------------------------------------------------------------------
+# Helpers: actor, lock, the executor, events
+
+
+def _user(actor):
+    return actor if getattr(actor, "is_authenticated", False) else None
+
+
+def _event(case: Case, *, action: str, actor, role: str, note: str = "", data: dict | None = None,
+           public: bool = True, src: str = "", dst: str = "", at: dt.datetime | None = None) -> CaseEvent:
+    return CaseEvent.objects.create(case=case, occurred_at=at or timezone.now(), action=action, from_status=src,
+                                    to_status=dst, actor=_user(actor), role=role, note=note[:2000],
+                                    data=data or {}, public=public)
+
+
+def _transition(case: Case, *, action: str, actor, role: str, to: str | None = None, note: str = "",
+                data: dict | None = None, changes: dict[str, Any] | None = None,
+                at: dt.datetime | None = None) -> Case:
+    """The one executor: lock the row, check the caller's version, check the table, stamp the
+    times, bump the version and append the CaseEvent. Nothing else assigns `Case.status`."""
+    locked = Case.objects.select_for_update().get(pk=case.pk)
+    if locked.version != case.version or locked.status != case.status:
+        raise Conflict("办件已被他人处理，请刷新后重试", "the case changed meanwhile; reload and retry",
+                       details=[{"status": locked.status, "version": locked.version}])
+    try:
+        dst = states.check(locked.status, action, role, to)
+    except states.TransitionRefused as exc:
+        if exc.reason == "role":
+            raise PermissionDenied(f"当前身份（{Role(role).label}）不能执行“{Action(action).label}”",
+                                   f"role {role} may not {action}") from None
+        raise Conflict(f"办件当前状态为“{states.label(locked.status)}”，不能执行“{Action(action).label}”",
+                       f"cannot {action} a case that is {locked.status}",
+                       details=[{"status": locked.status, "action": action}]) from None
+    now = at or timezone.now()
+    src = locked.status
+    for name, value in (changes or {}).items():
+        setattr(case, name, value)
+    case.status = dst
+    if dst == Status.SUBMITTED and case.received_at is None:
+        case.received_at = now
+    if dst == Status.ACCEPTED and src == Status.SUBMITTED and case.accepted_at is None:
+        case.accepted_at = now
+    if dst in (Status.APPROVED, Status.DENIED):
+        case.decided_at = now
+    if dst == Status.COMPLETED:
+        case.completed_at = now
+    if dst in (Status.REJECTED, Status.WITHDRAWN, Status.TERMINATED):
+        case.closed_at = now
+    case.version = locked.version + 1
+    case.save()
+    _event(case, action=action, actor=actor, role=role, note=note, data=data, src=src, dst=dst, at=now)
+    return case
+
+
+def _lock_case(*, actor, case_no: str, expected_version: int | None = None, system: bool = False) -> Case:
+    """The case locked for update; 404 when it does not exist or the actor may not see it."""
+    case = (Case.objects.select_for_update(of=("self",)).select_related("item", "item_version", "department", "current_step")
+            .filter(case_no=case_no).first())
+    if case is None or (not system and not can_view_case(actor, case)):
+        raise NotFound("办件不存在", "case not found")
+    if expected_version is not None and case.version != expected_version:
+        raise Conflict("办件已被他人处理，请刷新后重试", "the case changed meanwhile; reload and retry",
+                       details=[{"status": case.status, "version": case.version}])
+    return case
+
+
+def _role(actor, case: Case, roles: Sequence[str], what: str) -> tuple[str, int | None]:
+    found = role_for(actor, case, roles)
+    if found is None:
+        labels = "、".join(Position(r).label for r in roles)
+        raise PermissionDenied(f"只有本部门的{labels}可以{what}", f"only {', '.join(roles)} of the department may {what}")
+    return found
+
+
+def _is_applicant(actor, case: Case) -> bool:
+    return getattr(actor, "pk", None) is not None and case.applicant_id == actor.pk
+
+
+def _audit(actor, action: str, case: Case, **data: Any) -> None:
+    audit_record(actor=actor if actor is not None else SYSTEM_ACTOR, action=action, obj=case,
+                 data={"case_no": case.case_no, "status": case.status, "version": case.version, **data})
+
+
+def _notify_applicant(case: Case, template: str, **context: Any) -> None:
+    ctx = {"case_no": case.case_no, "item_name": case.item_version.name, "query_code": case.query_code, **context}
+    notify_send(recipient_user=case.applicant, phone=case.applicant_phone or None, template=template, context=ctx)
+
+
+def _first_responder(case: Case, actor) -> None:
+    # 首问负责: the first staff member who handles the case stays answerable for it.
+    if case.first_responder_id is None and _user(actor) is not None:
+        case.first_responder = actor
+
+
+def _text(value: str, field_name: str, label: str, *, max_len: int = 2000) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ValidationFailed(f"请填写{label}", f"{field_name} is required", field=field_name)
+    if len(value) > max_len:
+        raise ValidationFailed(f"{label}不能超过 {max_len} 字", f"{field_name} is too long", field=field_name)
+    return value
+
+
+# ------------------------------------------------------------------------------------------------
+# Clocks on the shared ledger
+
+
+def case_clocks(case: Case, kinds: Iterable[str] | None = None, *, open_only: bool = True):
+    qs = Clock.objects.filter(owner_type__app_label="cases", owner_type__model="case", owner_id=str(case.pk))
+    if kinds is not None:
+        qs = qs.filter(kind__in=list(kinds))
+    if open_only:
+        qs = qs.filter(status__in=[Clock.Status.RUNNING, Clock.Status.SUSPENDED])
+    return qs.order_by("id")
+
+
+def case_clock(case: Case, kind: str) -> Clock | None:
+    return case_clocks(case, [kind], open_only=False).order_by("-id").first()
+
+
+def _clock_start(actor, case: Case, kind: str, value: int, unit: str, at: dt.datetime, note: str = "") -> Clock:
+    return clocks.clock_start(actor=actor, owner=case, kind=kind, budget_value=value, budget_unit=unit,
+                              started_at=at, region=case.department.region, note=note)
+
+
+def _clocks_finish(actor, case: Case, kinds: Iterable[str], *, complete: bool, reason: str = "",
+                   at: dt.datetime | None = None) -> None:
+    for clock in case_clocks(case, kinds):
+        if complete:
+            clocks.clock_complete(actor=actor, clock=clock, at=at)
+        else:
+            clocks.clock_stop(actor=actor, clock=clock, reason=reason, at=at)
+
+
+def _limit(value: int, unit: str) -> tuple[int, str]:
+    return value, _UNIT_MAP.get(unit, Unit.WORKING_DAYS)
+
+
+def _start_decision_clocks(actor, case: Case, at: dt.datetime) -> None:
+    version = case.item_version
+    # 行政许可法 §42 / §82: the legal limit in working days from acceptance (or from receipt when deemed).
+    _clock_start(actor, case, CLOCK_LEGAL, *_limit(version.legal_limit_value, version.legal_limit_unit), at,
+                 note="法定办结时限")
+    _clock_start(actor, case, CLOCK_PROMISED, *_limit(version.promised_limit_value, version.promised_limit_unit),
+                 at, note="承诺办结时限")
+
+
+# ------------------------------------------------------------------------------------------------
+# Documents (文书): numbered, rendered, stored on the case
+
+
+def _document(case: Case, kind: NoticeKind, *, actor, paragraphs: list[str], tables=(), remedies=None,
+              issued_on: dt.date | None = None) -> tuple[str, ContentFile]:
+    from zhengwu.licences.services import document_number_next
+
+    issued_on = issued_on or timezone.localdate()
+    number = document_number_next(department=case.department, kind=kind, year=issued_on.year, actor=actor)
+    pdf = render_notice(kind=kind, number=number, recipient=case.applicant_name, paragraphs=paragraphs,
+                        tables=tables, issuer_name=case.department.name, issued_on=issued_on, remedies=remedies)
+    safe = re.sub(r"[^0-9A-Za-z-]", "", case.case_no)
+    return number, ContentFile(pdf, name=f"{safe}-{kind.code}.pdf")
+
+
+def _due_text(case: Case, kind: str) -> str:
+    clock = case_clock(case, kind)
+    if clock is None or clock.due_date is None:
+        return "（计时已挂起）"
+    return chinese_date(clock.due_date)
+
+
+# ------------------------------------------------------------------------------------------------
+# Application: draft, submit, walk-in
+
+
+def _case_no(case_department, now: dt.datetime) -> str:
+    year = timezone.localtime(now).year
+    counter, _ = CaseNumberCounter.objects.get_or_create(department=case_department, year=year)
+    counter = CaseNumberCounter.objects.select_for_update().get(pk=counter.pk)
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    source = case_department.short_name or case_department.name
+    letters = "".join(lazy_pinyin(source, style=Style.FIRST_LETTER)).upper()
+    code = re.sub(r"[^A-Z0-9]", "", letters)[:8] or f"D{case_department.pk}"
+    return f"{year}-{code}-{counter.last:06d}"
+
+
+def _query_code() -> str:
+    return "".join(secrets.choice(_QUERY_ALPHABET) for _ in range(8))
+
+
+def _applicant_fields(data: ApplicantInput) -> dict[str, Any]:
+    if data.applicant_type not in ApplicantType.values:
+        raise ValidationFailed("申请人类型无效", "invalid applicant type", field="applicant_type")
+    if data.id_type not in IdType.values:
+        raise ValidationFailed("证件类型无效", "invalid ID type", field="applicant_id_type")
+    if data.applicant_type == ApplicantType.PERSON and data.id_type == IdType.USCC:
+        raise ValidationFailed("自然人不能以统一社会信用代码申请", "a person applies with a personal ID",
+                               field="applicant_id_type")
+    if data.applicant_type == ApplicantType.ORGANISATION and data.id_type not in (IdType.USCC, IdType.OTHER):
+        raise ValidationFailed("法人或其他组织应填写统一社会信用代码", "an organisation applies with its USCC",
+                               field="applicant_id_type")
+    name = _text(data.name, "applicant_name", "申请人名称", max_len=200)
+    number = applicant_id_validate(data.id_type, data.id_number)
+    phones = {}
+    for key, label, value in (("applicant_phone", "联系电话", data.phone), ("agent_phone", "代办人电话", data.agent_phone)):
+        value = re.sub(r"[\s]", "", value or "")
+        if value and not _PHONE.match(value):
+            raise ValidationFailed(f"{label}格式不正确", f"invalid {key}", field=key)
+        phones[key] = value
+    agent_id = ""
+    if data.agent_name or data.agent_id_number:
+        _text(data.agent_name, "agent_name", "代办人姓名", max_len=50)
+        agent_id = applicant_id_validate(IdType.ID_CARD, data.agent_id_number)
+    return {
+        "applicant_type": data.applicant_type, "applicant_name": name, "applicant_id_type": data.id_type,
+        "applicant_id_number": number, "applicant_address": (data.address or "").strip()[:300],
+        "legal_representative": (data.legal_representative or "").strip()[:50],
+        "agent_name": (data.agent_name or "").strip()[:50], "agent_id_number": agent_id, **phones,
+    }
+
+
+def _published_item(item_id: int) -> ServiceItem:
+    item = ServiceItem.objects.select_related("current_version", "department__region").filter(pk=item_id).first()
+    if item is None or item.status != ServiceItem.Status.PUBLISHED or item.current_version is None:
+        raise ValidationFailed("该事项未发布或已暂停办理", "the item is not open for applications", field="item_id")
+    return item
+
+
+def _check_materials(case: Case, materials: Sequence[MaterialInput]) -> list[tuple[MaterialInput, Any]]:
+    """Validate every file before anything is written (bad input changes nothing)."""
+    requirements = {r.pk: r for r in case.item_version.materials.all()}
+    checked = []
+    for m in materials:
+        if m.requirement_id is not None and m.requirement_id not in requirements:
+            raise ValidationFailed("材料不属于本事项的申请材料目录", "the material is not required by this item",
+                                   field="requirement_id")
+        name = m.name or (requirements[m.requirement_id].name if m.requirement_id else "")
+        if not name:
+            raise ValidationFailed("请填写材料名称", "material name is required", field="name")
+        if m.reused_certificate:
+            checked.append((m, _reusable_certificate(m.reused_certificate)))
+        else:
+            checked.append((m, upload_check(m.content, name=m.filename or name)))
+    return checked
+
+
+def _reusable_certificate(identifier: str):
+    from zhengwu.licences.models import Certificate
+
+    certificate = Certificate.objects.filter(identifier=identifier.strip()).first()
+    if certificate is None:
+        raise ValidationFailed("证照库中没有该电子证照", "no such certificate in the licence library",
+                               field="reused_certificate")
+    return certificate
+
+
+def _store_materials(actor, case: Case, checked, now: dt.datetime) -> list[CaseMaterial]:
+    from zhengwu.licences.services import licence_reuse
+
+    requirements = {r.pk: r for r in case.item_version.materials.all()}
+    rows = []
+    for m, check in checked:
+        name = m.name or requirements[m.requirement_id].name
+        row = CaseMaterial(case=case, requirement_id=m.requirement_id, name=name[:300], received_at=now)
+        if m.reused_certificate:
+            licence_reuse(actor=actor, certificate=check, purpose=f"申请材料：{name}"[:200], reference=case.case_no)
+            row.reused_certificate = check.identifier
+            row.content_type = "certificate"
+        else:
+            row.content_type, row.size, row.sha256 = check.content_type, len(check.content), check.sha256
+            row.file.save(f"{check.sha256[:16]}.{check.extension}", ContentFile(check.content), save=False)
+        row.save()
+        rows.append(row)
+    return rows
+
+
+def _new_case(*, actor, item: ServiceItem, applicant, data: ApplicantInput, channel: str,
+              idempotency_key: str | None, summary: str, window=None) -> Case:
+    now = timezone.now()
+    return Case.objects.create(
+        case_no=_case_no(item.department, now), query_code=_query_code(), item=item,
+        item_version=item.current_version, department=item.department, window=window, applicant=applicant,
+        channel=channel, idempotency_key=idempotency_key or None, summary=(summary or "").strip()[:300],
+        status=Status.DRAFT, **_applicant_fields(data),
+    )
+
+
+def _by_key(idempotency_key: str | None, applicant) -> Case | None:
+    if not idempotency_key:
+        return None
+    existing = Case.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None and applicant is not None and existing.applicant_id not in (None, applicant.pk):
+        raise Conflict("幂等键已被使用", "the idempotency key is already in use", field="idempotency_key")
+    return existing
+
+
+def _key(idempotency_key: str | None) -> str | None:
+    key = (idempotency_key or "").strip()
+    if key and (len(key) > 80 or not re.fullmatch(r"[\w.:-]+", key)):
+        raise ValidationFailed("幂等键格式不正确（1–80 位字母、数字、-_.:）", "invalid idempotency key",
+                               field="idempotency_key")
+    return key or None
+
+
+def case_draft_create(*, actor, item_id: int, applicant: ApplicantInput, channel: str = Channel.ONLINE_PC,
+                      summary: str = "", idempotency_key: str | None = None) -> Case:
+    """网上申请: an applicant's draft, filled in and submitted later."""
+    if not getattr(actor, "is_authenticated", False):
+        raise PermissionDenied("请先登录", "sign in first")
+    if channel not in (Channel.ONLINE_PC, Channel.ONLINE_MOBILE, Channel.POST):
+        raise ValidationFailed("网上申请的来源应为电脑端、移动端或快递", "invalid channel for an online draft",
+                               field="channel")
+    key = _key(idempotency_key)
+    existing = _by_key(key, actor)
+    if existing is not None:
+        return existing
+    item = _published_item(item_id)
+    try:
+        with transaction.atomic():
+            case = _new_case(actor=actor, item=item, applicant=actor, data=applicant, channel=channel,
+                             idempotency_key=key, summary=summary)
+            _event(case, action="draft", actor=actor, role=Role.APPLICANT, dst=Status.DRAFT, public=False)
+            _audit(actor, "case.draft_create", case, item=item.basic_code)
+    except IntegrityError:
+        # A concurrent request with the same idempotency key won the race: return its case.
+        existing = _by_key(key, actor)
+        if existing is None:
+            raise
+        return existing
+    return case
+
+
+def case_material_add(*, actor, case_no: str, materials: Sequence[MaterialInput]) -> list[CaseMaterial]:
+    """Add materials to a draft, a case waiting for acceptance, or a case under correction."""
+    with transaction.atomic():
+        case = _lock_case(actor=actor, case_no=case_no)
+        if case.status not in (Status.DRAFT, Status.SUBMITTED, Status.CORRECTION):
+            raise Conflict(f"办件当前状态为“{states.label(case.status)}”，不能再补充材料",
+                           "materials can be added only before acceptance")
+        if not _is_applicant(actor, case):
+            _role(actor, case, [Position.CLERK, Position.CHIEF_REPRESENTATIVE], "收取材料")
+        checked = _check_materials(case, materials)
+        rows = _store_materials(actor, case, checked, timezone.now())
+        _event(case, action="material_add", actor=actor,
+               role=Role.APPLICANT if _is_applicant(actor, case) else Role.CLERK,
+               data={"materials": [r.name for r in rows]}, public=True)
+        _audit(actor, "case.material_add", case, materials=[r.name for r in rows])
+    return rows
+
+
+def _after_submission(actor, case: Case) -> None:
+    # 行政许可法 §32(4): the one-time correction notice within 5 WD of receipt, else deemed accepted.
+    _clock_start(actor, case, CLOCK_ACCEPTANCE, ACCEPTANCE_NOTICE_DAYS, Unit.WORKING_DAYS, case.received_at,
+                 note="一次性告知期限（行政许可法第三十二条）")
+    _notify_applicant(case, "case.submitted")
+
+
+def case_submit(*, actor, case_no: str | None = None, item_id: int | None = None,
+                applicant: ApplicantInput | None = None, materials: Sequence[MaterialInput] = (),
+                channel: str = Channel.ONLINE_PC, summary: str = "", idempotency_key: str | None = None) -> Case:
+    """Submit an online application: an existing draft (case_no), or a new one in one call.
+
+    With an idempotency key a double-submitted application is one case: the second call
+    returns the first call's case unchanged.
+    """
+    key = _key(idempotency_key)
+    if case_no is None:
+        existing = _by_key(key, actor)
+        if existing is not None and existing.status != Status.DRAFT:
+            return existing
+        if existing is None:
+            if item_id is None or applicant is None:
+                raise ValidationFailed("请选择事项并填写申请人信息", "item and applicant are required", field="item_id")
+            existing = case_draft_create(actor=actor, item_id=item_id, applicant=applicant, channel=channel,
+                                         summary=summary, idempotency_key=key)
+        case_no = existing.case_no
+    with transaction.atomic():
+        case = _lock_case(actor=actor, case_no=case_no)
+        if not _is_applicant(actor, case):
+            raise NotFound("办件不存在", "case not found")
+        if case.status != Status.DRAFT and key and case.idempotency_key == key:
+            return case
+        checked = _check_materials(case, materials)
+        _store_materials(actor, case, checked, timezone.now())
+        _transition(case, action=Action.SUBMIT, actor=actor, role=Role.APPLICANT)
+        _after_submission(actor, case)
+        _audit(actor, "case.submit", case, channel=case.channel)
+    return case
+
+
+def case_register_walk_in(*, actor, item_id: int, applicant: ApplicantInput, materials: Sequence[MaterialInput] = (),
+                          window_id: int | None = None, summary: str = "", channel: str = Channel.WINDOW,
+                          idempotency_key: str | None = None) -> Case:
+    """窗口收件: a clerk registers a walk-in (or posted) application; the clerk is the 首问负责人."""
+    key = _key(idempotency_key)
+    existing = Case.objects.filter(idempotency_key=key).first() if key else None
+    if existing is not None:
+        if not can_view_case(actor, existing):
+            raise Conflict("幂等键已被使用", "the idempotency key is already in use", field="idempotency_key")
+        return existing
+    if channel not in (Channel.WINDOW, Channel.POST):
+        raise ValidationFailed("窗口收件的来源应为窗口或快递", "invalid channel for a walk-in", field="channel")
+    item = _published_item(item_id)
+    probe = Case(department=item.department)
+    role, _acting = _role(actor, probe, [Position.CLERK, Position.CHIEF_REPRESENTATIVE], "登记收件")
+    window = None
+    if window_id is not None:
+        window = item.department.windows.filter(pk=window_id).first() or item.windows.filter(pk=window_id).first()
+        if window is None:
+            raise ValidationFailed("窗口不属于本事项的办理窗口", "the window does not serve this item", field="window_id")
+    with transaction.atomic():
+        case = _new_case(actor=actor, item=item, applicant=None, data=applicant, channel=channel,
+                         idempotency_key=key, summary=summary, window=window)
+        checked = _check_materials(case, materials)
+        _store_materials(actor, case, checked, timezone.now())
+        _transition(case, action=Action.SUBMIT, actor=actor, role=role, changes={"first_responder": actor},
+                    note="窗口收件")
+        _after_submission(actor, case)
+        _audit(actor, "case.register_walk_in", case, channel=channel, applicant=mask_name(case.applicant_name),
+               applicant_id=mask_id_number(case.applicant_id_number))
+    return case
+
+
+# ------------------------------------------------------------------------------------------------
+# Acceptance, rejection, the one-time correction notice
+
+
+def _missing_required(case: Case) -> list[str]:
+    received = set(case.materials.filter(state=CaseMaterial.State.RECEIVED, requirement__isnull=False)
+                   .values_list("requirement_id", flat=True))
+    return [r.name for r in case.item_version.materials.filter(required=True) if r.pk not in received]
+
+
+def _acceptance_overdue(case: Case, now: dt.datetime) -> bool:
+    clock = case_clock(case, CLOCK_ACCEPTANCE)
+    return (clock is not None and clock.status == Clock.Status.RUNNING and clock.due_at is not None
+            and now >= clock.due_at)
+
+
+def _set_first_step(case: Case) -> ProcessStep | None:
+    return case.item_version.steps.order_by("order", "id").first()
+
+
+def case_accept(*, actor, case_no: str, expected_version: int | None = None, note: str = "") -> Case:
+    """受理 (行政许可法 §32(5)): voucher + 受理通知书, the legal and promised clocks start.
+
+    即办件: decided on the spot at acceptance (§34) and recorded as 现场办结.
+    """
+    with transaction.atomic():
+        case = _lock_case(actor=actor, case_no=case_no, expected_version=expected_version)
+        role, acting = _role(actor, case, [Position.CLERK, Position.CHIEF_REPRESENTATIVE], "受理")
+        if case.status != Status.SUBMITTED:
+            _transition(case, action=Action.ACCEPT, actor=actor, role=role)  # raises the 409
+        missing = _missing_required(case)
+        if missing:
+            raise ValidationFailed("申请材料不齐全，应一次性告知补正：" + "、".join(missing),
+                                   "required materials are missing; issue the correction notice",
+                                   details=[{"material": m} for m in missing])
+        now = timezone.now()
+        _first_responder(case, actor)
+        policy = CaseItemPolicy.objects.filter(item=case.item).first()
+        number, pdf = _document(case, NoticeKind.ACCEPTANCE, actor=actor, paragraphs=[
+            f"你（单位）于{chinese_date(timezone.localtime(case.received_at).date())}提出的"
+            f"“{case.item_version.name}”申请（办件编号 {case.case_no}），经审查，申请材料齐全、符合法定形式，"
+            "根据《中华人民共和国行政许可法》第三十二条第一款第（五）项的规定，决定予以受理。",
+            f"查询码：{case.query_code}。可凭办件编号和查询码查询办理进度。",
+        ])
+        case.acceptance_pdf.save(pdf.name, pdf, save=False)
+        first = _set_first_step(case)
+        _transition(case, action=Action.ACCEPT, actor=actor, role=role, note=note, at=now,
+                    data={"voucher_no": number, "acting_for": acting},
+                    changes={"acceptance_no": number, "joint_handling": bool(policy and policy.joint_handling),
+                             "current_step": first})
+        _clocks_finish(actor, case, [CLOCK_ACCEPTANCE], complete=True, at=now)
+        _start_decision_clocks(actor, case, now)
+        if case.item_version.case_kind == CaseKind.IMMEDIATE:
+            _decide_on_spot(actor, case, role, now)
+        elif first is None:
+            _transition(case, action=Action.REVIEW_COMPLETE, actor=actor, role=role, note="本事项无审查环节")
+        _audit(actor, "case.accept", case, voucher_no=number, immediate=case.completed_on_site)
+        if case.status != Status.APPROVED:
+            _notify_applicant(case, "case.accepted", accepted_on=chinese_date(timezone.localdate()),
+                              voucher_no=number, promised_due=_due_text(case, CLOCK_PROMISED))
+    return case
+
+
+def _decide_on_spot(actor, case: Case, role: str, now: dt.datetime) -> None:
+    # 即办件 (行政许可法 §34): decided at the window while the applicant is there.
+    for step in case.item_version.steps.order_by("order", "id"):
+        CaseStepRecord.objects.create(case=case, step=step, step_name=step.name, actor=actor, action=StepAction.PASS,
+                                      opinion="即办件，当场办理", started_at=now, ended_at=now)
+    _transition(case, action=Action.REVIEW_COMPLETE, actor=actor, role=role, note="即办件，当场审查",
+                changes={"current_step": None}, at=now)
+    _record_decision(actor, case, outcome=DecisionOutcome.APPROVE, reasons="即办件，当场准予", role=role,
+                     action=Action.APPROVE_ON_SPOT, on_spot=True)
+
+
+def case_reject(*, actor, case_no: str, reason: str, competent_agency: str = "",
+                expected_version: int | None = None) -> Case:
+    """不予受理 (行政许可法 §32(1)(2)): written, with the reason, naming the competent agency when known."""
+    reason = _text(reason, "reason", "不予受理理由")
+    with transaction.atomic():
+        case = _lock_case(actor=actor, case_no=case_no, expected_version=expected_version)
+        role, _ = _role(actor, case, [Position.CLERK, Position.CHIEF_REPRESENTATIVE], "作出不予受理决定")
+        if case.status not in (Status.SUBMITTED, Status.CORRECTION):
+            _transition(case, action=Action.REJECT, actor=actor, role=role)
+        agency = (competent_agency or "").strip()[:200]
+        hint = f"请向{agency}申请。" if agency else ""
+        number, pdf = _document(case, NoticeKind.REJECTION, actor=actor, paragraphs=[
+            f"你（单位）提出的“{case.item_version.name}”申请（办件编号 {case.case_no}），"
+            f"经审查，决定不予受理。理由：{reason}。" + hint,
+        ])
+        case.rejection_pdf.save(pdf.name, pdf, save=False)
+        _first_responder(case, actor)
+        _transition(case, action=Action.REJECT, actor=actor, role=role, note=reason,
+                    data={"document_no": number, "competent_agency": agency},
+                    changes={"rejection_reason": reason, "competent_agency": agency, "rejection_no": number})
+        _clocks_finish(actor, case, [CLOCK_ACCEPTANCE, CLOCK_CORRECTION], complete=False, reason="不予受理")
+        _audit(actor, "case.reject", case, reason=reason, document_no=number)
+        _notify_applicant(case, "case.rejected", reason=reason, competent_hint=hint)
+    return case
+
+
+def case_request_correction(*, actor, case_no: str, items: Sequence[CorrectionItem],
+                            deadline_days: int | None = None, expected_version: int | None = None) -> CorrectionNotice:
+    """一次性告知 (行政许可法 §32(4)): everything to correct in ONE notice, within 5 WD of receipt."""
+    if not items:
+        raise ValidationFailed("请列出需要补正的全部材料及理由", "list every item to correct", field="items")
+    days = correction_days_default() if deadline_days is None else deadline_days
+    if not isinstance(days, int) or not 1 <= days <= 60:
+        raise ValidationFailed("补正期限应为 1–60 个工作日", "the correction period is 1..60 working days",
+                               field="deadline_days")
+    with transaction.atomic():
+        case = _lock_case(actor=actor, case_no=case_no, expected_version=expected_version)
+        role, _ = _role(actor, case, [Position.CLERK, Position.CHIEF_REPRESENTATIVE], "告知补正")
+        if CorrectionNotice.objects.filter(case=case).exists():
+            # §32(4) "一次告知": a second notice on the same application is the practice the law forbids.
+            raise Conflict("同一申请只能一次性告知补正，已发出过补正告知", "a correction notice was already issued "
+                           "for this application; the law allows one")
+        if case.status != Status.SUBMITTED:
+            _transition(case, action=Action.REQUEST_CORRECTION, actor=actor, role=role)
+        now = timezone.now()
+        if _acceptance_overdue(case, now):
+            raise Conflict("收到申请材料已超过 5 个工作日，依法视为受理，不能再告知补正（行政许可法第三十二条）",
+                           "5 working days since receipt have passed: the application counts as accepted")
+        requirements = {r.pk: r for r in case.item_version.materials.all()}
+        listed = []
+        for item in items:
+            if item.requirement_id is not None and item.requirement_id not in requirements:
+                raise ValidationFailed("补正事项不属于本事项的申请材料目录", "unknown material", field="items")
+            name = item.name or (requirements[item.requirement_id].name if item.requirement_id else "")
+            listed.append({"requirement_id": item.requirement_id, "name": _text(name, "items", "补正材料名称", max_len=300),
+                           "reason": _text(item.reason, "items", "补正理由", max_len=500)})
+        from zhengwu.workcalendar.workdays import add_working_days
+
+        deadline = add_working_days(timezone.localdate(), days, case.department.region)
+        number, pdf = _document(case, NoticeKind.CORRECTION_NOTICE, actor=actor, paragraphs=[
+            f"你（单位）提出的“{case.item_version.name}”申请（办件编号 {case.case_no}），申请材料不齐全或者不符合法定形式。"
+            "根据《中华人民共和国行政许可法》第三十二条第一款第（四）项的规定，现一次性告知需要补正的全部内容（见下表）。",
+            f"请于{chinese_date(deadline)}前补正。",
+        ], tables=[[["序号", "材料", "补正理由"], *[[str(i + 1), x["name"], x["reason"]] for i, x in enumerate(listed)]]])
+        notice = CorrectionNotice(case=case, items=listed, issued_at=now, issued_by=actor, deadline=deadline,
+                                  notice_no=number)
+        notice.pdf.save(pdf.name, pdf, save=False)
+        notice.save()
+        for x in listed:
+            if x["requirement_id"] is not None:
+                case.materials.filter(requirement_id=x["requirement_id"]).update(
+                    state=CaseMaterial.State.NON_COMPLIANT, note=x["reason"][:300])
+        _first_responder(case, actor)
+        _transition(case, action=Action.REQUEST_CORRECTION, actor=actor, role=role, at=now,
+                    data={"notice_no": number, "items": listed, "deadline": deadline.isoformat()})
+        _clocks_finish(actor, case, [CLOCK_ACCEPTANCE], complete=True, at=now)
+        _clock_start(actor, case, CLOCK_CORRECTION, days, Unit.WORKING_DAYS, now, note="补正期限")
+        _audit(actor, "case.request_correction", case, notice_no=number, items=len(listed))
+        _notify_applicant(case, "case.correction_requested", items="；".join(f"{x['name']}（{x['reason']}）"
+                                                                            for x in listed),
+                          deadline=chinese_date(deadline))
+    return notice
+
+
+def case_submit_correction(*, actor, case_no: str, materials: Sequence[MaterialInput],
+                           expected_version: int | None = None) -> Case:
+    if not materials:
+        raise ValidationFailed("请提交补正材料", "upload the corrected materials", field="materials")
+    with transaction.atomic():
+        case = _lock_case(actor=actor, case_no=case_no, expected_version=expected_version)
+        if _is_applicant(actor, case):
+            role = Role.APPLICANT
+        else:
+            role, _ = _role(actor, case, [Position.CLERK, Position.CHIEF_REPRESENTATIVE], "收取补正材料")
+        if case.status != Status.CORRECTION:
+            _transition(case, action=Action.SUBMIT_CORRECTION, actor=actor, role=role)
+        checked = _check_materials(case, materials)
+        now = timezone.now()
+        replaced = {m.requirement_id for m, _ in checked if m.requirement_id is not None}
+        case.materials.filter(requirement_id__in=replaced).exclude(state=CaseMaterial.State.RECEIVED).delete()
+        _store_materials(actor, case, checked, now)
+        CorrectionNotice.objects.filter(case=case).update(answered_at=now)
+        _transition(case, action=Action.SUBMIT_CORRECTION, actor=actor, role=role, at=now,
+                    data={"materials": [m.name or m.requirement_id for m, _ in checked]})
+        _clocks_finish(actor, case, [CLOCK_CORRECTION], complete=True, at=now)
+        _audit(actor, "case.submit_correction", case, materials=len(checked))
+        _notify_applicant(case, "case.correction_submitted")
+    return case
+
+
+def case_deem_accept(*, case_id: int) -> Case:
+    """Clock handler: no notice and no accept/reject within 5 WD ⇒ accepted FROM THE DAY OF RECEIPT
+    (行政许可法 §32(4)); the legal and promised clocks count from receipt."""
+    with transaction.atomic():
+        case = Case.objects.select_for_update(of=("self",)).select_related("item_version", "department__region").get(pk=case_id)
+        if case.status != Status.SUBMITTED or CorrectionNotice.objects.filter(case=case).exists():
+            return case
+        received = case.received_at
+        number, pdf = _document(case, NoticeKind.ACCEPTANCE, actor=SYSTEM_ACTOR, paragraphs=[
+            f"你（单位）于{chinese_date(timezone.localtime(received).date())}提出的“{case.item_version.name}”申请"
+            f"（办件编号 {case.case_no}），本机关未在五日内一次告知需要补正的全部内容。根据《中华人民共和国行政许可法》"
+            "第三十二条第一款第（四）项的规定，自收到申请材料之日起即为受理。",
+        ])
+        case.acceptance_pdf.save(pdf.name, pdf, save=False)
+        _transition(case, action=Action.DEEM_ACCEPT, actor=None, role=Role.SYSTEM,
+                    note="逾期未告知补正，自收到申请材料之日起视为受理",
+                    changes={"deemed_accepted": True, "accepted_at": received, "acceptance_no": number,
+                             "current_step": _set_first_step(case)})
+        _clocks_finish(SYSTEM_ACTOR, case, [CLOCK_ACCEPTANCE], complete=False, reason="视为受理")
+        _start_decision_clocks(SYSTEM_ACTOR, case, received)
+        _audit(None, "case.deem_accept", case, received_at=received.isoformat(), voucher_no=number)
+        _notify_applicant(case, "case.deemed_accepted",
+                          received_on=chinese_date(timezone.localtime(received).date()))
+    return case
+
+
+def case_correction_lapse(*, case_id: int) -> Case:
+    """Clock handler: the applicant's correction period ended with nothing supplied: the case ends."""
+    with transaction.atomic():
+        case = Case.objects.select_for_update(of=("self",)).select_related("item_version").get(pk=case_id)
+        if case.status != Status.CORRECTION:
+            return case
+        reason = "申请人逾期未补正材料，终止办理"
+        _transition(case, action=Action.TERMINATE, actor=None, role=Role.SYSTEM, note=reason,
+                    changes={"close_reason": reason})
+        _clocks_finish(SYSTEM_ACTOR, case, [CLOCK_CORRECTION], complete=False, reason=reason)
+        _audit(None, "case.correction_lapse", case)
+        _notify_applicant(case, "case.terminated", reason=reason)
+    return case
+
+
+# ------------------------------------------------------------------------------------------------
+# Review steps
+
+
+def _steps(case: Case) -> list[ProcessStep]:
+    return list(case.item_version.steps.order_by("order", "id"))
+
+
+def _step_started_at(case: Case) -> dt.datetime:
+    last = case.step_records.order_by("-ended_at", "-id").first()
+    return last.ended_at if last else (case.accepted_at or timezone.now())
+
+
+def case_step_pass(*, actor, case_no: str, opinion: str, expected_version: int | None = None) -> Case:
+    """通过: only the role the current step names, in the item's department (or its B岗 when A is absent)."""
+    opinion = _text(opinion, "opinion", "处理意见")
+    with transaction.atomic():
+        case = _lock_case(actor=actor, case_no=case_no, expected_version=expected_version)
+        if case.status != Status.ACCEPTED or case.current_step is None:
+            raise Conflict(f"办件当前状态为“{states.label(case.status)}”，没有待办环节", "no open step on this case")
+        step = case.current_step
+        role, acting = _role(actor, case, [step.role], f"办理“{step.name}”环节")
+        now = timezone.now()
+        CaseStepRecord.objects.create(case=case, step=step, step_name=step.name, actor=actor, acting_for_id=acting,
+                                      action=StepAction.PASS, opinion=opinion, started_at=_step_started_at(case),
+                                      ended_at=now)
+        steps = _steps(case)
+        later = [s for s in steps if (s.order, s.pk) > (step.order, step.pk)]
+        data = {"step": step.name, "acting_for": acting}
+        if later:
+            locked = Case.objects.select_for_update().get(pk=case.pk)
+            if locked.version != case.version:
+                raise Conflict("办件已被他人处理，请刷新后重试", "the case changed meanwhile")
+            case.current_step = later[0]
+            case.version += 1
+            case.save(update_fields=["current_step", "version"])
+            _event(case, action="step_pass", actor=actor, role=role, note=opinion, data={**data, "next": later[0].name},
+                   src=case.status, dst=case.status, at=now)
+        else:
+            _transition(case, action=Action.REVIEW_COMPLETE, actor=actor, role=role, note=opinion, data=data,
+                        changes={"current_step": None}, at=now)
+        _audit(actor, "case.step_pass", case, step=step.name, acting_for=acting)
+    return case
+
+
+def case_step_return(*, actor, case_no: str, to_step_id: int, reason: str,
+                     expected_version: int | None = None) -> Case:
+    """退回 to an earlier step, with the reason; from the decision stage a decider returns it to review."""
+    reason = _text(reason, "reason", "退回理由")
+    with transaction.atomic():
+        case = _lock_case(actor=actor, case_no=case_no, expected_version=expected_version)
+        steps = _steps(case)
+        target = next((s for s in steps if s.pk == to_step_id), None)
+        if target is None:
+            raise ValidationFailed("退回的环节不属于本事项的办理流程", "the step is not in this item's process",
+                                   field="to_step_id")
+        now = timezone.now()
+        if case.status == Status.AWAITING_DECISION:
+            role, acting = _role(actor, case, [Position.CHIEF_REPRESENTATIVE, Position.SECTION_HEAD, Position.LEADER],
+                                 "退回")
+            current = steps[-1]
+        elif case.status == Status.ACCEPTED and case.current_step is not None:
+            current = case.current_step
+            role, acting = _role(actor, case, [current.role], f"退回“{current.name}”环节")
+            if (target.order, target.pk) >= (current.order, current.pk):
+                raise ValidationFailed("只能退回到之前的环节", "return only to an earlier step", field="to_step_id")
+        else:
+            raise Conflict(f"办件当前状态为“{states.label(case.status)}”，不能退回", "nothing to return")
+        CaseStepRecord.objects.create(case=case, step=current, step_name=current.name, actor=actor,
+                                      acting_for_id=acting, action=StepAction.RETURN, opinion=reason,
+                                      returned_to=target, started_at=_step_started_at(case), ended_at=now)
+        data = {"from": current.name, "to": target.name}
+        if case.status == Status.AWAITING_DECISION:
+            _transition(case, action=Action.STEP_RETURN, actor=actor, role=role, note=reason, data=data,
+                        changes={"current_step": target}, at=now)
+        else:
+            locked = Case.objects.select_for_update().get(pk=case.pk)
+            if locked.version != case.version:
+                raise Conflict("办件已被他人处理，请刷新后重试", "the case changed meanwhile")
+            case.current_step = target
+            case.version += 1
+            case.save(update_fields=["current_step", "version"])
+            _event(case, action="step_return", actor=actor, role=role, note=reason, data=data,
+                   src=case.status, dst=case.status, at=now)
+        _audit(actor, "case.step_return", case, **data, reason=reason)
+    return case
+
+
+# ------------------------------------------------------------------------------------------------
+# 特别程序, 延期
+
+
+_REVIEW_POSITIONS = [Position.REVIEWER, Position.CHIEF_REPRESENTATIVE, Position.SECTION_HEAD, Position.LEADER]
+
+
+def case_special_procedure_start(*, actor, case_no: str, kind: str, reason: str, expected_value: int,
+                                 expected_unit: str = LimitUnit.WORKING_DAYS,
+                                 expected_version: int | None = None) -> SpecialProcedure:
+    """特别程序 (行政许可法 §45): both clocks stop; the applicant is told in writing how long it takes."""
+    if kind not in SpecialProcedureKind.values:
+        raise ValidationFailed("特别程序种类无效（听证、招标、拍卖、检验、检测、检疫、鉴定、专家评审）",
+                               "invalid special procedure kind", field="kind")
+    reason = _text(reason, "reason", "启动理由或依据", max_len=500)
+    if not isinstance(expected_value, int) or not 1 <= expected_value <= 365:
+        raise ValidationFailed("请填写预计所需时间（1–365）", "expected duration 1..365", field="expected_value")
+    if expected_unit not in LimitUnit.values:
+        raise ValidationFailed("时限单位无效", "invalid unit", field="expected_unit")
+    with transaction.atomic():
+        case = _lock_case(actor=actor, case_no=case_no, expected_version=expected_version)
+        role, _ = _role(actor, case, _REVIEW_POSITIONS, "启动特别程序")
+        allowed = set(case.item_version.special_procedures.values_list("kind", flat=True))
+        if allowed and kind not in allowed:
+            raise ValidationFailed("本事项的实施清单未列明该特别程序", "the item does not list this special procedure",
+                                   field="kind")
+        resume_status = case.status
+        if case.status not in (Status.ACCEPTED, Status.AWAITING_DECISION):
+            _transition(case, action=Action.SPECIAL_START, actor=actor, role=role)
+        now = timezone.now()
+        kind_label = SpecialProcedureKind(kind).label
+        duration = f"{expected_value}{LimitUnit(expected_unit).label}"
+        number, pdf = _document(case, NoticeKind.SPECIAL_PROCEDURE, actor=actor, paragraphs=[
+            f"你（单位）申请的“{case.item_version.name}”（办件编号 {case.case_no}）需要进行{kind_label}。"
+            f"理由：{reason}。预计所需时间为{duration}。根据《中华人民共和国行政许可法》第四十五条的规定，"
+            f"{kind_label}所需时间不计算在行政许可期限内。",
+        ])
+        procedure = SpecialProcedure(case=case, kind=kind, reason=reason, expected_value=expected_value,
+                                     expected_unit=expected_unit, notice_no=number, resume_status=resume_status,
+                                     started_at=now, started_by=actor)
+        procedure.notice_pdf.save(pdf.name, pdf, save=False)
+        procedure.save()
+        _transition(case, action=Action.SPECIAL_START, actor=actor, role=role, to=Status.SUSPENDED, note=reason,
+                    data={"kind": kind, "expected": duration, "notice_no": number}, at=now)
+        for clock in case_clocks(case, DECISION_CLOCKS):
+            if clock.status == Clock.Status.RUNNING:
+                clocks.clock_suspend(actor=actor, clock=clock, reason=SuspendReason.SPECIAL_PROCEDURE, at=now,
+                                     note=kind_label)
+        _audit(actor, "case.special_procedure_start", case, kind=kind, expected=duration, notice_no=number)
+        _notify_applicant(case, "case.special_started", kind=kind_label, duration=duration)
+    return procedure
+
+
+def case_special_procedure_end(*, actor, case_no: str, result: str,
+                               expected_version: int | None = None) -> SpecialProcedure:
+    result = _text(result, "result", "特别程序结果")
+    with transaction.atomic():
+        case = _lock_case(actor=actor, case_no=case_no, expected_version=expected_version)
+        role, _ = _role(actor, case, _REVIEW_POSITIONS, "结束特别程序")
+        procedure = case.special_procedures.filter(ended_at__isnull=True).first()
+        if case.status != Status.SUSPENDED or procedure is None:
+            _transition(case, action=Action.SPECIAL_END, actor=actor, role=role, to=Status.ACCEPTED)
+        now = timezone.now()
+        procedure.ended_at, procedure.ended_by, procedure.result = now, actor, result
+        procedure.save(update_fields=["ended_at", "ended_by", "result"])
+        _transition(case, action=Action.SPECIAL_END, actor=actor, role=role, to=procedure.resume_status,
+                    note=result, data={"kind": procedure.kind}, at=now)
+        for clock in case_clocks(case, DECISION_CLOCKS):
+            if clock.status == Clock.Status.SUSPENDED:
+                clocks.clock_resume(actor=actor, clock=clock, at=now)
+        _audit(actor, "case.special_procedure_end", case, kind=procedure.kind)
+        _notify_applicant(case, "case.special_ended", kind=procedure.get_kind_display())
+    return procedure
+
+
+def case_extend(*, actor, case_no: str, days: int, reason: str, expected_version: int | None = None) -> Extension:
+    """延期 (行政许可法 §42): once, ≤10 WD (≤15 WD under §26 joint handling), approved by the
+    agency's leader or section head; the reason is told to the applicant."""
+    reason = _text(reason, "reason", "延期理由", max_len=500)
+    with transaction.atomic():
+        case = _lock_case(actor=actor, case_no=case_no, expected_version=expected_version)
+        role, _ = _role(actor, case, [Position.LEADER, Position.SECTION_HEAD], "批准延期")
+        if case.status not in states.CLOCKED:
+            raise Conflict(f"办件当前状态为“{states.label(case.status)}”，不能延期", "only an open, accepted case is extended")
+        if Extension.objects.filter(case=case).exists():
+            raise Conflict("办理期限只能延长一次（行政许可法第四十二条）", "the limit may be extended once only")
+        limit = EXTENSION_MAX_DAYS_JOINT if case.joint_handling else EXTENSION_MAX_DAYS
+        if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= limit:
+            raise ValidationFailed(f"延长期限应为 1–{limit} 个工作日（行政许可法第四十二条）",
+                                   f"an extension is 1..{limit} working days", field="days")
+        now = timezone.now()
+        number, pdf = _document(case, NoticeKind.EXTENSION, actor=actor, paragraphs=[
+            f"你（单位）申请的“{case.item_version.name}”（办件编号 {case.case_no}），因{reason}，不能在法定期限内作出决定。"
+            f"经本机关负责人批准，根据《中华人民共和国行政许可法》第四十二条的规定，办理期限延长{days}个工作日。",
+        ])
+        extension = Extension(case=case, days=days, reason=reason, approver=actor, approver_position=role,
+                              approved_at=now, notice_no=number)
+        extension.notice_pdf.save(pdf.name, pdf, save=False)
+        extension.save()
+        for clock in case_clocks(case, DECISION_CLOCKS):
+            clocks.clock_extend(actor=actor, clock=clock, value=days, reason=reason, approved_by=actor,
+                                approved_at=now)
+        _event(case, action="extend", actor=actor, role=role, note=reason, data={"days": days, "notice_no": number},
+               src=case.status, dst=case.status, at=now)
+        _audit(actor, "case.extend", case, days=days, reason=reason, notice_no=number)
+        _notify_applicant(case, "case.extended", days=days, reason=reason)
+    return extension
+
+
+# ------------------------------------------------------------------------------------------------
+# Decision, deemed approval, certificate
+
+
+def _department_leader(case: Case):
+    return staff_with_position(Position.LEADER, case.department).first()
+
+
+def _record_decision(actor, case: Case, *, outcome: str, reasons: str, role: str, deemed: bool = False,
+                     action: str | None = None, on_spot: bool = False) -> Decision:
+    now = timezone.now()
+    deny = outcome == DecisionOutcome.DENY
+    kind = NoticeKind.DENIAL if deny else NoticeKind.APPROVAL
+    if deny:
+        body = (f"你（单位）申请的“{case.item_version.name}”（办件编号 {case.case_no}），经审查，决定不予行政许可。"
+                f"理由：{reasons}。")
+    elif deemed:
+        body = (f"你（单位）申请的“{case.item_version.name}”（办件编号 {case.case_no}），本机关未在承诺期限内作出决定，"
+                "依照本事项“超时默许”的规定，视为准予行政许可。")
+    else:
+        body = f"你（单位）申请的“{case.item_version.name}”（办件编号 {case.case_no}），经审查，符合法定条件、标准，决定准予行政许可。"
+    number, pdf = _document(case, kind, actor=actor, paragraphs=[body])
+    decision = Decision(case=case, outcome=outcome, reasons=reasons, decided_by=_user(actor), decided_at=now,
+                        deemed=deemed, document_no=number)
+    decision.pdf.save(pdf.name, pdf, save=False)
+    decision.save()
+    action = action or (Action.DENY if deny else (Action.DEEM_APPROVE if deemed else Action.APPROVE))
+    _transition(case, action=action, actor=actor if not deemed else None, role=role, note=reasons,
+                data={"document_no": number, "deemed": deemed}, at=now,
+                changes={"decision": outcome, "decision_reasons": reasons, "deemed_approved": deemed,
+                         "completed_on_site": on_spot, "current_step": None})
+    _clocks_finish(actor, case, DECISION_CLOCKS, complete=True, at=now)
+    if deny:
+        leader = _department_leader(case)
+        DenialReport.objects.create(decision=decision, case=case, reported_to=leader, reasons=reasons, reported_at=now)
+        if leader is not None:
+            notify_send(recipient_user=leader, template="case.denial_report",
+                        context={"case_no": case.case_no, "item_name": case.item_version.name, "reasons": reasons})
+    elif case.item_version.result_type == "certificate":
+        # 行政许可法 §44: the licence is issued or delivered within 10 days of the decision.
+        _clock_start(actor, case, CLOCK_CERTIFICATE, CERTIFICATE_DAYS, Unit.WORKING_DAYS, now, note="制证期限")
+    remedy = ""
+    if deny:
+        remedy = "如不服本决定，可以自收到决定书之日起六十日内申请行政复议，或者六个月内提起行政诉讼。"
+    _notify_applicant(case, "case.deemed_approved" if deemed else "case.decided",
+                      outcome=DecisionOutcome(outcome).label, remedy=remedy)
+    return decision
+
+
+def case_decide(*, actor, case_no: str, outcome: str, reasons: str = "",
+                expected_version: int | None = None) -> Decision:
+    """决定: 准予 or 不予. 不予 needs reasons, produces the decision with the remedies (行政许可法 §38:
+    行政复议 60 days, 行政诉讼 6 months) and a 否定报备 to the department's 分管领导."""
+    if outcome not in DecisionOutcome.values:
+        raise ValidationFailed("决定应为准予或不予", "outcome is approve or deny", field="outcome")
+    reasons = (reasons or "").strip()
+    if outcome == DecisionOutcome.DENY:
+        reasons = _text(reasons, "reasons", "不予许可的理由")
+    with transaction.atomic():
+        case = _lock_case(actor=actor, case_no=case_no, expected_version=expected_version)
+        role, _ = _role(actor, case, [Position.CHIEF_REPRESENTATIVE, Position.SECTION_HEAD, Position.LEADER], "作出决定")
+        if case.status != Status.AWAITING_DECISION:
+            _transition(case, action=Action.APPROVE if outcome == DecisionOutcome.APPROVE else Action.DENY,
+                        actor=actor, role=role)
+        decision = _record_decision(actor, case, outcome=outcome, reasons=reasons, role=role)
+        _audit(actor, "case.decide", case, outcome=outcome, document_no=decision.document_no)
+    return decision
+
+
+def case_deem_approve(*, case_id: int) -> Case:
+    """Clock handler (超时默许): the promised limit ran out with no decision on an item configured
+    for deemed approval: record an approval flagged deemed, and issue the result."""
+    with transaction.atomic():
+        case = Case.objects.select_for_update(of=("self",)).select_related("item", "item_version", "department__region").get(
+            pk=case_id)
+        policy = CaseItemPolicy.objects.filter(item=case.item).first()
+        if case.status not in (Status.ACCEPTED, Status.AWAITING_DECISION) or not (
+                policy and policy.deemed_approval_enabled):
+            return case
+        _record_decision(SYSTEM_ACTOR, case, outcome=DecisionOutcome.APPROVE, reasons="超过承诺时限未作决定，超时默许",
+                         role=Role.SYSTEM, deemed=True)
+        _audit(None, "case.deem_approve", case)
+        if policy.licence_type_code and case.item_version.result_type == "certificate":
+            _issue_certificate(SYSTEM_ACTOR, case, Role.SYSTEM, policy)
+    return case
+
+
+def _issue_certificate(actor, case: Case, role: str, policy: CaseItemPolicy | None):
+    from zhengwu.licences.models import LicenceType
+    from zhengwu.licences.services import licence_issue
+
+    if FeeNotice.objects.filter(case=case, state=FeeNotice.State.UNPAID).exists():
+        raise Conflict("尚有未缴清的费用，不能制证", "fees are unpaid")
+    licence_type = None
+    if policy is not None and policy.licence_type_code:
+        licence_type = LicenceType.objects.filter(code=policy.licence_type_code, is_active=True).first()
+    if licence_type is None:
+        raise ValidationFailed("本事项未配置电子证照类型，不能制证", "no licence type configured for the item")
+    today = timezone.localdate()
+    valid_until = None
+    if policy.validity_years:
+        try:
+            valid_until = today.replace(year=today.year + policy.validity_years) - dt.timedelta(days=1)
+        except ValueError:  # 29 February
+            valid_until = today.replace(month=2, day=28, year=today.year + policy.validity_years)
+    holder_type = "uscc" if case.applicant_id_type == IdType.USCC else (
+        "id_card" if case.applicant_id_type == IdType.ID_CARD else "other")
+    certificate = licence_issue(
+        actor=actor, licence_type=licence_type, issuer=case.department, holder_name=case.applicant_name,
+        holder_id_type=holder_type, holder_id_number=case.applicant_id_number, number=case.case_no,
+        content={"事项": case.item_version.name, "办件编号": case.case_no,
+                 "超时默许": "是" if case.deemed_approved else "否"},
+        valid_from=today, valid_until=valid_until, source=case.case_no)
+    _transition(case, action=Action.ISSUE_CERTIFICATE, actor=actor if role != Role.SYSTEM else None, role=role,
+                data={"identifier": certificate.identifier, "number": certificate.number})
+    _clocks_finish(actor, case, [CLOCK_CERTIFICATE], complete=True)
+    _notify_applicant(case, "case.certificate_issued", certificate_name=certificate.name,
+                      certificate_no=certificate.number)
+    return certificate
+
+
+def case_issue_certificate(*, actor, case_no: str, expected_version: int | None = None):
+    """制证 (行政许可法 §44, within 10 WD of approval): a signed 电子证照 through licences.licence_issue;
+    later applications may reuse it instead of an upload."""
+    with transaction.atomic():
+        case = _lock_case(actor=actor, case_no=case_no, expected_version=expected_version)
+        role, _ = _role(actor, case, [Position.CLERK, Position.CHIEF_REPRESENTATIVE], "制证")
+        if case.status != Status.APPROVED:
+            _transition(case, action=Action.ISSUE_CERTIFICATE, actor=actor, role=role)
+        policy = CaseItemPolicy.objects.filter(item=case.item).first()
+        certificate = _issue_certificate(actor, case, role, policy)
+        _audit(actor, "case.issue_certificate", case, identifier=certificate.identifier)
+    return certificate
+
+
+# ------------------------------------------------------------------------------------------------
+# Delivery, withdrawal, termination
+
+
+def case_deliver(*, actor, case_no: str, method: str, tracking_no: str = "", carrier: str = "", address: str = "",
+                 recipient_name: str = "", expected_version: int | None = None) -> Delivery:
+    """送达: collected at the window (办结 at once) or posted with a tracking number (办结 when signed for)."""
+    if method not in Delivery.Method.values:
+        raise ValidationFailed("送达方式应为窗口领取或邮寄", "method is collection or post", field="method")
+    if method == Delivery.Method.POST:
+        tracking_no = _text(tracking_no, "tracking_no", "物流单号", max_len=50)
+        address = _text(address, "address", "寄送地址", max_len=300)
+    with transaction.atomic():
+        case = _lock_case(actor=actor, case_no=case_no, expected_version=expected_version)
+        role, _ = _role(actor, case, [Position.CLERK, Position.CHIEF_REPRESENTATIVE], "送达")
+        action = Action.COMPLETE if method == Delivery.Method.COLLECTION else Action.DELIVER_POST
+        if case.status not in (Status.APPROVED, Status.CERTIFICATE_ISSUED, Status.DENIED):
+            _transition(case, action=action, actor=actor, role=role)
+        now = timezone.now()
+        delivery = Delivery.objects.create(
+            case=case, method=method, carrier=(carrier or "").strip()[:50], tracking_no=tracking_no,
+            address=address, recipient_name=(recipient_name or "").strip()[:50], sent_at=now,
+            received_at=now if method == Delivery.Method.COLLECTION else None, handled_by=actor)
+        _transition(case, action=action, actor=actor, role=role, at=now,
+                    data={"method": method, "tracking_no": tracking_no})
+        if case.status == Status.COMPLETED:
+            _clocks_finish(actor, case, [CLOCK_CERTIFICATE], complete=True, at=now)
+        _audit(actor, "case.deliver", case, method=method, tracking_no=tracking_no)
+        tracking = f"物流单号 {tracking_no}。" if tracking_no else ""
+        _notify_applicant(case, "case.delivered", method=Delivery.Method(method).label, tracking=tracking)
+        if case.status == Status.COMPLETED:
+            _notify_applicant(case, "case.completed")
+    return delivery
+
+
+def case_delivery_confirm(*, actor, case_no: str, recipient_name: str = "",
+                          expected_version: int | None = None) -> Case:
+    """The posted result was signed for: 办结."""
+    with transaction.atomic():
+        case = _lock_case(actor=actor, case_no=case_no, expected_version=expected_version)
+        role, _ = _role(actor, case, [Position.CLERK, Position.CHIEF_REPRESENTATIVE], "确认签收")
+        now = timezone.now()
+        delivery = case.deliveries.filter(method=Delivery.Method.POST, received_at__isnull=True).last()
+        _transition(case, action=Action.COMPLETE, actor=actor, role=role, at=now)
+        if delivery is not None:
+            delivery.received_at = now
+            delivery.recipient_name = (recipient_name or delivery.recipient_name).strip()[:50]
+            delivery.save(update_fields=["received_at", "recipient_name"])
+        _clocks_finish(actor, case, [CLOCK_CERTIFICATE], complete=True, at=now)
+        _audit(actor, "case.delivery_confirm", case)
+        _notify_applicant(case, "case.completed")
+    return case
+
+
+_ALL_CLOCKS = (CLOCK_ACCEPTANCE, CLOCK_CORRECTION, CLOCK_LEGAL, CLOCK_PROMISED, CLOCK_CERTIFICATE)
+
+
+def case_withdraw(*, actor, case_no: str, reason: str = "", expected_version: int | None = None) -> Case:
+    """撤回: the applicant (or the window for a walk-in applicant) before the decision."""
+    reason = (reason or "").strip()[:500] or "申请人撤回申请"
+    with transaction.atomic():
+        case = _lock_case(actor=actor, case_no=case_no, expected_version=expected_version)
+        if _is_applicant(actor, case):
+            role = Role.APPLICANT
+        else:
+            role, _ = _role(actor, case, [Position.CLERK], "代为撤回申请")
+        _transition(case, action=Action.WITHDRAW, actor=actor, role=role, note=reason, changes={"close_reason": reason})
+        _clocks_finish(actor, case, _ALL_CLOCKS, complete=False, reason="撤回")
+        _audit(actor, "case.withdraw", case, reason=reason)
+        _notify_applicant(case, "case.withdrawn")
+    return case
+
+
+def case_terminate(*, actor, case_no: str, reason: str, expected_version: int | None = None) -> Case:
+    """终止: staff end the procedure with a reason (e.g. the applicant died or the entity was dissolved)."""
+    reason = _text(reason, "reason", "终止理由", max_len=500)
+    with transaction.atomic():
+        case = _lock_case(actor=actor, case_no=case_no, expected_version=expected_version)
+        role, _ = _role(actor, case, [Position.CHIEF_REPRESENTATIVE, Position.SECTION_HEAD, Position.LEADER], "终止办理")
+        _transition(case, action=Action.TERMINATE, actor=actor, role=role, note=reason, changes={"close_reason": reason})
+        _clocks_finish(actor, case, _ALL_CLOCKS, complete=False, reason="终止")
+        _audit(actor, "case.terminate", case, reason=reason)
+        _notify_applicant(case, "case.terminated", reason=reason)
+    return case
+
+
+# ------------------------------------------------------------------------------------------------
+# 一口收费: fee notice, payment, receipt
+
+
+def _amount(value) -> Decimal:
+    try:
+        amount = Decimal(str(value)).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError):
+        raise ValidationFailed("金额格式不正确", "invalid amount", field="amount") from None
+    if amount <= 0 or amount >= Decimal("1e14"):
+        raise ValidationFailed("金额应大于 0", "the amount must be positive", field="amount")
+    return amount
+
+
+def fee_notice_issue(*, actor, case_no: str, lines: Sequence[FeeLineInput]) -> FeeNotice:
+    """缴费通知: only fee items of the catalog version the case was applied under can be charged
+    (行政许可法 §58: no fee without a legal basis)."""
+    if not lines:
+        raise ValidationFailed("请至少列出一项收费", "list at least one fee", field="lines")
+    with transaction.atomic():
+        case = _lock_case(actor=actor, case_no=case_no)
+        _role(actor, case, [Position.CLERK, Position.CHIEF_REPRESENTATIVE], "开具缴费通知")
+        if case.status in states.TERMINAL or case.status == Status.DRAFT:
+            raise Conflict(f"办件当前状态为“{states.label(case.status)}”，不能收费", "the case is not open")
+        allowed = {f.pk: f for f in FeeItem.objects.filter(version=case.item_version)}
+        resolved = []
+        for line in lines:
+            fee_item = allowed.get(line.fee_item_id)
+            if fee_item is None:
+                raise ValidationFailed("收费项目不在本事项实施清单的收费目录内，不能收取",
+                                       "the fee is not in the item's catalogued fees", field="fee_item_id")
+            resolved.append((fee_item, _amount(line.amount)))
+        now = timezone.now()
+        total = sum((a for _, a in resolved), Decimal("0"))
+        notice = FeeNotice.objects.create(case=case, notice_no=f"JK{case.case_no}-{case.fee_notices.count() + 1:02d}",
+                                          total=total, issued_at=now, issued_by=actor)
+        FeeNoticeLine.objects.bulk_create([FeeNoticeLine(fee_notice=notice, fee_item=f, name=f.name, amount=a)
+                                           for f, a in resolved])
+        _event(case, action="fee_notice", actor=actor, role=Role.CLERK, data={"notice_no": notice.notice_no,
+                                                                           "total": str(total)}, at=now)
+        _audit(actor, "case.fee_notice_issue", case, notice_no=notice.notice_no, total=str(total))
+        _notify_applicant(case, "case.fee_notice", amount=str(total), items="、".join(f.name for f, _ in resolved))
+    return notice
+
+
+def payment_record(*, actor, notice_no: str, amount, payer_name: str, method: str = "window",
+                   case_no: str | None = None) -> Receipt:
+    """收费 and 票据: the full amount of the notice, once."""
+    payer_name = _text(payer_name, "payer_name", "缴款人", max_len=200)
+    paid = _amount(amount)
+    with transaction.atomic():
+        notice = FeeNotice.objects.select_for_update(of=("self",)).select_related("case").filter(notice_no=notice_no).first()
+        if notice is None or not can_view_case(actor, notice.case) or case_no not in (None, notice.case.case_no):
+            raise NotFound("缴费通知不存在", "fee notice not found")
+        case = notice.case
+        _role(actor, case, [Position.CLERK, Position.CHIEF_REPRESENTATIVE], "收费")
+        if notice.state == FeeNotice.State.PAID:
+            raise Conflict("该缴费通知已缴清", "the notice is already paid")
+        if paid != notice.total:
+            raise ValidationFailed(f"收费金额应与缴费通知一致（{notice.total} 元）", "the amount must equal the notice",
+                                   field="amount")
+        now = timezone.now()
+        payment = Payment.objects.create(fee_notice=notice, amount=paid, payer_name=payer_name,
+                                         method=(method or "window")[:20], paid_at=now, received_by=actor)
+        receipt = Receipt.objects.create(payment=payment, receipt_no=f"PJ{notice.notice_no[2:]}", issued_at=now)
+        notice.state = FeeNotice.State.PAID
+        notice.save(update_fields=["state"])
+        _event(case, action="payment", actor=actor, role=Role.CLERK,
+               data={"notice_no": notice.notice_no, "amount": str(paid), "receipt_no": receipt.receipt_no}, at=now)
+        _audit(actor, "case.payment_record", case, notice_no=notice.notice_no, amount=str(paid),
+               receipt_no=receipt.receipt_no, payer=mask_name(payer_name))
+    return receipt
+
+
+# ------------------------------------------------------------------------------------------------
+# 好差评, item policy
+
+
+def case_rate(*, actor, case_no: str, level: str, channel: str, comment: str = "") -> Rating:
+    """好差评: once per case, by the applicant, after the case is finished (一事一评)."""
+    if level not in RatingLevel.values:
+        raise ValidationFailed("请选择满意度（非常满意、满意、基本满意、不满意、非常不满意）", "invalid rating level",
+                               field="level")
+    if channel not in RatingChannel.values:
+        raise ValidationFailed("评价渠道无效", "invalid rating channel", field="channel")
+    comment = (comment or "").strip()
+    if len(comment) > 1000:
+        raise ValidationFailed("文字评价不能超过 1000 字", "comment too long", field="comment")
+    with transaction.atomic():
+        case = _lock_case(actor=actor, case_no=case_no)
+        if not _is_applicant(actor, case):
+            raise PermissionDenied("只有申请人可以评价", "only the applicant may rate")
+        if case.status not in (Status.COMPLETED, Status.REJECTED):
+            raise Conflict("办件办结后才能评价", "rate after the case is completed")
+        if Rating.objects.filter(case=case).exists():
+            raise Conflict("每个办件只能评价一次", "a case is rated once")
+        rating = Rating.objects.create(case=case, level=level, channel=channel, comment=comment, rated_by=actor,
+                                       rated_at=timezone.now())
+        _event(case, action="rate", actor=actor, role=Role.APPLICANT, data={"level": level, "channel": channel})
+        _audit(actor, "case.rate", case, level=level, channel=channel)
+    return rating
+
+
+def case_item_policy_set(*, actor, item_id: int, deemed_approval_enabled: bool, joint_handling: bool,
+                         licence_type_code: str = "", validity_years: int = 0, note: str = "") -> CaseItemPolicy:
+    """Per-item case settings, by the department's leader or section head."""
+    item = ServiceItem.objects.filter(pk=item_id).first()
+    if item is None:
+        raise NotFound("事项不存在", "item not found")
+    probe = Case(department_id=item.department_id)
+    _role(actor, probe, [Position.LEADER, Position.SECTION_HEAD], "设置事项办件规则")
+    if not isinstance(validity_years, int) or not 0 <= validity_years <= 30:
+        raise ValidationFailed("证照有效期应为 0–30 年（0 = 长期）", "validity is 0..30 years", field="validity_years")
+    with transaction.atomic():
+        policy, _ = CaseItemPolicy.objects.select_for_update().get_or_create(item=item)
+        policy.deemed_approval_enabled = bool(deemed_approval_enabled)
+        policy.joint_handling = bool(joint_handling)
+        policy.licence_type_code = (licence_type_code or "").strip().upper()[:21]
+        policy.validity_years = validity_years
+        policy.note = (note or "").strip()[:300]
+        policy.save()
+        audit_record(actor=actor, action="case_policy.set", obj=policy, data={
+            "item": item.basic_code, "deemed_approval_enabled": policy.deemed_approval_enabled,
+            "joint_handling": policy.joint_handling, "licence_type_code": policy.licence_type_code})
+    return policy
+
+
+def masked_applicant(case: Case) -> dict[str, str]:
+    """The applicant as lists, logs and public answers show it."""
+    name = case.applicant_name if case.is_organisation else mask_name(case.applicant_name)
+    return {"name": name, "id_number": mask_id_number(case.applicant_id_number),
+            "phone": mask_phone(case.applicant_phone)}
