@@ -63,3 +63,11 @@ def test_concurrent_allocations_never_repeat_or_skip(department):
     assert errors == []
     expected = {f"城关市监受字〔2026〕第{n:04d}号" for n in range(1, workers * per_worker + 1)}
     assert sorted(results) == sorted(expected)
+
+
+def test_year_out_of_range_is_refused(department):
+    from zhengwu.core.errors import ValidationFailed
+
+    with pytest.raises(ValidationFailed):
+        document_number_next(department=department, kind="acceptance", year=26)
+    assert not DocumentCounter.objects.exists()

@@ -272,3 +272,31 @@ def test_many_printed_fields_shrink_to_one_page_and_too_many_are_refused(issue):
         issue(content={f"许可项目{n:02d}": "预包装食品销售" for n in range(40)})
     assert Certificate.objects.count() == 1
     assert parse_identifier(issue(number="JY3").identifier).serial == "2026000002"
+
+
+@pytest.mark.parametrize("code", [
+    "11100000000013338W09",      # 2 digits
+    "11100000000013338A009",     # ministry USCC check fails
+    "11100000000013338W0A9",
+])
+def test_licence_type_code_is_checked(clerk, code):
+    with pytest.raises(ValidationFailed):
+        services.licence_type_create(actor=clerk, code=code, name="某证")
+
+
+def test_licence_type_code_is_unique(clerk, licence_type):
+    with pytest.raises(Conflict):
+        services.licence_type_create(actor=clerk, code=licence_type.code.lower(), name="重复")
+
+
+def test_inactive_type_or_issuer_cannot_issue(issue, licence_type, department):
+    licence_type.is_active = False
+    licence_type.save()
+    with pytest.raises(ValidationFailed, match="证照类型“食品经营许可证”已停用"):
+        issue()
+    licence_type.is_active = True
+    licence_type.save()
+    department.is_active = False
+    department.save()
+    with pytest.raises(ValidationFailed, match="颁发机构“城关县市场监督管理局”已停用"):
+        issue()
