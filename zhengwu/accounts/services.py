@@ -59,9 +59,13 @@ def _check_password(password: str, user: User) -> None:
                                field="password") from None
 
 
-def user_create(*, actor, username: str, password: str, real_name: str = "", phone: str = "", email: str = "",
-                kind: str = User.Kind.STAFF, must_change_password: bool | None = None) -> User:
-    """Create an account. Staff accounts made by an administrator must change their initial password."""
+def user_create(*, actor, username: str, password: str | None, real_name: str = "", phone: str = "",
+                email: str = "", kind: str = User.Kind.STAFF, must_change_password: bool | None = None) -> User:
+    """Create an account. Staff accounts made by an administrator must change their initial password.
+
+    password=None provisions a staff account (e.g. from a personnel list) that cannot sign in until
+    an administrator sets an initial password.
+    """
     _authorise(actor, perms.can_manage_users)
     username = (username or "").strip()
     if not _USERNAME.match(username):
@@ -71,10 +75,13 @@ def user_create(*, actor, username: str, password: str, real_name: str = "", pho
         raise ValidationFailed(f"账户类型无效：{kind}", f"invalid kind {kind}", field="kind")
     user = User(username=username, real_name=_real_name(real_name), phone=_mobile(phone),
                 email=(email or "").strip(), kind=kind)
-    if not password:
+    if password is None and kind == User.Kind.STAFF:
+        user.set_unusable_password()
+    elif not password:
         raise ValidationFailed("请设置初始密码", "an initial password is required", field="password")
-    _check_password(password, user)
-    user.set_password(password)
+    else:
+        _check_password(password, user)
+        user.set_password(password)
     user.must_change_password = kind == User.Kind.STAFF if must_change_password is None else must_change_password
     user.password_changed_at = timezone.now()
     with transaction.atomic():

@@ -147,3 +147,10 @@ def test_update_and_deactivate_ordinary_users(sysadmin, clerk):
         user_set_active(actor=sysadmin, user=sysadmin, active=False)
     with pytest.raises(ValidationFailed, match="不能修改字段"):
         user_update(actor=sysadmin, user=clerk, admin_role="sysadmin")
+
+
+def test_a_provisioned_account_without_password_cannot_sign_in(sysadmin):
+    user = user_create(actor=sysadmin, username="zhaoliu", password=None, real_name="赵六")
+    assert not user.has_usable_password() and user.must_change_password
+    with pytest.raises(ValidationFailed, match="初始密码"):
+        user_create(actor=sysadmin, username="applicant2", password=None, kind=User.Kind.APPLICANT)
