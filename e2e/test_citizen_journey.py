@@ -35,10 +35,23 @@ def test_citizen_journey_desktop(live_server, desktop, county, screenshots):
     _check_page(page, "home")
     _shot(page, screenshots, "desktop-01-home")
 
-    # The guide page of a licensing item, reached from its department's list.
-    page.get_by_role("link", name="部门办事").first.click()
-    page.get_by_role("link", name="广宗县行政审批局").click()
-    page.get_by_role("link", name="个体工商户设立登记").click()
+    # A Chinese query typed into the home page's search box.
+    page.get_by_label("搜索办事事项").fill("营业执照")
+    page.get_by_label("搜索办事事项").press("Enter")
+    page.wait_for_url(re.compile(r"/guide/search\?q="))
+    results = page.locator(".item-list .item-name")
+    assert results.all_inner_texts() == ["营业执照遗失补领"]
+    _check_page(page, "search")
+    _shot(page, screenshots, "desktop-02-search-chinese")
+
+    # Pinyin initials in the results page's own box, submitted with the button.
+    page.get_by_label("搜索办事事项").fill("gtgsh")
+    page.get_by_role("button", name="搜索").click()
+    page.wait_for_url(re.compile(r"q=gtgsh"))
+    assert results.all_inner_texts() == ["个体工商户设立登记"]
+    _shot(page, screenshots, "desktop-03-search-pinyin")
+
+    results.first.click()
     page.wait_for_url(re.compile(r"/guide/000132001000/$"))
     assert page.get_by_role("heading", level=1).inner_text() == "个体工商户设立登记"
     materials = page.locator("#guide-materials table")
@@ -47,8 +60,12 @@ def test_citizen_journey_desktop(live_server, desktop, county, screenshots):
     assert page.locator("#guide-limits").get_by_text("15 个工作日").is_visible()
     assert page.locator("#guide-limits").get_by_text("3 个工作日").is_visible()
     assert page.locator("#guide-remedies").is_visible()
+    flow = page.locator("#guide-process svg[role=img]")
+    assert flow.is_visible()
+    assert flow.bounding_box()["height"] > 200
+    assert "审查决定" in flow.text_content()
     _check_page(page, "guide")
-    _shot(page, screenshots, "desktop-02-guide")
+    _shot(page, screenshots, "desktop-04-guide")
 
     with page.expect_download() as info:
         page.locator("#guide-materials").get_by_role("link", name=re.compile("空白表格")).first.click()
@@ -62,7 +79,7 @@ def test_citizen_journey_desktop(live_server, desktop, county, screenshots):
     assert page.get_by_role("heading", level=1).inner_text() == "广宗县政务服务中心"
     assert page.get_by_text("市场准入综合窗口").is_visible()
     _check_page(page, "centre")
-    _shot(page, screenshots, "desktop-03-centre")
+    _shot(page, screenshots, "desktop-05-centre")
 
 
 def test_keyboard_skip_link_and_elder_mode(live_server, desktop, county, screenshots):
@@ -82,7 +99,7 @@ def test_keyboard_skip_link_and_elder_mode(live_server, desktop, county, screens
     assert page.evaluate("() => parseFloat(getComputedStyle(document.body).fontSize)") >= base_size * 1.2
     assert page.url.endswith("/guide/000107003000/")
     _check_page(page, "elder guide")
-    _shot(page, screenshots, "desktop-04-guide-elder")
+    _shot(page, screenshots, "desktop-06-guide-elder")
     page.get_by_role("button", name="切换到标准版").click()
     page.wait_for_load_state()
     assert not page.evaluate("() => document.documentElement.classList.contains('elder')")
@@ -94,9 +111,12 @@ def test_keyboard_skip_link_and_elder_mode(live_server, desktop, county, screens
     ("/hall/", "halls"),
     ("/guide/for/people/", "people"),
     ("/guide/life-events/", "life-events"),
+    ("/guide/search?q=yyzz", "search"),
+    ("/hall/{centre}/", "centre"),
 ])
 def test_phone_width_has_no_horizontal_overflow(live_server, phone, county, screenshots, path, name):
     page = phone
+    path = path.format(centre=county.centre.pk)
     page.goto(live_server.url + path)
     assert horizontal_overflow(page) <= 0, f"{path} scrolls sideways on a 375-px screen"
     _check_page(page, f"phone {path}")

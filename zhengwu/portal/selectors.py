@@ -4,13 +4,15 @@ published catalog items only. Anything else is a 404 (NotFound)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.utils import timezone
 
+from zhengwu.catalog import selectors as catalog_selectors
 from zhengwu.catalog.codes import (
     POWER_ITEM_TYPES,
     HandlingForm,
-    OnlineDepth,
     ServiceObject,
     ThemeAudience,
     ThemeKind,
@@ -18,6 +20,7 @@ from zhengwu.catalog.codes import (
 from zhengwu.catalog.models import MaterialRequirement, ServiceItem, ServiceItemVersion, Theme
 from zhengwu.core.errors import NotFound
 from zhengwu.org.models import Department, ServiceCentre, StaffPost, Window
+from zhengwu.portal.models import GuideViewDay
 
 # Order in which centres are listed: the main hall first, then down the levels.
 CENTRE_KIND_ORDER = [
@@ -84,12 +87,58 @@ class CentrePage:
 
 @dataclass(frozen=True)
 class HomePage:
+    popular: list[ServiceItem]
+    popular_by_views: bool
+    people_events: list[ThemeEntry]
+    enterprise_events: list[ThemeEntry]
+    people_topics: list[ThemeEntry]
+    enterprise_topics: list[ThemeEntry]
     departments: list[Department]
     centre_groups: list[CentreGroup]
+    online_count: int
+
+
+POPULAR_COUNT = 8
+POPULAR_WINDOW_DAYS = 30
+
+
+def popular_items(*, limit: int = POPULAR_COUNT) -> tuple[list[ServiceItem], bool]:
+    """The most viewed guides of the last 30 days; topped up with the newest items while there are
+    fewer viewed ones (a new site has no views). The flag says whether any views were counted."""
+    since = timezone.localdate() - timedelta(days=POPULAR_WINDOW_DAYS)
+    ranked = (
+        GuideViewDay.objects.filter(day__gte=since, item__in=published_items())
+        .values("item_id").annotate(total=Sum("views")).order_by("-total", "item_id")[:limit]
+    )
+    ids = [row["item_id"] for row in ranked]
+    by_id = published_items().in_bulk(ids)
+    items = [by_id[i] for i in ids if i in by_id]
+    if len(items) < limit:
+        newest = published_items().exclude(pk__in=ids).order_by("-first_published_at", "basic_code")
+        items.extend(newest[: limit - len(items)])
+    return items, bool(ids)
 
 
 def home_public() -> HomePage:
-    return HomePage(departments=list(department_list_public()), centre_groups=centre_groups_public())
+    popular, by_views = popular_items()
+    themes = Theme.objects.all()
+    natural, legal = ThemeAudience.NATURAL_PERSON, ThemeAudience.LEGAL_PERSON
+    event, topic = ThemeKind.LIFE_EVENT, ThemeKind.TOPIC
+
+    def with_items(qs):
+        return [e for e in _theme_entries(qs) if e.count]
+
+    return HomePage(
+        popular=popular,
+        popular_by_views=by_views,
+        people_events=with_items(themes.filter(audience=natural, kind=event)),
+        enterprise_events=with_items(themes.filter(audience=legal, kind=event)),
+        people_topics=with_items(themes.filter(audience=natural, kind=topic)),
+        enterprise_topics=with_items(themes.filter(audience=legal, kind=topic)),
+        departments=[d for d in department_list_public() if d.item_count],
+        centre_groups=centre_groups_public(),
+        online_count=catalog_selectors.item_search(online=True).count(),
+    )
 
 
 def centre_page_public(*, centre_id: int) -> CentrePage:
@@ -237,7 +286,7 @@ def theme_get_public(*, code: str) -> Theme:
 
 
 def theme_items_public(*, theme: Theme) -> QuerySet[ServiceItem]:
-    return published_items().filter(current_version__themes=theme).distinct()
+    return catalog_selectors.items_by_theme(theme.code)
 
 
 def department_get_public(*, department_id: int) -> Department:
@@ -248,11 +297,11 @@ def department_get_public(*, department_id: int) -> Department:
 
 
 def department_items_public(*, department: Department) -> QuerySet[ServiceItem]:
-    return published_items().filter(department=department)
+    return catalog_selectors.items_by_department(department)
 
 
 def online_items_public() -> QuerySet[ServiceItem]:
-    return published_items().filter(current_version__online_depth=OnlineDepth.FULLY_ONLINE)
+    return catalog_selectors.item_search(online=True)
 
 
 @dataclass(frozen=True)
@@ -271,26 +320,14 @@ class GuidePage:
     is_power_item: bool
 
 
-def item_get_public(*, basic_code: str) -> ServiceItem:
-    item = published_items().filter(basic_code=basic_code).first()
-    if item is None:
-        raise NotFound("事项不存在或未发布", "service item not found or not published")
-    return item
-
-
 def guide_get_public(*, basic_code: str) -> GuidePage:
-    item = item_get_public(basic_code=basic_code)
-    version = (
-        ServiceItemVersion.objects.filter(pk=item.current_version_id)
-        .prefetch_related("materials", "steps", "fees", "special_procedures", "faqs", "themes")
-        .get()
-    )
-    windows = [
-        ServingWindow(window=w, centre=w.centre)
-        for w in item.windows.filter(is_active=True, centre__is_active=True)
-        .select_related("centre", "department")
-        .order_by("centre__region__code", "centre_id", "number")
-    ]
+    """A published or suspended item's guide (a suspended one says so); anything else is NotFound."""
+    item = catalog_selectors.item_get_published(basic_code, include_suspended=True)
+    if item.basic_code != basic_code:
+        # item_get_published also answers to the 31-character implementation code; the guide has one URL.
+        raise NotFound("事项不存在或未发布", "service item not found or not published")
+    version = item.current_version
+    windows = [ServingWindow(window=w, centre=w.centre) for w in item.windows.all() if w.centre.is_active]
     return GuidePage(
         item=item,
         version=version,
@@ -307,8 +344,15 @@ def _labels(choices, codes) -> list[str]:
 
 
 def material_get_public(*, basic_code: str, material_id: int) -> MaterialRequirement:
-    item = item_get_public(basic_code=basic_code)
+    item = guide_get_public(basic_code=basic_code).item
     material = MaterialRequirement.objects.filter(pk=material_id, version_id=item.current_version_id).first()
     if material is None:
         raise NotFound("材料不存在", "material not found")
     return material
+
+
+def search_public(*, q: str = "", department: Department | None = None, item_type: str = "",
+                  service_object: str = "", online: bool = False) -> QuerySet[ServiceItem]:
+    """The portal's search box: the catalog's `item_search`, the same query as GET /api/v1/items."""
+    return catalog_selectors.item_search(q=q or None, department=department, item_type=item_type or None,
+                                         service_object=service_object or None, online=online or None)

@@ -10,11 +10,15 @@ from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
+from zhengwu.catalog.flowchart import flowchart_svg
 from zhengwu.core.errors import NotFound
 from zhengwu.portal import selectors
+from zhengwu.portal.forms import SearchForm
 from zhengwu.portal.remedies import REMEDIES
+from zhengwu.portal.services import guide_view_count
 from zhengwu.portal.templatetags.portal import ELDER_COOKIE
 
 ELDER_COOKIE_AGE = 365 * 24 * 3600
@@ -115,9 +119,11 @@ def online(request):
 
 def guide(request, basic_code: str):
     page = _or_404(selectors.guide_get_public, basic_code=basic_code)
+    guide_view_count(actor=request.user, item=page.item)
     return render(request, "portal/guide.html", {
         "page": page, "item": page.item, "v": page.version, "remedies": REMEDIES if page.is_power_item else (),
-        "flowchart": None,
+        # flowchart_svg escapes every text it draws; the SVG is built on the server, no user markup.
+        "flowchart": mark_safe(flowchart_svg(page.version, element_id="flow")),
     })
 
 
@@ -169,3 +175,13 @@ def _attachment(file_field, title: str) -> FileResponse:
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "sandbox; default-src 'none'"
     return response
+
+
+def search(request):
+    form = SearchForm(request.GET or None, departments=selectors.department_list_public())
+    items = None
+    if form.is_bound and form.is_valid() and (form.cleaned_data["q"] or form.has_filters):
+        items = _page(request, selectors.search_public(**form.cleaned_data))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "portal/search.html", {"form": form, "items": items, "query_string": query.urlencode()})

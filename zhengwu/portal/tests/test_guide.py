@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from zhengwu.catalog.services import item_suspend
+from zhengwu.catalog.services import item_cancel, item_suspend
 from zhengwu.portal.tests.data import DOCX_BYTES
 
 pytestmark = pytest.mark.django_db
@@ -52,13 +52,32 @@ def test_immediate_item_says_on_the_spot(client, county):
     assert "法律未规定" in html  # legal limit 0
 
 
-def test_unknown_draft_and_suspended_items_are_chinese_404(client, county):
-    for code in ("999999999999", "000120005000"):
+def test_unknown_draft_and_cancelled_items_are_chinese_404(client, county):
+    item_cancel(actor="test", item=county.items["company"], reason="事项取消")
+    for code in ("999999999999", "000120005000", "000132002000"):
         response = _guide(client, code)
         assert response.status_code == 404
         assert "您访问的页面不存在" in response.content.decode()
+    # the implementation code finds the item in the API, but the guide has one address
+    assert _guide(client, "11130531MB0000001X4000132001000").status_code == 404
+
+
+def test_suspended_item_keeps_its_guide_with_a_notice(client, county):
+    html = _guide(client, "000132001000").content.decode()
+    assert "暂停办理" not in html
     item_suspend(actor="test", item=county.items["licence"], reason="系统升级")
-    assert _guide(client, "000132001000").status_code == 404
+    response = _guide(client, "000132001000")
+    assert response.status_code == 200
+    assert "该事项暂停办理。" in response.content.decode() and "原因：系统升级" in response.content.decode()
+
+
+def test_flow_chart_is_inline_accessible_svg(client, county):
+    html = _guide(client, "000132001000").content.decode()
+    start = html.index('<figure class="flow-figure">')
+    figure = html[start:html.index("</figure>", start)]
+    assert '<svg xmlns="http://www.w3.org/2000/svg"' in figure and 'role="img"' in figure
+    assert "个体工商户设立登记 运行流程图" in figure
+    assert "1. 收件受理" in figure and "2. 审查决定" in figure
 
 
 def test_blank_form_download(client, county):
