@@ -154,7 +154,7 @@ def _labels(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
 
 
 def published_changes(*, since=None, until=None, department: int | Department | None = None,
-                      limit: int = 200) -> list[PublishedChange]:
+                      departments: QuerySet[Department] | None = None, limit: int = 200) -> list[PublishedChange]:
     """Every publication of a version, newest first, with the elements changed from the version before."""
     qs = (ServiceItemVersion.objects.filter(published_at__isnull=False)
           .select_related("item", "item__department").order_by("-published_at", "-pk"))
@@ -164,6 +164,8 @@ def published_changes(*, since=None, until=None, department: int | Department | 
         qs = qs.filter(published_at__lt=until)
     if department:
         qs = qs.filter(item__department=department)
+    if departments is not None:
+        qs = qs.filter(item__department__in=departments)
     versions = list(qs.prefetch_related(*_VERSION_CHILDREN)[:limit])
     previous = {
         (p.item_id, p.number): p
@@ -301,3 +303,13 @@ def reengineering_report(*, departments: QuerySet[Department] | None = None) -> 
         bucket.add(row)
     return ReengineeringReport(total=total, by_department=list(by_dept.values()),
                                by_centre=sorted(by_centre.values(), key=lambda t: t.label))
+
+
+def items_for_export(*, departments: QuerySet[Department] | None = None) -> list[ServiceItem]:
+    """Every item (any status) with what the export writes, in basic-code order."""
+    qs = (ServiceItem.objects.select_related("department", "current_version")
+          .prefetch_related(*_version_prefetch("current_version__"), "windows")
+          .order_by("basic_code"))
+    if departments is not None:
+        qs = qs.filter(department__in=departments)
+    return list(qs)
