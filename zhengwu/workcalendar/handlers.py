@@ -19,6 +19,9 @@ from zhengwu.core.audit import audit_record
 
 CLOCK_HANDLERS: dict[str, str] = {
     "*": "zhengwu.workcalendar.handlers.audit_only",
+    "case.acceptance": "zhengwu.cases.clock_handlers.on_acceptance_clock",
+    "case.correction": "zhengwu.cases.clock_handlers.on_correction_clock",
+    "case.promised": "zhengwu.cases.clock_handlers.on_promised_clock",
 }
 
 
