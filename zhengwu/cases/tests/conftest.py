@@ -4,10 +4,12 @@ department, and helpers to drive a case through its life."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from pypdf import PdfReader
 
 from zhengwu.cases import services
 from zhengwu.cases.models import ApplicantType, IdType
@@ -94,3 +96,12 @@ def accepted(submitted, clerk):
 def awaiting_decision(accepted, reviewer, chief_representative):
     services.case_step_pass(actor=reviewer, case_no=accepted.case_no, opinion="材料齐全，符合条件")
     return services.case_step_pass(actor=chief_representative, case_no=accepted.case_no, opinion="拟准予")
+
+
+def pdf_text(field) -> str:
+    field.open("rb")
+    try:
+        reader = PdfReader(io.BytesIO(field.read()))
+    finally:
+        field.close()
+    return "".join(page.extract_text() for page in reader.pages).replace("\n", "").replace(" ", "")

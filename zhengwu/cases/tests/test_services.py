@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
 import re
 
 import pytest
-from pypdf import PdfReader
 
 from zhengwu.cases import selectors, services
 from zhengwu.cases.models import (
@@ -21,21 +19,12 @@ from zhengwu.cases.models import (
 )
 from zhengwu.cases.services import CorrectionItem, MaterialInput
 from zhengwu.cases.states import Status
-from zhengwu.cases.tests.conftest import ID_PERSON, PDF, PNG, SH, USCC_ORG, full_materials, person
+from zhengwu.cases.tests.conftest import ID_PERSON, PDF, PNG, SH, USCC_ORG, full_materials, pdf_text, person
 from zhengwu.catalog.codes import SpecialProcedureKind
 from zhengwu.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from zhengwu.core.models import AuditEvent
 from zhengwu.notify.models import Notice
 from zhengwu.workcalendar.workdays import add_working_days
-
-
-def pdf_text(field) -> str:
-    field.open("rb")
-    try:
-        reader = PdfReader(io.BytesIO(field.read()))
-    finally:
-        field.close()
-    return "".join(page.extract_text() for page in reader.pages).replace("\n", "").replace(" ", "")
 
 
 def clock_of(case, kind):
