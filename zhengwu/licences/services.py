@@ -112,12 +112,10 @@ def signing_key_rotate(*, actor, department: Department) -> SigningKey:
         now = timezone.now()
         retired = list(SigningKey.objects.select_for_update().filter(department=department, is_active=True))
         SigningKey.objects.filter(pk__in=[k.pk for k in retired]).update(is_active=False, retired_at=now)
+        reference = _key_reference(department, public_hex)
         key = SigningKey.objects.create(
-            department=department,
-            reference=_key_reference(department, public_hex),
-            public_key=public_hex,
-            private_key_cipher=crypto.sm4_encrypt(private_hex, label=SIGNING_KEY_LABEL,
-                                                  aad=department.uscc.encode()),
+            department=department, reference=reference, public_key=public_hex,
+            private_key_cipher=crypto.sm4_encrypt(private_hex, label=SIGNING_KEY_LABEL, aad=reference.encode()),
         )
         audit_record(actor=actor, action="signing_key.create", obj=key,
                      data={"department": department.uscc, "retired": [k.reference for k in retired]})
@@ -182,7 +180,10 @@ def holder_id_decrypt(certificate: Certificate) -> str:
 
 
 def signed_payload(certificate: Certificate, holder_id_number: str) -> bytes:
-    """The canonical bytes that are digested and signed: every printed field of the certificate."""
+    """The canonical bytes that are digested and signed: every printed field of the certificate.
+
+    The issuer enters through the identifier and its name as printed, never through the live
+    Department row, so correcting a department's data later does not invalidate what it issued."""
     return _canonical({
         "identifier": certificate.identifier,
         "licence_type": certificate.licence_type.code,
@@ -191,7 +192,6 @@ def signed_payload(certificate: Certificate, holder_id_number: str) -> bytes:
         "holder_name": certificate.holder_name,
         "holder_id_type": certificate.holder_id_type,
         "holder_id_number": holder_id_number,
-        "issuer_code": certificate.issuer.uscc,
         "issuer_name": certificate.issuer_name,
         "issued_on": certificate.issued_on.isoformat(),
         "valid_from": certificate.valid_from.isoformat(),
@@ -260,7 +260,7 @@ def licence_issue(*, actor, licence_type: LicenceType, issuer: Department, holde
         )
         payload = signed_payload(certificate, holder_id)
         certificate.content_digest = sm3_hex(payload)
-        private_hex = crypto.sm4_decrypt(key.private_key_cipher, label=SIGNING_KEY_LABEL, aad=issuer.uscc.encode())
+        private_hex = crypto.sm4_decrypt(key.private_key_cipher, label=SIGNING_KEY_LABEL, aad=key.reference.encode())
         certificate.signature = crypto.sm2_sign(payload, private_key_hex=private_hex, public_key_hex=key.public_key)
         certificate.save()
         pdf_bytes = render_certificate(certificate, holder_id_number=holder_id)

@@ -120,7 +120,7 @@ def test_private_key_is_stored_encrypted(issue):
     key = issue().signing_key
     assert key.private_key_cipher.startswith("sm4gcm1:")
     private_hex = services.crypto.sm4_decrypt(key.private_key_cipher, label=services.SIGNING_KEY_LABEL,
-                                              aad=key.department.uscc.encode())
+                                              aad=key.reference.encode())
     assert len(private_hex) == 64
     with connection.cursor() as cursor:
         cursor.execute("SELECT private_key_cipher FROM licences_signingkey WHERE id = %s", [key.pk])
@@ -300,3 +300,15 @@ def test_inactive_type_or_issuer_cannot_issue(issue, licence_type, department):
     department.save()
     with pytest.raises(ValidationFailed, match="颁发机构“城关县市场监督管理局”已停用"):
         issue()
+
+
+def test_later_changes_to_the_department_do_not_invalidate_issued_certificates(issue, department):
+    certificate = issue()
+    department.name = "城关县市场监督管理局（更名）"
+    department.uscc = "11450721348531435D"
+    department.save()
+    assert services.licence_verify(Certificate.objects.get(pk=certificate.pk)).ok
+    later = issue(number="JY2")
+    assert services.licence_verify(later).ok
+    assert later.issuer_name == "城关县市场监督管理局（更名）"
+    assert parse_identifier(later.identifier).issuer_code == "11450721348531435D"
