@@ -27,7 +27,7 @@ DEFAULT_WARNING: dict[str, Any] = {"before": 2, "fraction": 0.8}
 # "2 before due" would swallow a 2-hour urgent budget whole; hour clocks warn at 80 % only.
 DEFAULT_WARNING_HOURS: dict[str, Any] = {"before": None, "fraction": 0.8}
 
-UNIT_WORDS = {
+UNIT_WORDS: dict[str, str] = {
     Unit.WORKING_DAYS: "个工作日",
     Unit.CALENDAR_DAYS: "个自然日",
     Unit.WORKING_HOURS: "个工作小时",
@@ -186,8 +186,9 @@ def _locate(counter, running: Sequence[Seg], position: int, *, last_open: bool):
     """The running segment in which `position` counted units are reached, and the offset in it."""
     consumed = 0
     for i, seg in enumerate(running):
-        uncapped = seg.end is None or (last_open and i == len(running) - 1)
-        cap = math.inf if uncapped else counter.consumed(seg.start, seg.end)
+        if seg.end is None or (last_open and i == len(running) - 1):
+            return seg, position - consumed
+        cap = counter.consumed(seg.start, seg.end)
         if position - consumed <= cap:
             return seg, position - consumed
         consumed += cap

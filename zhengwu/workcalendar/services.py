@@ -526,7 +526,10 @@ def _lock(clock: Clock, action: str) -> tuple[Clock, str]:
 
 
 def _last_segment(clock: Clock) -> ClockSegment:
-    return clock.segments.order_by("-started_at", "-id").first()
+    last = clock.segments.order_by("-started_at", "-id").first()
+    if last is None:
+        raise Conflict("时钟缺少计时区段", "the clock has no segments")
+    return last
 
 
 def _audit_clock(actor, action: str, clock: Clock, **data: Any) -> None:

@@ -46,6 +46,8 @@ def sweep_once(*, now: datetime | None = None, batch: int = BATCH, stop: threadi
         result.candidates += len(due)
         progressed = False
         for pk, at in due:
+            if at is None:
+                continue
             try:
                 events = clock_fire_due_events(clock_id=pk, claimed_at=at, now=now)
             except Exception:

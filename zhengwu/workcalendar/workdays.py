@@ -20,7 +20,6 @@ request, and always when a service asks for `fresh=True` before writing.
 
 from __future__ import annotations
 
-import math
 import time as _time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -158,7 +157,7 @@ class WorkIndex:
 # --- the per-process cache -------------------------------------------------------------------
 
 _cache: dict[int | None, WorkIndex] = {}
-_state: dict[str, Any] = {"token": None, "revision": 0, "checked": -1e18, "force": True}
+_state: dict[str, Any] = {"token": None, "revision": 0, "checked": -1e18, "next_check": -1e18, "force": True}
 
 
 def _recheck_seconds() -> float:
@@ -178,6 +177,7 @@ def _revalidate() -> None:
         _cache.clear()
         _state["revision"], _state["token"] = row
     _state["checked"] = _time.monotonic()
+    _state["next_check"] = _state["checked"] + _recheck_seconds()
     _state["force"] = False
 
 
@@ -244,22 +244,14 @@ def _build(region_id: int | None, region) -> WorkIndex:
                      last=last, cum=cum, work=work, notes=notes, years=years, region_names=tuple(region_names))
 
 
-def _region_id(region) -> int | None:
-    if region is None:
-        return None
-    if isinstance(region, int):
-        return region
-    return region.pk
-
-
 def calendar_index(region=None, *, fresh: bool = False) -> WorkIndex:
     """The working-day index for `region` (None: national calendar), rebuilt when stale.
 
     `fresh=True` rereads the stored revision now; services do so before they store a deadline.
     """
-    if fresh or _state["force"] or _time.monotonic() - _state["checked"] > _recheck_seconds():
+    if fresh or _state["force"] or _time.monotonic() > _state["next_check"]:
         _revalidate()
-    rid = _region_id(region)
+    rid = region if region is None or isinstance(region, int) else region.pk
     index = _cache.get(rid)
     if index is None:
         index = _cache[rid] = _build(rid, region if not isinstance(region, int) else None)
@@ -503,7 +495,3 @@ def month_days(year: int, month: int, region=None) -> list[dict[str, Any]]:
                     "kind": note.kind if note else "workday", "name": note.name if note else ""})
         d += timedelta(days=1)
     return out
-
-
-def ceil_fraction(total: int, fraction: float) -> int:
-    return math.ceil(total * fraction)

@@ -186,7 +186,8 @@ def test_a_new_day_off_moves_open_clocks_and_records_why(work_calendar, owner, t
     inside.refresh_from_db()
     assert inside.due_date == date(2025, 12, 2) and inside.calendar_version > version
     rec = ClockRecalculation.objects.get(clock=inside)
-    assert rec.old_due_at.date() == date(2025, 12, 1) and "示例停工日" in rec.reason
+    assert rec.old_due_at is not None and rec.new_due_at is not None and "示例停工日" in rec.reason
+    assert timezone.localtime(rec.old_due_at).date() == date(2025, 12, 2)  # 24:00 of 12-01
     assert timezone.localtime(rec.new_due_at).date() == date(2025, 12, 3)
     assert AuditEvent.objects.filter(action="clock.recalculate", object_id=str(inside.pk)).count() == 1
     finished_before.refresh_from_db()

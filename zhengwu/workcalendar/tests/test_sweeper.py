@@ -1,7 +1,7 @@
 import os
 import signal
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from django.core.management import call_command
@@ -44,7 +44,7 @@ def clock(work_calendar, owner, time_machine):
 
 
 def test_nothing_fires_before_the_warning(clock, time_machine):
-    time_machine.move_to(clock.warn_at.replace(microsecond=0) - timezone.timedelta(seconds=1))
+    time_machine.move_to(clock.warn_at.replace(microsecond=0) - timedelta(seconds=1))
     result = sweep_once()
     assert result.candidates == 0 and not ClockEvent.objects.exists()
 
@@ -83,7 +83,7 @@ def test_a_rerun_after_a_crash_never_fires_twice(clock, time_machine):
 def test_a_claim_already_taken_by_another_sweeper_is_skipped(clock, time_machine):
     time_machine.move_to(at(2025, 12, 1))
     stale = clock.next_event_at
-    Clock.objects.filter(pk=clock.pk).update(next_event_at=stale + timezone.timedelta(microseconds=1))
+    Clock.objects.filter(pk=clock.pk).update(next_event_at=stale + timedelta(microseconds=1))
     assert clock_fire_due_events(clock_id=clock.pk, claimed_at=stale, now=timezone.now()) == []
     assert not ClockEvent.objects.exists()
 

@@ -135,7 +135,7 @@ def test_index_follows_the_stored_revision_across_processes(work_calendar):
 
     CalendarDay.objects.create(date=date(2025, 11, 4), is_off_day=True, name="测试假日")
     CalendarRevision.objects.filter(pk=1).update(counter=999, token="other-process")
-    workdays._state["checked"] = -1e18  # the recheck interval has elapsed
+    workdays._state["next_check"] = -1e18  # the recheck interval has elapsed
     assert add_working_days(date(2025, 11, 3), 1) == date(2025, 11, 5)
 
 
