@@ -121,3 +121,17 @@ def test_phone_width_has_no_horizontal_overflow(live_server, phone, county, scre
     assert horizontal_overflow(page) <= 0, f"{path} scrolls sideways on a 375-px screen"
     _check_page(page, f"phone {path}")
     _shot(page, screenshots, f"phone-{name}")
+
+
+def test_guide_prints_without_site_chrome(live_server, desktop, county, screenshots):
+    page = desktop
+    page.goto(live_server.url + "/guide/000132001000/")
+    page.emulate_media(media="print")
+    assert not page.locator(".site-header").is_visible()
+    assert not page.locator(".toc").is_visible()
+    assert page.locator("#guide-materials table thead").is_visible()
+    assert page.locator("#guide-remedies").is_visible()
+    pdf = page.pdf(format="A4", print_background=True)
+    assert pdf.startswith(b"%PDF-")
+    (screenshots.parent / "guide-print.pdf").write_bytes(pdf)
+    _shot(page, screenshots, "desktop-07-guide-print")

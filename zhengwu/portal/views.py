@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
@@ -61,9 +61,33 @@ def accessibility(request):
     return render(request, "portal/accessibility.html")
 
 
+# The staff landing page links to the tools of the other apps by URL name; a tool whose app is not
+# installed in this deployment is simply not listed.
+STAFF_TOOLS = [
+    ("workcalendar:deadline", "期限计算器", "按工作日计算法定、承诺办结期限，逐行说明计算过程"),
+    ("catalog:changes", "事项发布记录", "已发布实施清单的版本与变更要素"),
+    ("catalog:excel", "事项导入导出", "用 Excel 批量导入、导出实施清单"),
+    ("catalog:reengineering", "流程再造统计", "承诺时限压缩、减环节、减材料情况"),
+]
+
+
+def _staff_tools(user) -> list[tuple[str, str, str]]:
+    tools = []
+    for name, label, description in STAFF_TOOLS:
+        try:
+            tools.append((reverse(name), label, description))
+        except NoReverseMatch:
+            continue
+    if user.is_staff:
+        tools.append((reverse("admin:index"), "管理后台", "区划、中心、部门、窗口、事项等基础数据"))
+    return tools
+
+
 @login_required
 def staff_home(request):
-    return render(request, "portal/staff_home.html", {"posts": selectors.staff_posts_of(user=request.user)})
+    return render(request, "portal/staff_home.html", {
+        "posts": selectors.staff_posts_of(user=request.user), "tools": _staff_tools(request.user),
+    })
 
 
 ITEMS_PER_PAGE = 20

@@ -110,3 +110,11 @@ def test_online_lists_fully_online_items_only(client, county):
 
 def test_accessibility_page(client, db):
     assert "长辈版" in client.get(reverse("portal:accessibility")).content.decode()
+
+
+def test_unknown_page_is_the_chinese_404(client, db):
+    response = client.get("/no/such/page/")
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert "抱歉，您访问的页面不存在" in html and '<html lang="zh-Hans">' in html
+    assert 'action="/guide/search"' in html
