@@ -16,6 +16,7 @@ from django.utils.html import format_html
 from zhengwu.accounts import services
 from zhengwu.accounts.admin_support import ServiceModelAdmin
 from zhengwu.accounts.audit_display import mask_audit_data, mask_text
+from zhengwu.accounts.forms import AdminLoginForm
 from zhengwu.accounts.models import SecurityPolicy, User
 from zhengwu.accounts.permissions import (
     can_assign_admin_roles,
@@ -29,6 +30,9 @@ from zhengwu.accounts.permissions import (
 from zhengwu.core.masking import mask_name, mask_phone
 from zhengwu.core.models import AuditEvent
 from zhengwu.org.permissions import is_centre_admin
+
+# The admin's own login page goes through the same lockout check as /accounts/login/.
+admin.site.login_form = AdminLoginForm
 
 
 class UserAddForm(forms.ModelForm):
@@ -60,11 +64,11 @@ class UserChangeForm(forms.ModelForm):
 class UserAdmin(ServiceModelAdmin):
     view_predicate = is_sysadmin | is_secadmin | is_centre_admin
     list_display = ("username", "masked_name", "masked_phone", "kind", "admin_role", "is_staff", "is_active",
-                    "last_login")
+                    "locked_until", "last_login")
     list_filter = ("kind", "admin_role", "is_active", "is_staff")
     search_fields = ("username",)
     ordering = ("username",)
-    actions = ["deactivate_selected", "activate_selected"]
+    actions = ["deactivate_selected", "activate_selected", "unlock_selected"]
 
     @admin.display(description="姓名")
     def masked_name(self, obj):
@@ -122,6 +126,10 @@ class UserAdmin(ServiceModelAdmin):
     def deactivate_selected(self, request, queryset):
         self.run_action(request, queryset,
                         lambda u: services.user_set_active(actor=request.user, user=u, active=False), "已停用")
+
+    @admin.action(description="解锁所选账户")
+    def unlock_selected(self, request, queryset):
+        self.run_action(request, queryset, lambda u: services.user_unlock(actor=request.user, user=u), "已解锁")
 
     @admin.action(description="启用所选账户")
     def activate_selected(self, request, queryset):

@@ -1,12 +1,30 @@
 from __future__ import annotations
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm
+from django.utils import timezone
 
 from zhengwu.core.models import AuditEvent
 
 
-class StaffLoginForm(AuthenticationForm):
+class LockoutMixin:
+    """Refuse a locked account before checking its password (等保 8.1.4.1 b), so guessing
+    stops for the lockout time even when the guess is right."""
+
+    def clean(self):
+        username = self.cleaned_data.get("username")
+        if username:
+            user = get_user_model().objects.filter(username=username).only("locked_until").first()
+            if user is not None and user.is_locked():
+                until = timezone.localtime(user.locked_until).strftime("%H:%M")
+                raise forms.ValidationError(f"连续登录失败次数过多，账户已锁定，请于 {until} 后再试或联系安全管理员解锁。",
+                                            code="locked")
+        return super().clean()
+
+
+class StaffLoginForm(LockoutMixin, AuthenticationForm):
     error_messages = {
         "invalid_login": "用户名或密码不正确。请注意区分大小写。",
         "inactive": "该账户已停用，请联系系统管理员。",
@@ -18,6 +36,13 @@ class StaffLoginForm(AuthenticationForm):
         self.fields["password"].label = "密码"
         self.fields["username"].widget.attrs.update({"autocomplete": "username", "autofocus": True})
         self.fields["password"].widget.attrs.update({"autocomplete": "current-password"})
+
+
+class AdminLoginForm(LockoutMixin, AdminAuthenticationForm):
+    error_messages = {
+        **AdminAuthenticationForm.error_messages,
+        "invalid_login": "用户名或密码不正确，或该账户无权进入管理后台。",
+    }
 
 
 class PasswordChangeForm(forms.Form):

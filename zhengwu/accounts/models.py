@@ -28,6 +28,8 @@ class User(AbstractUser):
     admin_role = models.CharField("管理员角色", max_length=12, choices=AdminRole.choices, blank=True, default="")
     must_change_password = models.BooleanField("须修改初始密码", default=True)
     password_changed_at = models.DateTimeField("密码修改时间", null=True, blank=True)
+    failed_login_count = models.PositiveSmallIntegerField("连续登录失败次数", default=0)
+    locked_until = models.DateTimeField("锁定至", null=True, blank=True)
 
     class Meta:
         verbose_name = "用户"
@@ -39,6 +41,11 @@ class User(AbstractUser):
     @property
     def display_name(self) -> str:
         return self.real_name or self.username
+
+    def is_locked(self, now=None) -> bool:
+        from django.utils import timezone
+
+        return self.locked_until is not None and self.locked_until > (now or timezone.now())
 
 
 class SecurityPolicy(models.Model):

@@ -13,7 +13,10 @@ from zhengwu.core.models import AuditEvent
 
 @receiver(user_logged_in, dispatch_uid="zhengwu.accounts.login")
 def _logged_in(sender, request, user, **kwargs):
+    from zhengwu.accounts.services import user_login_success_record
+
     with transaction.atomic():
+        user_login_success_record(user=user)
         audit_record(actor=user, action="accounts.login", obj=user, object_repr=user.get_username())
 
 
@@ -26,7 +29,10 @@ def _logged_out(sender, request, user, **kwargs):
 
 @receiver(user_login_failed, dispatch_uid="zhengwu.accounts.login_failed")
 def _login_failed(sender, credentials, request=None, **kwargs):
+    from zhengwu.accounts.services import user_login_failure_record
+
     username = str(credentials.get("username", ""))[:150]
     with transaction.atomic():
+        user_login_failure_record(username=username)
         audit_record(actor=None, action="accounts.login_failed", object_type="accounts.user",
                      object_repr=username, outcome=AuditEvent.Outcome.FAILURE, data={"username": username})
