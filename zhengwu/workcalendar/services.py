@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from zhengwu.core.audit import Entry, audit_record, audit_record_many
 from zhengwu.core.errors import Conflict, NotFound, ValidationFailed
+from zhengwu.core.masking import mask_name
 from zhengwu.workcalendar import clocks as clockmath
 from zhengwu.workcalendar import states, workdays
 from zhengwu.workcalendar.models import (
@@ -625,7 +626,7 @@ def clock_extend(*, actor, clock: Clock, value: int, reason: str, approved_by=No
         ClockRecalculation.objects.create(clock=clock, reason=f"延期 +{value}：{reason}"[:300], old_due_at=old,
                                           new_due_at=new, calendar_version=clock.calendar_version,
                                           recalculated_at=timezone.now())
-        _audit_clock(actor, "clock.extend", clock, value=value, reason=reason, approved_by=label,
+        _audit_clock(actor, "clock.extend", clock, value=value, reason=reason, approved_by=mask_name(label),
                      old_due_at=old.isoformat() if old else None)
     return clock
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import time as _time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
 from typing import Any
@@ -254,8 +254,21 @@ def calendar_index(region=None, *, fresh: bool = False) -> WorkIndex:
     rid = region if region is None or isinstance(region, int) else region.pk
     index = _cache.get(rid)
     if index is None:
-        index = _cache[rid] = _build(rid, region if not isinstance(region, int) else None)
+        index = _cache[rid] = _build_for(rid, region if not isinstance(region, int) else None)
     return index
+
+
+def _build_for(rid: int | None, region) -> WorkIndex:
+    if rid is None:
+        return _build(None, None)
+    from zhengwu.workcalendar.models import RegionalDayOff
+
+    ids, names = _region_chain(region if region is not None else rid)
+    if RegionalDayOff.objects.filter(region_id__in=ids).exists():
+        return _build(rid, region)
+    # Most regions have no days of their own: share the national lists instead of copying them.
+    national = calendar_index(None)
+    return replace(national, region_id=rid, region_names=tuple(names))
 
 
 def current_revision(*, fresh: bool = True) -> int:

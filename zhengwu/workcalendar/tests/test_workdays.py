@@ -139,21 +139,28 @@ def test_index_follows_the_stored_revision_across_processes(work_calendar):
     assert add_working_days(date(2025, 11, 3), 1) == date(2025, 11, 5)
 
 
-def _naive_add(start: date, n: int) -> date:
+def _naive_add(overrides: dict[date, bool], start: date, n: int) -> date:
+    """Day by day over the stored rows, sharing no code with the index."""
     d, count = start, 0
     while count < n:
         d += timedelta(days=1)
-        if is_working_day(d):
+        off = overrides.get(d, d.weekday() >= 5)
+        if not off:
             count += 1
     return d
+
+
+@pytest.fixture
+def stored_overrides(work_calendar):
+    return dict(CalendarDay.objects.values_list("date", "is_off_day"))
 
 
 @pytest.mark.slow
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(start=st.dates(min_value=date(2005, 1, 1), max_value=date(2026, 12, 31)), n=st.integers(0, 400))
-def test_index_equals_a_naive_day_by_day_count(work_calendar, start, n):
+def test_index_equals_a_naive_day_by_day_count(stored_overrides, start, n):
     due = add_working_days(start, n)
-    assert due == _naive_add(start, n)
+    assert due == _naive_add(stored_overrides, start, n)
     assert working_days_between(start, due) == n
 
 
@@ -167,3 +174,15 @@ def test_naive_reference_agrees_with_chinesecalendar(work_calendar):
             mismatches.append(d)
         d += timedelta(days=1)
     assert mismatches == []
+
+
+def test_a_region_without_days_of_its_own_shares_the_national_index(work_calendar, county, township):
+    from zhengwu.workcalendar.services import regional_day_off_add
+
+    national = workdays.calendar_index(None)
+    local = workdays.calendar_index(township)
+    assert local.work is national.work and local.region_names == ("清溪镇", "清溪县", "金华市", "浙江省")
+    regional_day_off_add(actor="test", region=county, day=date(2025, 11, 4), name="县庆")
+    rebuilt = workdays.calendar_index(township)
+    assert rebuilt.work is not workdays.calendar_index(None).work
+    assert add_working_days(date(2025, 11, 3), 1, township) == date(2025, 11, 5)
