@@ -516,17 +516,19 @@ def case_submit(*, actor, case_no: str | None = None, item_id: int | None = None
     returns the first call's case unchanged.
     """
     key = _key(idempotency_key)
-    if case_no is None:
-        existing = _by_key(key, actor)
-        if existing is not None and existing.status != Status.DRAFT:
-            return existing
-        if existing is None:
-            if item_id is None or applicant is None:
-                raise ValidationFailed("请选择事项并填写申请人信息", "item and applicant are required", field="item_id")
-            existing = case_draft_create(actor=actor, item_id=item_id, applicant=applicant, channel=channel,
-                                         summary=summary, idempotency_key=key)
-        case_no = existing.case_no
+    # One transaction for draft + submission: a refused upload leaves no draft behind.
     with transaction.atomic():
+        if case_no is None:
+            existing = _by_key(key, actor)
+            if existing is not None and existing.status != Status.DRAFT:
+                return existing
+            if existing is None:
+                if item_id is None or applicant is None:
+                    raise ValidationFailed("请选择事项并填写申请人信息", "item and applicant are required",
+                                           field="item_id")
+                existing = case_draft_create(actor=actor, item_id=item_id, applicant=applicant, channel=channel,
+                                             summary=summary, idempotency_key=key)
+            case_no = existing.case_no
         case = _lock_case(actor=actor, case_no=case_no)
         if not _is_applicant(actor, case):
             raise NotFound("办件不存在", "case not found")

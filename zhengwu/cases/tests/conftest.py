@@ -57,7 +57,7 @@ def _spec_steps():
 
 @pytest.fixture
 def item(clock, work_calendar, dept_market, window_market):
-    return published_item(dept_market, steps=_spec_steps(),
+    return published_item(dept_market, steps=_spec_steps(), themes=[],
                           fees=[{"order": 1, "name": "工本费", "standard": "10元/证", "basis": "价格主管部门文件"}],
                           fee_required=True, fee_basis="价格主管部门文件",
                           special_procedures=[{"kind": SpecialProcedureKind.EXPERT_REVIEW, "duration_value": 10}])
@@ -65,7 +65,7 @@ def item(clock, work_calendar, dept_market, window_market):
 
 @pytest.fixture
 def immediate_item(clock, work_calendar, dept_market):
-    return published_item(dept_market, name="个体工商户名称登记", case_kind=CaseKind.IMMEDIATE, promised_limit_value=0,
+    return published_item(dept_market, name="个体工商户名称登记", case_kind=CaseKind.IMMEDIATE, promised_limit_value=0, themes=[],
                           steps=[{"order": 1, "name": "审核", "role": Position.CLERK, "budget_days": 0}])
 
 
