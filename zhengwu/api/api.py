@@ -39,6 +39,7 @@ def _not_found(request, exc):
 
 def _register_routers() -> None:
     # Each app exposes `router` in its api.py; listed here once, in dependency order.
+    from zhengwu.cases.api import router as cases_router
     from zhengwu.catalog.api import router as catalog_router
     from zhengwu.licences.api import router as licences_router
     from zhengwu.org.api import router as org_router
@@ -48,6 +49,7 @@ def _register_routers() -> None:
     api.add_router("/org", org_router)
     api.add_router("/items", catalog_router)
     api.add_router("/licences", licences_router)
+    api.add_router("/cases", cases_router)
 
 
 _register_routers()
