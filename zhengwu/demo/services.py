@@ -271,5 +271,5 @@ def _seed_catalog(actor, departments, windows_by_department, summary: DemoSummar
     except ImportError:
         summary.notes.append("事项目录的演示数据尚未提供（zhengwu.catalog.demo），已跳过")
         return ""
-    result = seed_catalog(actor=actor, departments=departments, windows_by_department=windows_by_department)
-    return str(result) if result is not None else "完成"
+    created = seed_catalog(actor=actor, departments=departments, windows_by_department=windows_by_department)
+    return f"新建并发布事项 {created} 项" if created else "已是最新，未作修改"

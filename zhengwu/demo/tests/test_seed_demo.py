@@ -18,11 +18,12 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(scope="module")
-def seeded(django_db_setup, django_db_blocker):
+def seeded(django_db_setup, django_db_blocker, tmp_path_factory):
     """Seed once for the module (about 10 s) inside an outer transaction that is rolled back at the
     end; each test runs in its own savepoint within it, so tests still cannot see each other's writes."""
-    fast_hasher = override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
-    with django_db_blocker.unblock(), fast_hasher:
+    test_settings = override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+                                      MEDIA_ROOT=tmp_path_factory.mktemp("media"))
+    with django_db_blocker.unblock(), test_settings:
         atomic = transaction.atomic()
         atomic.__enter__()
         try:
@@ -120,3 +121,13 @@ def test_a_second_run_changes_nothing(seeded):
 
 def test_the_summary_reports_what_was_created(seeded):
     assert "新建部门 32" in seeded and "工作日历" in seeded
+
+
+def test_the_catalog_is_seeded_with_published_items(seeded):
+    pytest.importorskip("zhengwu.catalog.demo", reason="the catalog's demo data is not there yet")
+    from zhengwu.catalog.models import ServiceItem
+
+    published = ServiceItem.objects.filter(status=ServiceItem.Status.PUBLISHED)
+    assert published.count() >= 150
+    assert published.values("department").distinct().count() == 32
+    assert "事项目录：新建并发布事项" in seeded
