@@ -118,3 +118,14 @@ def test_unknown_page_is_the_chinese_404(client, db):
     html = response.content.decode()
     assert "抱歉，您访问的页面不存在" in html and '<html lang="zh-Hans">' in html
     assert 'action="/guide/search"' in html
+
+
+def test_hall_page_folds_long_item_lists(client, county):
+    from zhengwu.portal.tests.data import publish_item
+
+    for n in range(7):
+        publish_item(department=county.civil, basic_code=f"00012010{n}000", name=f"救助事项{n}",
+                     materials=[("申请书", False)], windows=[county.civil_window], service_objects=["1"])
+    html = client.get(reverse("portal:hall", args=[county.centre.pk])).content.decode()
+    assert '<details class="served" open>\n          <summary>可办理事项（2 项）</summary>' in html
+    assert '<details class="served">\n          <summary>可办理事项（9 项）</summary>' in html
