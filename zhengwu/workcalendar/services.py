@@ -693,21 +693,21 @@ STATE_LABELS = {"green": "正常", "yellow": "预警", "red": "超期", "suspend
 
 # --- sweeper -------------------------------------------------------------------------------------
 
-def clock_fire_due_events(*, clock_id: int, claimed_at: datetime, now: datetime) -> list[ClockEvent]:
+def clock_fire_due_events(*, clock_id: int, claimed_at: datetime, now: datetime) -> list[ClockEvent] | None:
     """Claim one clock whose next_event_at was `claimed_at` and fire its due events exactly once.
 
     Runs in one transaction: the conditional UPDATE claims the row only if no other sweeper moved
     `next_event_at` first (healthchecks' "exactly one row updated"); the ClockEvent unique
     constraint (clock, kind, due_at) refuses a second firing; the owner's handler runs inside the
     same transaction, so a crash rolls back the claim, the event and the handler's writes together.
-    Returns the events fired (empty when another sweeper had the clock).
+    Returns the events fired, or None when another sweeper had claimed the clock first.
     """
     from zhengwu.workcalendar.handlers import handler_for
 
     with transaction.atomic():
         claimed = Clock.objects.filter(pk=clock_id, next_event_at=claimed_at).update(next_event_at=None)
         if claimed != 1:
-            return []
+            return None
         clock = Clock.objects.select_for_update().get(pk=clock_id)
         fired: list[ClockEvent] = []
         if clock.status == Clock.Status.RUNNING and clock.due_at is not None:

@@ -27,12 +27,13 @@ BATCH = 500
 class TickResult:
     candidates: int = 0
     claimed: int = 0
+    lost: int = 0
     fired: int = 0
     errors: int = 0
     by_kind: dict[str, int] = field(default_factory=dict)
 
     def as_info(self) -> dict:
-        return {"candidates": self.candidates, "claimed": self.claimed, "fired": self.fired,
+        return {"candidates": self.candidates, "claimed": self.claimed, "lost": self.lost, "fired": self.fired,
                 "errors": self.errors, "by_kind": self.by_kind, "pid": os.getpid()}
 
 
@@ -57,6 +58,9 @@ def sweep_once(*, now: datetime | None = None, batch: int = BATCH, stop: threadi
                 result.errors += 1
                 continue
             progressed = True
+            if events is None:
+                result.lost += 1  # another sweeper process claimed it first
+                continue
             result.claimed += 1
             for event in events:
                 result.fired += 1
@@ -87,8 +91,9 @@ def run_forever(*, interval: float | None = None, once: bool = False, stdout=Non
             info = {**result.as_info(), "tick_ms": round((time.monotonic() - begun) * 1000, 1), "ticks": ticks}
             heartbeat_beat(name=HEARTBEAT_NAME, info=info, started_at=started)
             if stdout is not None and (result.fired or result.errors or once):
-                stdout.write(f"时钟清扫：候选 {result.candidates}，认领 {result.claimed}，触发 {result.fired}，"
-                             f"错误 {result.errors}")
+                stdout.write(f"时钟清扫：候选 {result.candidates}，认领 {result.claimed}，被其他进程认领 {result.lost}，"
+                             f"触发 {result.fired}，错误 {result.errors}")
+                stdout.flush()
             if once or stop.wait(interval):
                 return ticks
     finally:

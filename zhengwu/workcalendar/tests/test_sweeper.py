@@ -84,7 +84,7 @@ def test_a_claim_already_taken_by_another_sweeper_is_skipped(clock, time_machine
     time_machine.move_to(at(2025, 12, 1))
     stale = clock.next_event_at
     Clock.objects.filter(pk=clock.pk).update(next_event_at=stale + timedelta(microseconds=1))
-    assert clock_fire_due_events(clock_id=clock.pk, claimed_at=stale, now=timezone.now()) == []
+    assert clock_fire_due_events(clock_id=clock.pk, claimed_at=stale, now=timezone.now()) is None
     assert not ClockEvent.objects.exists()
 
 
@@ -183,6 +183,6 @@ def test_concurrent_sweepers_fire_each_event_once(django_user_model, time_machin
         t.start()
     for t in threads:
         t.join()
-    assert sum(r.fired for r in results) == 120
+    assert sum(r.fired for r in results) == 120 and sum(r.claimed for r in results) == 60
     assert ClockEvent.objects.count() == 120
     assert not Clock.objects.filter(next_event_at__isnull=False).exists()
