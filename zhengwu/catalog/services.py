@@ -36,7 +36,7 @@ from zhengwu.catalog.spec import (
     spec_merge,
     validate_spec,
 )
-from zhengwu.core.audit import audit_record
+from zhengwu.core.audit import Entry, audit_record, audit_record_many
 from zhengwu.core.errors import Conflict, DomainError, ValidationFailed
 from zhengwu.org.models import Department, Window
 
@@ -78,15 +78,24 @@ def _with_derived_codes(spec: dict[str, Any], uscc: str, explicit: Iterable[str]
 
 def _write_version(version: ServiceItemVersion, spec: dict[str, Any]) -> None:
     """Write elements and children of a draft (the caller has checked it is a draft)."""
+    fresh = version.pk is None
     for element in ELEMENT_FIELDS:
         setattr(version, element.name, spec[element.name])
     version.save()
     for key, model in CHILDREN.items():
-        getattr(version, key).all().delete()
-        names = [f.name for f in CHILD_FIELDS[key]]
-        model.objects.bulk_create([model(version=version, **{n: row.get(n) for n in names if n in row})
-                                   for row in spec[key]])
-    version.themes.set(Theme.objects.filter(code__in=spec["themes"]))
+        if not fresh:
+            getattr(version, key).all().delete()
+        if spec[key]:
+            names = [f.name for f in CHILD_FIELDS[key]]
+            model.objects.bulk_create([model(version=version, **{n: row.get(n) for n in names if n in row})
+                                       for row in spec[key]])
+    if fresh:
+        through = ServiceItemVersion.themes.through
+        through.objects.bulk_create([through(serviceitemversion_id=version.pk, theme_id=pk)
+                                     for pk in Theme.objects.filter(code__in=spec["themes"]).values_list("pk",
+                                                                                                        flat=True)])
+    else:
+        version.themes.set(Theme.objects.filter(code__in=spec["themes"]))
 
 
 def _lock(item: ServiceItem) -> ServiceItem:
@@ -98,8 +107,9 @@ def _draft_of(item: ServiceItem) -> ServiceItemVersion | None:
 
 
 def item_create(*, actor, department: Department, spec: dict[str, Any], windows: Iterable[Window] = (),
-                change_note: str = "") -> ServiceItem:
-    """A new item at `department`, with its first (draft) 实施清单 version."""
+                change_note: str = "", publish: bool = False) -> ServiceItem:
+    """A new item at `department`, with its first (draft) 实施清单 version; `publish` publishes it
+    in the same transaction (the spec was just validated, so it is not read back and re-checked)."""
     merged = _with_derived_codes(spec_merge(empty_spec(), spec), department.uscc, spec)
     _raise_problems(validate_spec(merged, uscc=department.uscc))
     with transaction.atomic():
@@ -112,10 +122,14 @@ def item_create(*, actor, department: Department, spec: dict[str, Any], windows:
         windows = list(windows)
         if windows:
             _check_windows(item, windows)
-            item.windows.set(windows)
-        audit_record(actor=actor, action="catalog.item_create", obj=item,
-                     data={"basic_code": item.basic_code, "name": merged["name"], "department": department.pk,
-                           "windows": [w.pk for w in windows]})
+            through = ServiceItem.windows.through
+            through.objects.bulk_create([through(serviceitem_id=item.pk, window_id=w.pk) for w in windows])
+        entries = [Entry("catalog.item_create", item, {"basic_code": item.basic_code, "name": merged["name"],
+                                                       "department": department.pk,
+                                                       "windows": [w.pk for w in windows]})]
+        if publish:
+            entries += _make_current(actor, item, version)
+        audit_record_many(actor=actor, entries=entries)
     return item
 
 
@@ -165,34 +179,47 @@ def item_publish(*, actor, item: ServiceItem) -> ServiceItemVersion:
             raise Conflict("没有待发布的草稿版本", "there is no draft version to publish")
         # Re-checked: the department's USCC (part of the implementation code) may have changed.
         _raise_problems(validate_spec(spec_from_version(draft), uscc=item.department.uscc))
-        now = timezone.now()
-        old = item.current_version
-        if old is not None:
-            old.status = VersionStatus.SUPERSEDED
-            old.effective_to = now
-            old.save(update_fields=["status", "effective_to", "updated_at"])
-        draft.status = VersionStatus.PUBLISHED
-        draft.published_at = now
-        draft.published_by = _user(actor)
-        draft.effective_from = now
-        draft.save(update_fields=["status", "published_at", "published_by", "effective_from", "updated_at"])
-        item.current_version = draft
-        item.search_text = build_search_text(draft.name, item.basic_code)
-        fields = ["current_version", "search_text", "updated_at"]
-        if item.first_published_at is None:
-            item.first_published_at = now
-            fields.append("first_published_at")
-        item.save(update_fields=fields)
-        if item.status == ItemStatus.DRAFT:
-            _item_transition(actor=actor, item=item, name="publish")
-        audit_record(actor=actor, action="catalog.item_publish", obj=item,
-                     data={"version": draft.number, "superseded": old.number if old else None,
-                           "effective_from": now.isoformat()})
+        audit_record_many(actor=actor, entries=_make_current(actor, item, draft))
     return draft
+
+
+def _make_current(actor, item: ServiceItem, draft: ServiceItemVersion) -> list[Entry]:
+    """Supersede the current version by `draft` (item row locked or new); returns the audit entries."""
+    now = timezone.now()
+    old = item.current_version
+    if old is not None:
+        old.status = VersionStatus.SUPERSEDED
+        old.effective_to = now
+        old.save(update_fields=["status", "effective_to", "updated_at"])
+    draft.status = VersionStatus.PUBLISHED
+    draft.published_at = now
+    draft.published_by = _user(actor)
+    draft.effective_from = now
+    draft.save(update_fields=["status", "published_at", "published_by", "effective_from", "updated_at"])
+    item.current_version = draft
+    item.search_text = build_search_text(draft.name, item.basic_code)
+    fields = ["current_version", "search_text", "updated_at"]
+    if item.first_published_at is None:
+        item.first_published_at = now
+        fields.append("first_published_at")
+    entries = []
+    if item.status == ItemStatus.DRAFT:
+        entries.append(_apply_transition(item, "publish", save=False))
+        fields += ["status", "status_changed_at", "cancelled_reason"]
+    item.save(update_fields=fields)
+    entries.append(Entry("catalog.item_publish", item, {"version": draft.number,
+                                                        "superseded": old.number if old else None,
+                                                        "effective_from": now.isoformat()}))
+    return entries
 
 
 def _item_transition(*, actor, item: ServiceItem, name: str, reason: str = "") -> ServiceItem:
     """The one executor of states.TRANSITIONS (the caller holds the row lock)."""
+    audit_record_many(actor=actor, entries=[_apply_transition(item, name, reason)])
+    return item
+
+
+def _apply_transition(item: ServiceItem, name: str, reason: str = "", *, save: bool = True) -> Entry:
     transition = states.transition_for(name, item.status)
     if transition is None:
         raise Conflict(f"事项当前状态为“{item.get_status_display()}”，不能{_label(name)}",
@@ -208,10 +235,9 @@ def _item_transition(*, actor, item: ServiceItem, name: str, reason: str = "") -
     item.status_changed_at = timezone.now()
     if transition.needs_reason:
         item.cancelled_reason = reason[:500]
-    item.save(update_fields=["status", "status_changed_at", "cancelled_reason", "updated_at"])
-    audit_record(actor=actor, action=f"catalog.item_status_{name}", obj=item,
-                 data={"from": source, "to": transition.target, "reason": reason})
-    return item
+    if save:
+        item.save(update_fields=["status", "status_changed_at", "cancelled_reason", "updated_at"])
+    return Entry(f"catalog.item_status_{name}", item, {"from": source, "to": transition.target, "reason": reason})
 
 
 def _label(name: str) -> str:
