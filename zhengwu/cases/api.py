@@ -283,14 +283,14 @@ def _out(case: Case, *, masked: bool) -> dict:
         "accepted_at": case.accepted_at, "decided_at": case.decided_at, "completed_at": case.completed_at,
         "deemed_accepted": case.deemed_accepted, "deemed_approved": case.deemed_approved,
         "completed_on_site": case.completed_on_site,
-        "current_step": case.current_step.name if case.current_step_id else None, "decision": case.decision,
+        "current_step": case.current_step.name if case.current_step else None, "decision": case.decision,
     }
 
 
 def _detail(request: HttpRequest, case_no: str) -> dict:
     case = selectors.case_get_visible_to(user=request.user, case_no=case_no)
     data = _out(case, masked=False)
-    role_list = states.allowed_actions(case.status)
+    role_list = selectors.case_actions_for(user=request.user, case=case)
     data.update({
         "query_code": case.query_code, "applicant_id_number": case.applicant_id_number,
         "applicant_phone": case.applicant_phone, "acceptance_no": case.acceptance_no,

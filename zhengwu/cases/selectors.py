@@ -230,3 +230,39 @@ def denial_report_list_visible_to(*, user) -> QuerySet[DenialReport]:
 
 def open_decision_clocks(case: Case) -> QuerySet[Clock]:
     return case_clocks(case, DECISION_CLOCKS)
+
+
+def case_actions_for(*, user, case: Case) -> list[str]:
+    """What this user may do on this case now (for buttons); the services check again when called."""
+    from zhengwu.cases.models import Extension, Rating
+    from zhengwu.cases.permissions import can_approve_extension, can_register, is_case_applicant, role_for
+
+    A = states.Action
+    applicant = bool(is_case_applicant(user, case))
+    actions: list[str] = []
+    for action in states.allowed_actions(case.status):
+        if action in (A.DEEM_ACCEPT, A.DEEM_APPROVE, A.REVIEW_COMPLETE, A.APPROVE_ON_SPOT):
+            continue
+        roles = states.TRANSITIONS[(case.status, action)].roles
+        if action == A.STEP_RETURN:
+            continue
+        if (states.Role.APPLICANT in roles and applicant) or role_for(
+                user, case, [r for r in roles if r in Position.values]) is not None:
+            name = {A.APPROVE: "decide", A.DENY: "decide", A.DELIVER_POST: "deliver",
+                    A.COMPLETE: "deliver" if case.status != Status.DELIVERED else "confirm_delivery"}.get(action, action)
+            if name not in actions:
+                actions.append(name)
+    if case.status == Status.ACCEPTED and case.current_step_id and role_for(
+            user, case, [case.current_step.role]) is not None:
+        actions += ["step_pass", "step_return"]
+    if case.status == Status.AWAITING_DECISION and "decide" in actions:
+        actions.append("step_return")
+    if case.status in states.CLOCKED and can_approve_extension(user, case) and not Extension.objects.filter(
+            case=case).exists():
+        actions.append("extend")
+    if case.status in states.OPEN and case.status != Status.DRAFT and can_register(user, case):
+        actions.append("fee_notice")
+    if applicant and case.status in (Status.COMPLETED, Status.REJECTED) and not Rating.objects.filter(
+            case=case).exists():
+        actions.append("rate")
+    return actions

@@ -285,7 +285,7 @@ def _clocks_finish(actor, case: Case, kinds: Iterable[str], *, complete: bool, r
 
 
 def _limit(value: int, unit: str) -> tuple[int, str]:
-    return value, _UNIT_MAP.get(unit, Unit.WORKING_DAYS)
+    return value, _UNIT_MAP.get(LimitUnit(unit), Unit.WORKING_DAYS)
 
 
 def _start_decision_clocks(actor, case: Case, at: dt.datetime) -> None:
@@ -429,6 +429,7 @@ def _store_materials(actor, case: Case, checked, now: dt.datetime) -> list[CaseM
 def _new_case(*, actor, item: ServiceItem, applicant, data: ApplicantInput, channel: str,
               idempotency_key: str | None, summary: str, window=None) -> Case:
     now = timezone.now()
+    assert item.current_version is not None
     return Case.objects.create(
         case_no=_case_no(item.department, now), query_code=_query_code(), item=item,
         item_version=item.current_version, department=item.department, window=window, applicant=applicant,
@@ -502,6 +503,7 @@ def case_material_add(*, actor, case_no: str, materials: Sequence[MaterialInput]
 
 def _after_submission(actor, case: Case) -> None:
     # 行政许可法 §32(4): the one-time correction notice within 5 WD of receipt, else deemed accepted.
+    assert case.received_at is not None
     _clock_start(actor, case, CLOCK_ACCEPTANCE, ACCEPTANCE_NOTICE_DAYS, Unit.WORKING_DAYS, case.received_at,
                  note="一次性告知期限（行政许可法第三十二条）")
     _notify_applicant(case, "case.submitted")
@@ -698,7 +700,7 @@ def case_request_correction(*, actor, case_no: str, items: Sequence[CorrectionIt
             raise Conflict("收到申请材料已超过 5 个工作日，依法视为受理，不能再告知补正（行政许可法第三十二条）",
                            "5 working days since receipt have passed: the application counts as accepted")
         requirements = {r.pk: r for r in case.item_version.materials.all()}
-        listed = []
+        listed: list[dict[str, Any]] = []
         for item in items:
             if item.requirement_id is not None and item.requirement_id not in requirements:
                 raise ValidationFailed("补正事项不属于本事项的申请材料目录", "unknown material", field="items")
@@ -739,6 +741,7 @@ def case_submit_correction(*, actor, case_no: str, materials: Sequence[MaterialI
         raise ValidationFailed("请提交补正材料", "upload the corrected materials", field="materials")
     with transaction.atomic():
         case = _lock_case(actor=actor, case_no=case_no, expected_version=expected_version)
+        role: str
         if _is_applicant(actor, case):
             role = Role.APPLICANT
         else:
@@ -767,6 +770,7 @@ def case_deem_accept(*, case_id: int) -> Case:
         if case.status != Status.SUBMITTED or CorrectionNotice.objects.filter(case=case).exists():
             return case
         received = case.received_at
+        assert received is not None
         number, pdf = _document(case, NoticeKind.ACCEPTANCE, actor=SYSTEM_ACTOR, paragraphs=[
             f"你（单位）于{chinese_date(timezone.localtime(received).date())}提出的“{case.item_version.name}”申请"
             f"（办件编号 {case.case_no}），本机关未在五日内一次告知需要补正的全部内容。根据《中华人民共和国行政许可法》"
@@ -950,6 +954,7 @@ def case_special_procedure_end(*, actor, case_no: str, result: str,
         procedure = case.special_procedures.filter(ended_at__isnull=True).first()
         if case.status != Status.SUSPENDED or procedure is None:
             _transition(case, action=Action.SPECIAL_END, actor=actor, role=role, to=Status.ACCEPTED)
+            raise Conflict("没有进行中的特别程序", "no special procedure is open")
         now = timezone.now()
         procedure.ended_at, procedure.ended_by, procedure.result = now, actor, result
         procedure.save(update_fields=["ended_at", "ended_by", "result"])
@@ -1097,7 +1102,7 @@ def _issue_certificate(actor, case: Case, role: str, policy: CaseItemPolicy | No
         raise ValidationFailed("本事项未配置电子证照类型，不能制证", "no licence type configured for the item")
     today = timezone.localdate()
     valid_until = None
-    if policy.validity_years:
+    if policy is not None and policy.validity_years:
         try:
             valid_until = today.replace(year=today.year + policy.validity_years) - dt.timedelta(days=1)
         except ValueError:  # 29 February
@@ -1194,6 +1199,7 @@ def case_withdraw(*, actor, case_no: str, reason: str = "", expected_version: in
     reason = (reason or "").strip()[:500] or "申请人撤回申请"
     with transaction.atomic():
         case = _lock_case(actor=actor, case_no=case_no, expected_version=expected_version)
+        role: str
         if _is_applicant(actor, case):
             role = Role.APPLICANT
         else:

@@ -18,7 +18,7 @@ from zhengwu.notify.models import Channel, Delivery, Notice
 
 log = logging.getLogger("zhengwu.notify")
 
-DEFAULT_BACKENDS = {
+DEFAULT_BACKENDS: dict[str, str] = {
     Channel.SMS: "zhengwu.notify.backends.ConsoleBackend",
     Channel.EMAIL: "zhengwu.notify.backends.ConsoleBackend",
 }

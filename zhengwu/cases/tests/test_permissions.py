@@ -114,3 +114,17 @@ def test_my_cases_and_hall_screen_are_masked(submitted, applicant, other_applica
     assert not selectors.case_list_for_applicant(user=other_applicant).exists()
     rows = selectors.hall_recent_cases()
     assert rows[0]["applicant"] == "张*" and rows[0]["case_no"] == submitted.case_no
+
+
+def test_actions_offered_follow_role_and_status(accepted, applicant, clerk, reviewer, chief_representative, leader,
+                                                outsider):
+    assert selectors.case_actions_for(user=reviewer, case=accepted) == ["special_start", "step_pass", "step_return"]
+    assert "withdraw" in selectors.case_actions_for(user=applicant, case=accepted)
+    assert "terminate" not in selectors.case_actions_for(user=applicant, case=accepted)
+    assert {"terminate", "extend", "special_start"} <= set(selectors.case_actions_for(user=leader, case=accepted))
+    assert "accept" not in selectors.case_actions_for(user=clerk, case=accepted)
+    assert selectors.case_actions_for(user=outsider, case=accepted) == []
+    case = services.case_step_pass(actor=reviewer, case_no=accepted.case_no, opinion="好")
+    case = services.case_step_pass(actor=chief_representative, case_no=case.case_no, opinion="好")
+    assert "decide" in selectors.case_actions_for(user=chief_representative, case=case)
+    assert "decide" not in selectors.case_actions_for(user=clerk, case=case)
