@@ -42,6 +42,7 @@ def _register_routers() -> None:
     from zhengwu.cases.api import router as cases_router
     from zhengwu.catalog.api import router as catalog_router
     from zhengwu.licences.api import router as licences_router
+    from zhengwu.notify.api import router as notify_router
     from zhengwu.org.api import router as org_router
     from zhengwu.workcalendar.api import router as calendar_router
 
@@ -50,6 +51,7 @@ def _register_routers() -> None:
     api.add_router("/items", catalog_router)
     api.add_router("/licences", licences_router)
     api.add_router("/cases", cases_router)
+    api.add_router("/notices", notify_router)
 
 
 _register_routers()
