@@ -57,7 +57,7 @@ class UserChangeForm(forms.ModelForm):
 
     class Meta:
         model = User
-        fields = ("real_name", "phone", "email", "admin_role")
+        fields = ("real_name", "phone", "email", "admin_role", "password_never_expires")
 
 
 @admin.register(User)
@@ -97,6 +97,8 @@ class UserAdmin(ServiceModelAdmin):
         fields = []
         if can_manage_user.test(request.user, obj):
             fields += ["real_name", "phone", "email", "new_password"]
+        if is_secadmin.test(request.user) and obj.pk != request.user.pk:
+            fields.append("password_never_expires")
         if can_assign_admin_roles.test(request.user) and obj.pk != request.user.pk:
             fields.append("admin_role")
         return fields or ["username"]
@@ -118,6 +120,9 @@ class UserAdmin(ServiceModelAdmin):
             user = services.user_update(actor=request.user, user=user, **profile)
         if changes.get("new_password"):
             user = services.user_set_password(actor=request.user, user=user, password=changes["new_password"])
+        if "password_never_expires" in changes:
+            user = services.user_set_password_expiry(actor=request.user, user=user,
+                                                     never_expires=changes["password_never_expires"])
         if "admin_role" in changes:
             user = services.user_set_admin_role(actor=request.user, user=user, role=changes["admin_role"] or "")
         return user

@@ -28,6 +28,8 @@ class User(AbstractUser):
     admin_role = models.CharField("管理员角色", max_length=12, choices=AdminRole.choices, blank=True, default="")
     must_change_password = models.BooleanField("须修改初始密码", default=True)
     password_changed_at = models.DateTimeField("密码修改时间", null=True, blank=True)
+    password_never_expires = models.BooleanField(
+        "密码永不过期", default=False, help_text="仅用于演示账户等特殊账户；不受密码有效期约束")
     failed_login_count = models.PositiveSmallIntegerField("连续登录失败次数", default=0)
     locked_until = models.DateTimeField("锁定至", null=True, blank=True)
 

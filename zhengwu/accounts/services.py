@@ -61,7 +61,8 @@ def _check_password(password: str, user: User) -> None:
 
 
 def user_create(*, actor, username: str, password: str | None, real_name: str = "", phone: str = "",
-                email: str = "", kind: str = User.Kind.STAFF, must_change_password: bool | None = None) -> User:
+                email: str = "", kind: str = User.Kind.STAFF, must_change_password: bool | None = None,
+                password_never_expires: bool = False) -> User:
     """Create an account. Staff accounts made by an administrator must change their initial password.
 
     password=None provisions a staff account (e.g. from a personnel list) that cannot sign in until
@@ -85,6 +86,7 @@ def user_create(*, actor, username: str, password: str | None, real_name: str = 
         user.set_password(password)
     user.must_change_password = kind == User.Kind.STAFF if must_change_password is None else must_change_password
     user.password_changed_at = timezone.now()
+    user.password_never_expires = password_never_expires
     with transaction.atomic():
         if User.objects.filter(username__iexact=username).exists():
             raise Conflict(f"用户名 {username} 已被使用", f"username {username} is taken", field="username")
@@ -95,7 +97,8 @@ def user_create(*, actor, username: str, password: str | None, real_name: str = 
             raise Conflict(f"用户名 {username} 已被使用", f"username {username} is taken",
                            field="username") from None
         audit_record(actor=actor, action="accounts.user.create", obj=user, object_repr=username,
-                     data={"username": username, "kind": kind, "must_change_password": user.must_change_password})
+                     data={"username": username, "kind": kind, "must_change_password": user.must_change_password,
+                           "password_never_expires": password_never_expires})
     return user
 
 
@@ -277,4 +280,21 @@ def user_unlock(*, actor, user: User) -> User:
         user.failed_login_count = 0
         user.save(update_fields=["locked_until", "failed_login_count"])
         audit_record(actor=actor, action="accounts.user.unlock", obj=user, object_repr=user.username)
+    return user
+
+
+def user_set_password_expiry(*, actor, user: User, never_expires: bool) -> User:
+    """Exempt an account from the password's maximum age (or end the exemption): a security policy
+    decision, so it is the security administrator's."""
+    _authorise(actor, perms.can_manage_security_policy)
+    if not _is_system(actor) and actor.pk == user.pk:
+        raise PermissionDenied("不能修改自己账户的密码有效期设置", "you cannot exempt your own password")
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        if user.password_never_expires == never_expires:
+            return user
+        user.password_never_expires = never_expires
+        user.save(update_fields=["password_never_expires"])
+        audit_record(actor=actor, action="accounts.user.password_expiry", obj=user, object_repr=user.username,
+                     data={"password_never_expires": never_expires})
     return user

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 
 from django.contrib import messages
@@ -22,7 +23,7 @@ from django.views.decorators.http import require_GET
 from zhengwu.accounts.audit_display import mask_audit_data, mask_text
 from zhengwu.accounts.forms import AuditFilterForm, PasswordChangeForm, StaffLoginForm
 from zhengwu.accounts.permissions import can_export_audit_log, can_view_audit_log
-from zhengwu.accounts.selectors import audit_event_list
+from zhengwu.accounts.selectors import audit_event_list, security_policy_get
 from zhengwu.accounts.services import user_set_password
 from zhengwu.core.audit import audit_record
 from zhengwu.core.errors import DomainError
@@ -37,9 +38,20 @@ class StaffLoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def get_success_url(self):
-        if getattr(self.request.user, "must_change_password", False):
+        if password_change_due(self.request.user):
             return reverse("accounts:password_change")
         return super().get_success_url()
+
+
+def password_change_due(user) -> bool:
+    """An initial password, or one older than the policy's maximum age (等保 8.1.4.1 a: 定期更换)."""
+    if getattr(user, "must_change_password", False):
+        return True
+    if getattr(user, "password_never_expires", False):
+        return False
+    max_age = security_policy_get().password_max_age_days
+    changed = getattr(user, "password_changed_at", None)
+    return bool(max_age and changed and timezone.now() - changed > dt.timedelta(days=max_age))
 
 
 @never_cache
@@ -56,7 +68,8 @@ def password_change(request):
             update_session_auth_hash(request, user)
             messages.success(request, "密码已修改。")
             return redirect("portal:staff_home")
-    return render(request, "accounts/password_change.html", {"form": form})
+    return render(request, "accounts/password_change.html",
+                  {"form": form, "expired": not request.user.must_change_password and password_change_due(request.user)})
 
 
 def _require(request, predicate) -> None:

@@ -112,7 +112,8 @@ class _Seeder:
         user = User.objects.filter(username=username).first()
         if user is None:
             user = user_create(actor=self.actor, username=username, password=password, real_name=real_name,
-                               phone=phone, kind=kind, must_change_password=False if password else None)
+                               phone=phone, kind=kind, must_change_password=False if password else None,
+                               password_never_expires=bool(password))
             self.summary.add("user")
         return user
 

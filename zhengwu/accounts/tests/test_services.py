@@ -154,3 +154,14 @@ def test_a_provisioned_account_without_password_cannot_sign_in(sysadmin):
     assert not user.has_usable_password() and user.must_change_password
     with pytest.raises(ValidationFailed, match="初始密码"):
         user_create(actor=sysadmin, username="applicant2", password=None, kind=User.Kind.APPLICANT)
+
+
+def test_only_the_security_administrator_exempts_a_password_from_expiry(secadmin, sysadmin, clerk):
+    from zhengwu.accounts.services import user_set_password_expiry
+
+    with pytest.raises(PermissionDenied):
+        user_set_password_expiry(actor=sysadmin, user=clerk, never_expires=True)
+    user_set_password_expiry(actor=secadmin, user=clerk, never_expires=True)
+    clerk.refresh_from_db()
+    assert clerk.password_never_expires
+    assert AuditEvent.objects.filter(action="accounts.user.password_expiry").count() == 1

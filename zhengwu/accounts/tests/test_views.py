@@ -115,3 +115,32 @@ def test_a_weak_new_password_is_refused_on_the_form(client, clerk, persona_passw
     assert response.status_code == 200 and response.context["form"].errors
     clerk.refresh_from_db()
     assert clerk.check_password(persona_password)
+
+
+def test_an_expired_password_sends_the_user_to_change_it(client, clerk, persona_password):
+    import datetime as dt
+
+    import time_machine
+    from django.utils import timezone
+
+    User.objects.filter(pk=clerk.pk).update(password_changed_at=timezone.now())
+    with time_machine.travel(timezone.now() + dt.timedelta(days=89)):
+        response = client.post("/accounts/login/", {"username": "clerk", "password": persona_password})
+        assert response["Location"] != "/accounts/password/"
+        client.logout()
+    with time_machine.travel(timezone.now() + dt.timedelta(days=91)):
+        response = client.post("/accounts/login/", {"username": "clerk", "password": persona_password})
+        assert response["Location"] == "/accounts/password/"
+        assert "有效期" in client.get("/accounts/password/").content.decode()
+
+
+def test_a_never_expiring_password_is_not_sent_to_change(client, clerk, persona_password):
+    import datetime as dt
+
+    import time_machine
+    from django.utils import timezone
+
+    User.objects.filter(pk=clerk.pk).update(password_changed_at=timezone.now(), password_never_expires=True)
+    with time_machine.travel(timezone.now() + dt.timedelta(days=400)):
+        response = client.post("/accounts/login/", {"username": "clerk", "password": persona_password})
+        assert response.status_code == 302 and response["Location"] != "/accounts/password/"

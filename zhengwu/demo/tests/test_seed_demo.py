@@ -92,6 +92,7 @@ def test_demo_logins_work_with_the_printed_password_and_are_not_forced_to_change
     for _label, username, password in lines:
         user = User.objects.get(username=username)
         assert password == data.DEMO_PASSWORD and user.check_password(password) and not user.must_change_password
+        assert user.password_never_expires
     assert client.login(username="reviewer", password=data.DEMO_PASSWORD)
     roles = dict(User.objects.filter(admin_role__gt="").values_list("username", "admin_role"))
     assert roles == {"sysadmin": "sysadmin", "secadmin": "secadmin", "auditadmin": "auditadmin"}
