@@ -1,0 +1,477 @@
+"""Every write of the supervision app. Each is atomic, audited in the same transaction, and sends
+its notices on commit (notify_send queues them with transaction.on_commit)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from zhengwu.core.audit import Entry, audit_record, audit_record_many
+from zhengwu.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from zhengwu.notify.services import notify_send
+from zhengwu.org.models import Department, Position, Window
+from zhengwu.org.selectors import staff_with_position
+from zhengwu.supervision import permissions, states
+from zhengwu.supervision.defaults import DEFAULT_RULES
+from zhengwu.supervision.models import (
+    AccountabilityKind,
+    AccountabilityRecord,
+    Card,
+    Complaint,
+    NumberCounter,
+    OrderEvent,
+    SupervisionOrder,
+    SupervisionRecord,
+    SupervisionRule,
+    WarningType,
+)
+from zhengwu.workcalendar import services as clocks
+from zhengwu.workcalendar.models import Clock, Unit
+
+SYSTEM_ACTOR = "supervision"
+ORDER_CLOCK = "supervision.order_reply"
+MAX_REPLY_DAYS = 60
+
+
+@dataclass
+class Hit:
+    """One finding of a rule, before it becomes a 监察记录."""
+
+    subject: str  # stable identity of what was found, e.g. "case:12" — the dedup key's tail
+    department_id: int
+    occurred_at: dt.datetime
+    description: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+    case_id: int | None = None
+    window_id: int | None = None
+    responsible_user_id: int | None = None
+    item_type: str = ""
+    object_type: str = ""
+    object_id: str = ""
+    clock_id: int | None = None
+
+
+def _now() -> dt.datetime:
+    return timezone.now()
+
+
+def _next_numbers(prefix: str, count: int, year: int) -> list[str]:
+    counter, _ = NumberCounter.objects.get_or_create(prefix=prefix, year=year)
+    counter = NumberCounter.objects.select_for_update().get(pk=counter.pk)
+    first = counter.last + 1
+    counter.last += count
+    counter.save(update_fields=["last"])
+    return [f"{prefix}{year}{n:06d}" for n in range(first, first + count)]
+
+
+def _text(value: str, field_name: str, label: str, *, max_len: int = 2000, required: bool = True) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise ValidationFailed(f"请填写{label}", f"{field_name} is required", field=field_name)
+    if len(value) > max_len:
+        raise ValidationFailed(f"{label}不能超过 {max_len} 字", f"{field_name} is too long", field=field_name)
+    return value
+
+
+# --- rules ---------------------------------------------------------------------------------------
+
+def rule_defaults_ensure(*, actor=SYSTEM_ACTOR) -> int:
+    """Create the default rules that do not exist yet (never overwrites an office's edits)."""
+    with transaction.atomic():
+        existing = set(SupervisionRule.objects.values_list("code", flat=True))
+        new = [SupervisionRule(**spec) for spec in DEFAULT_RULES if spec["code"] not in existing]
+        SupervisionRule.objects.bulk_create(new)
+        if new:
+            audit_record(actor=actor, action="supervision.rule_defaults", object_type="supervision.rule",
+                         data={"codes": [r.code for r in new]})
+    return len(new)
+
+
+def rule_update(*, actor, code: str, enabled: bool | None = None, parameters: dict | None = None,
+                severity: str | None = None, description: str | None = None) -> SupervisionRule:
+    """Change a rule; the version goes up so records can tell which wording produced them."""
+    if actor != SYSTEM_ACTOR and not permissions.is_supervisor(actor):
+        raise PermissionDenied("只有监察员可以修改监察规则", "only supervisors may change rules")
+    with transaction.atomic():
+        rule = SupervisionRule.objects.select_for_update().filter(code=code).first()
+        if rule is None:
+            raise NotFound("监察规则不存在", "no such rule")
+        before = {"enabled": rule.enabled, "parameters": rule.parameters, "severity": rule.severity}
+        if enabled is not None:
+            rule.enabled = bool(enabled)
+        if parameters is not None:
+            if not isinstance(parameters, dict):
+                raise ValidationFailed("参数必须是 JSON 对象", "parameters must be an object", field="parameters")
+            rule.parameters = {**rule.parameters, **parameters}
+        if severity is not None:
+            if severity not in ("yellow", "red", "info"):
+                raise ValidationFailed("严重程度无效", "unknown severity", field="severity")
+            rule.severity = severity
+        if description is not None:
+            rule.description = _text(description, "description", "说明")
+        rule.version += 1
+        rule.save()
+        audit_record(actor=actor, action="supervision.rule_update", obj=rule,
+                     data={"before": before, "version": rule.version, "enabled": rule.enabled,
+                           "parameters": rule.parameters, "severity": rule.severity})
+    return rule
+
+
+def _rule(code: str) -> SupervisionRule | None:
+    return SupervisionRule.objects.filter(code=code).first()
+
+
+# --- records -------------------------------------------------------------------------------------
+
+def _records_create(*, actor, rule: SupervisionRule, hits: Sequence[Hit]) -> list[SupervisionRecord]:
+    """Store the hits not stored before (dedup key = rule code + subject), numbered and audited."""
+    if not hits:
+        return []
+    keys = {f"{rule.code}:{h.subject}": h for h in hits}
+    seen = set(SupervisionRecord.objects.filter(dedup_key__in=list(keys)).values_list("dedup_key", flat=True))
+    fresh = [(k, h) for k, h in keys.items() if k not in seen]
+    if not fresh:
+        return []
+    now = _now()
+    numbers = _next_numbers("JC", len(fresh), timezone.localdate(now).year)
+    rows = [SupervisionRecord(
+        number=number, rule_code=rule.code, rule_version=rule.version, warning_type=rule.warning_type,
+        severity=rule.severity, occurred_at=h.occurred_at, recorded_at=now, department_id=h.department_id,
+        window_id=h.window_id, responsible_user_id=h.responsible_user_id, case_id=h.case_id,
+        item_type=h.item_type, object_type=h.object_type, object_id=h.object_id, clock_id=h.clock_id,
+        description=h.description[:500], evidence=h.evidence, dedup_key=key[:200],
+    ) for number, (key, h) in zip(numbers, fresh, strict=True)]
+    SupervisionRecord.objects.bulk_create(rows, batch_size=500)
+    audit_record_many(actor=actor, entries=[
+        Entry("supervision.record", object_type="supervision.supervisionrecord", object_id=r.number,
+              object_repr=f"{r.number} {r.rule_code}", data={"rule": r.rule_code, "version": r.rule_version,
+                                                              "department_id": r.department_id,
+                                                              "case_id": r.case_id, "subject": r.dedup_key})
+        for r in rows])
+    return rows
+
+
+def _case_handler_id(case) -> int | None:
+    """The staff member answerable for a case now: the last staff actor on it, else its first responder."""
+    from zhengwu.cases.models import CaseEvent
+    from zhengwu.cases.states import Role
+
+    last = (CaseEvent.objects.filter(case=case, actor__isnull=False)
+            .exclude(role__in=[Role.APPLICANT, Role.SYSTEM]).order_by("-occurred_at", "-id")
+            .values_list("actor_id", flat=True).first())
+    return last or case.first_responder_id
+
+
+KIND_LABELS = {"case.legal": "法定办结时限", "case.promised": "承诺办结时限", "case.certificate": "制证送达时限",
+               ORDER_CLOCK: "督办单回复期限"}
+
+
+def record_clock_event(*, clock: Clock, event) -> SupervisionRecord | None:
+    """The sweeper fired a warning or overdue event: record it (rule W01 / W02) and tell the
+    handler and the department head. Runs inside the sweeper's claim transaction."""
+    code = "W01" if event.kind == "warning" else "W02"
+    rule = _rule(code)
+    if rule is None or not rule.enabled or clock.kind not in rule.parameters.get("clock_kinds", [clock.kind]):
+        return None
+    due = timezone.localtime(clock.due_at).date() if clock.due_at else None
+    label = KIND_LABELS.get(clock.kind, clock.kind)
+    colour = "黄牌预警" if event.kind == "warning" else "红牌超期"
+    evidence = {"clock_id": clock.pk, "clock_kind": clock.kind, "event_id": event.pk, "event": event.kind,
+                "due_date": str(clock.due_date) if clock.due_date else None,
+                "scheduled_at": event.scheduled_at.isoformat(), "fired_at": event.fired_at.isoformat(),
+                "budget": f"{clock.budget_value} {clock.budget_unit}"}
+    subject = f"clock:{clock.pk}:{event.kind}:{event.due_at.isoformat()}"
+    if clock.kind == ORDER_CLOCK:
+        order = SupervisionOrder.objects.select_related("department").get(pk=int(clock.owner_id))
+        hit = Hit(subject=subject, department_id=order.department_id, occurred_at=event.scheduled_at,
+                  description=f"督办单 {order.number} {label}{'即将届满' if event.kind == 'warning' else '已届满未回复'}",
+                  evidence=evidence, object_type="supervision.supervisionorder", object_id=str(order.pk),
+                  clock_id=clock.pk)
+        subject_text, responsible, department = f"督办单 {order.number}", None, order.department
+    else:
+        from zhengwu.cases.models import Case
+
+        case = Case.objects.select_related("department", "item_version").get(pk=int(clock.owner_id))
+        responsible = _case_handler_id(case)
+        evidence.update(case_no=case.case_no, status=case.status)
+        hit = Hit(subject=subject, department_id=case.department_id, occurred_at=event.scheduled_at,
+                  description=f"办件 {case.case_no} {label}{'进入预警期' if event.kind == 'warning' else '已超期'}"
+                              f"（截止 {due}）",
+                  evidence=evidence, case_id=case.pk, window_id=case.window_id, responsible_user_id=responsible,
+                  item_type=case.item_version.item_type, object_type="cases.case", object_id=str(case.pk),
+                  clock_id=clock.pk)
+        subject_text, department = f"办件 {case.case_no}（{case.item_version.name}）", case.department
+    created = _records_create(actor=SYSTEM_ACTOR, rule=rule, hits=[hit])
+    if not created:
+        return None
+    record = created[0]
+    context = {"colour": colour, "subject": subject_text, "description": f"{label}{colour}",
+               "number": record.number, "due": str(due or "—")}
+    recipients = {u.pk: u for u in staff_with_position(Position.LEADER, department)}
+    if responsible:
+        from django.contrib.auth import get_user_model
+
+        user = get_user_model().objects.filter(pk=responsible, is_active=True).first()
+        if user is not None:
+            recipients[user.pk] = user
+    for user in recipients.values():
+        notify_send(recipient_user=user, template="supervision.warning", context=context)
+    return record
+
+
+def rules_run(*, actor, start: dt.datetime, end: dt.datetime, codes: Iterable[str] | None = None
+              ) -> dict[str, tuple[int, int]]:
+    """Run the enabled anomaly rules over [start, end): {code: (hits found, records created)}.
+
+    Re-runnable: a hit already recorded (same rule and subject) is not recorded twice.
+    """
+    from zhengwu.supervision.rules import RULES
+
+    if actor != SYSTEM_ACTOR and not permissions.is_supervisor(actor):
+        raise PermissionDenied("只有监察员可以运行监察规则", "only supervisors may run rules")
+    if start >= end:
+        raise ValidationFailed("开始时间必须早于结束时间", "start must precede end", field="start")
+    wanted = set(codes) if codes is not None else None
+    result: dict[str, tuple[int, int]] = {}
+    for rule in SupervisionRule.objects.filter(kind="anomaly", enabled=True).order_by("code"):
+        if wanted is not None and rule.code not in wanted:
+            continue
+        fn = RULES.get(rule.code)
+        if fn is None:
+            continue
+        with transaction.atomic():
+            hits = list(fn(rule, start, end))
+            created = _records_create(actor=actor, rule=rule, hits=hits)
+            audit_record(actor=actor, action="supervision.rule_run", obj=rule,
+                         data={"start": start.isoformat(), "end": end.isoformat(), "version": rule.version,
+                               "hits": len(hits), "created": len(created)})
+        result[rule.code] = (len(hits), len(created))
+    return result
+
+
+# --- 督办单 -------------------------------------------------------------------------------------
+
+def _order_transition(order: SupervisionOrder, *, action: str, role: str, actor, note: str = "") -> str:
+    """The one executor of 督办单 transitions: checks the table, sets the status, writes the event."""
+    dst = states.target(order.status, action, role)
+    if dst is None:
+        raise Conflict(f"督办单当前状态为“{order.get_status_display()}”，不能{states.OrderAction(action).label}",
+                       f"cannot {action} an order that is {order.status}")
+    src = order.status
+    order.status = dst
+    OrderEvent.objects.create(order=order, action=action, from_status=src, to_status=dst,
+                              actor=actor if getattr(actor, "pk", None) else None, note=note, occurred_at=_now())
+    return dst
+
+
+def _lock_order(order_id: int) -> SupervisionOrder:
+    order = SupervisionOrder.objects.select_for_update().select_related("department").filter(pk=order_id).first()
+    if order is None:
+        raise NotFound("督办单不存在", "no such order")
+    return order
+
+
+def _start_reply_clock(actor, order: SupervisionOrder) -> Clock:
+    clock = clocks.clock_start(actor=actor, owner=order, kind=ORDER_CLOCK, budget_value=order.reply_days,
+                               budget_unit=Unit.WORKING_DAYS, region=order.department.region, note="督办单回复期限")
+    order.reply_due_at = clock.due_at
+    return clock
+
+
+def _reply_clock(order: SupervisionOrder) -> Clock | None:
+    return Clock.objects.filter(owner_type__app_label="supervision", owner_type__model="supervisionorder",
+                                owner_id=str(order.pk), kind=ORDER_CLOCK,
+                                status__in=[Clock.Status.RUNNING, Clock.Status.SUSPENDED]).order_by("-id").first()
+
+
+def order_issue(*, actor, department: Department, record_ids: Sequence[int], content: str,
+                reply_days: int) -> SupervisionOrder:
+    """A supervisor orders a department to explain and rectify one or more 监察记录."""
+    if not permissions.can_supervise(actor, department):
+        raise PermissionDenied("您不能向该部门发出督办单", "you may not issue orders to this department")
+    content = _text(content, "content", "督办内容")
+    if not isinstance(reply_days, int) or isinstance(reply_days, bool) or not 1 <= reply_days <= MAX_REPLY_DAYS:
+        raise ValidationFailed(f"回复期限应为 1–{MAX_REPLY_DAYS} 个工作日", "reply_days out of range",
+                               field="reply_days")
+    ids = sorted(set(record_ids))
+    if not ids:
+        raise ValidationFailed("请至少选择一条监察记录", "at least one record is required", field="record_ids")
+    with transaction.atomic():
+        records = list(SupervisionRecord.objects.select_for_update().filter(pk__in=ids))
+        if len(records) != len(ids):
+            raise NotFound("监察记录不存在", "record not found", field="record_ids")
+        if any(r.department_id != department.pk for r in records):
+            raise ValidationFailed("监察记录的责任部门必须是被督办部门", "records must belong to the department",
+                                   field="record_ids")
+        now = _now()
+        (number,) = _next_numbers("DB", 1, timezone.localdate(now).year)
+        order = SupervisionOrder.objects.create(number=number, department=department, content=content,
+                                                reply_days=reply_days, issued_by=actor, issued_at=now)
+        order.records.set(records)
+        SupervisionRecord.objects.filter(pk__in=ids, status=SupervisionRecord.Status.OPEN).update(
+            status=SupervisionRecord.Status.ORDERED)
+        OrderEvent.objects.create(order=order, action="issue", to_status=order.status, actor=actor, occurred_at=now)
+        _start_reply_clock(actor, order)
+        order.save(update_fields=["reply_due_at"])
+        audit_record(actor=actor, action="supervision.order_issue", obj=order,
+                     data={"department_id": department.pk, "records": [r.number for r in records],
+                           "reply_days": reply_days})
+        due = timezone.localtime(order.reply_due_at).date() - dt.timedelta(days=1) if order.reply_due_at else "—"
+        for user in staff_with_position(Position.LEADER, department):
+            notify_send(recipient_user=user, template="supervision.order_issued",
+                        context={"number": number, "content": content, "due": str(due)})
+    return order
+
+
+def order_reply(*, actor, order_id: int, explanation: str, rectification: str) -> SupervisionOrder:
+    """The department answers: what happened and what it changes. Stops the reply clock."""
+    explanation = _text(explanation, "explanation", "情况说明")
+    rectification = _text(rectification, "rectification", "整改措施")
+    with transaction.atomic():
+        order = _lock_order(order_id)
+        if not permissions.can_reply_for(actor, order.department):
+            raise NotFound("督办单不存在", "no such order")  # outsiders learn nothing
+        _order_transition(order, action=states.OrderAction.REPLY, role=states.OrderRole.DEPARTMENT, actor=actor)
+        order.explanation, order.rectification = explanation, rectification
+        order.replied_by, order.replied_at = actor, _now()
+        order.save()
+        clock = _reply_clock(order)
+        if clock is not None:
+            clocks.clock_complete(actor=actor, clock=clock)
+        audit_record(actor=actor, action="supervision.order_reply", obj=order,
+                     data={"on_time": bool(order.reply_due_at and order.replied_at < order.reply_due_at)})
+        notify_send(recipient_user=order.issued_by, template="supervision.order_replied",
+                    context={"number": order.number, "department": order.department.name})
+    return order
+
+
+def _order_review(*, actor, order_id: int, action: str, note: str) -> SupervisionOrder:
+    with transaction.atomic():
+        order = _lock_order(order_id)
+        if not permissions.can_supervise(actor, order.department):
+            raise NotFound("督办单不存在", "no such order")
+        _order_transition(order, action=action, role=states.OrderRole.SUPERVISOR, actor=actor, note=note)
+        order.review_note, order.reviewed_by, order.reviewed_at = note, actor, _now()
+        if order.status == states.OrderStatus.ACCEPTED:
+            order.closed_at = order.reviewed_at
+            order.records.filter(status=SupervisionRecord.Status.ORDERED).update(
+                status=SupervisionRecord.Status.CLOSED)
+        else:
+            _start_reply_clock(actor, order)
+        order.save()
+        audit_record(actor=actor, action=f"supervision.order_{action}", obj=order, data={"note": note})
+        result = "审核通过，督办办结" if order.status == states.OrderStatus.ACCEPTED else "退回，请重新回复"
+        notify_send(recipient_user=order.replied_by, template="supervision.order_reviewed",
+                    context={"number": order.number, "result": result, "note": note})
+    return order
+
+
+def order_accept(*, actor, order_id: int, note: str = "") -> SupervisionOrder:
+    return _order_review(actor=actor, order_id=order_id, action=states.OrderAction.ACCEPT,
+                         note=_text(note, "note", "审核意见", required=False))
+
+
+def order_return(*, actor, order_id: int, note: str) -> SupervisionOrder:
+    """Send the reply back; a new reply period starts on the shared clock."""
+    return _order_review(actor=actor, order_id=order_id, action=states.OrderAction.RETURN,
+                         note=_text(note, "note", "退回理由"))
+
+
+# --- cards, accountability, complaints ---------------------------------------------------------
+
+def _records_of(department: Department, record_ids: Sequence[int]) -> list[SupervisionRecord]:
+    ids = sorted(set(record_ids))
+    records = list(SupervisionRecord.objects.filter(pk__in=ids, department=department))
+    if len(records) != len(ids):
+        raise ValidationFailed("监察记录不存在或不属于该部门", "records not found for this department",
+                               field="record_ids")
+    return records
+
+
+def card_issue(*, actor, colour: str, department: Department, reason: str, window: Window | None = None,
+               user=None, record_ids: Sequence[int] = ()) -> Card:
+    """黄牌 / 红牌 to a department, or to one of its windows or staff, with reasons and evidence."""
+    if colour not in Card.Colour.values:
+        raise ValidationFailed("牌色无效", "unknown colour", field="colour")
+    if not permissions.can_supervise(actor, department):
+        raise PermissionDenied("您不能对该部门出示黄牌/红牌", "you may not card this department")
+    reason = _text(reason, "reason", "理由")
+    if window is not None and window.department_id not in (None, department.pk):
+        raise ValidationFailed("窗口不属于该部门", "the window belongs to another department", field="window")
+    if user is not None and not department.posts.filter(user=user, is_active=True).exists():
+        raise ValidationFailed("该人员不在该部门任职", "the person holds no post in the department", field="user")
+    target = Card.Target.STAFF if user is not None else Card.Target.WINDOW if window is not None \
+        else Card.Target.DEPARTMENT
+    with transaction.atomic():
+        records = _records_of(department, record_ids)
+        now = _now()
+        (number,) = _next_numbers("KP", 1, timezone.localdate(now).year)
+        card = Card.objects.create(number=number, colour=colour, target=target, department=department,
+                                   window=window, user=user, reason=reason, issued_by=actor, issued_at=now)
+        card.records.set(records)
+        audit_record(actor=actor, action="supervision.card_issue", obj=card,
+                     data={"colour": colour, "target": target, "department_id": department.pk,
+                           "window_id": getattr(window, "pk", None), "user_id": getattr(user, "pk", None),
+                           "records": [r.number for r in records]})
+        target_text = user.get_username() if user is not None else str(window) if window is not None \
+            else department.name
+        recipients = list(staff_with_position(Position.LEADER, department)) + ([user] if user is not None else [])
+        for person in {p.pk: p for p in recipients}.values():
+            notify_send(recipient_user=person, template="supervision.card",
+                        context={"colour": card.get_colour_display(), "target": target_text, "number": number,
+                                 "reason": reason})
+    return card
+
+
+def accountability_record(*, actor, kind: str, department: Department, reason: str, user=None,
+                          record_ids: Sequence[int] = (), order_ids: Sequence[int] = ()) -> AccountabilityRecord:
+    """问责 (诫勉谈话, 通报批评 …) linked to its evidence; at least one record or order is required."""
+    if kind not in AccountabilityKind.values:
+        raise ValidationFailed("问责方式无效", "unknown kind", field="kind")
+    if not permissions.can_supervise(actor, department):
+        raise PermissionDenied("您不能对该部门作出问责记录", "you may not record accountability here")
+    reason = _text(reason, "reason", "事由")
+    if not record_ids and not order_ids:
+        raise ValidationFailed("问责必须关联监察记录或督办单作为证据", "evidence is required", field="record_ids")
+    with transaction.atomic():
+        records = _records_of(department, record_ids)
+        orders = list(SupervisionOrder.objects.filter(pk__in=set(order_ids), department=department))
+        if len(orders) != len(set(order_ids)):
+            raise ValidationFailed("督办单不存在或不属于该部门", "orders not found", field="order_ids")
+        now = _now()
+        (number,) = _next_numbers("WZ", 1, timezone.localdate(now).year)
+        row = AccountabilityRecord.objects.create(number=number, kind=kind, department=department, user=user,
+                                                  reason=reason, decided_by=actor, decided_at=now)
+        row.records.set(records)
+        row.orders.set(orders)
+        audit_record(actor=actor, action="supervision.accountability", object_type="supervision.accountability",
+                     object_id=number, object_repr=number,
+                     data={"kind": kind, "department_id": department.pk, "user_id": getattr(user, "pk", None),
+                           "records": [r.number for r in records], "orders": [o.number for o in orders]})
+    return row
+
+
+def complaint_register(*, actor, department: Department, summary: str, received_at: dt.datetime | None = None,
+                       case=None, window: Window | None = None) -> Complaint:
+    """效能投诉 received by the office (counted in the bulletin's 投诉率)."""
+    if not permissions.can_supervise(actor, department):
+        raise PermissionDenied("您不能登记该部门的投诉", "you may not register complaints here")
+    summary = _text(summary, "summary", "投诉摘要", max_len=500)
+    at = received_at or _now()
+    if timezone.is_naive(at):
+        raise ValidationFailed("时间必须带时区", "datetimes must be aware", field="received_at")
+    with transaction.atomic():
+        row = Complaint.objects.create(department=department, window=window, case=case, summary=summary,
+                                       received_at=at, recorded_by=actor)
+        audit_record(actor=actor, action="supervision.complaint", obj=row, data={"department_id": department.pk})
+    return row
+
+
+__all__ = ["Hit", "WarningType", "accountability_record", "card_issue", "complaint_register", "order_accept",
+           "order_issue", "order_reply", "order_return", "record_clock_event", "rule_defaults_ensure",
+           "rule_update", "rules_run"]
