@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "zhengwu.licences",
     "zhengwu.notify",
     "zhengwu.cases",
+    "zhengwu.supervision",
     "zhengwu.portal",
     "zhengwu.api",
     "zhengwu.demo",
