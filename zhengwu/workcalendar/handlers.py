@@ -21,7 +21,11 @@ CLOCK_HANDLERS: dict[str, str] = {
     "*": "zhengwu.workcalendar.handlers.audit_only",
     "case.acceptance": "zhengwu.cases.clock_handlers.on_acceptance_clock",
     "case.correction": "zhengwu.cases.clock_handlers.on_correction_clock",
-    "case.promised": "zhengwu.cases.clock_handlers.on_promised_clock",
+    # The supervision handler calls the cases one (超时默许) first, then records the warning.
+    "case.promised": "zhengwu.supervision.clock_handlers.on_case_promised_clock",
+    "case.legal": "zhengwu.supervision.clock_handlers.on_case_clock",
+    "case.certificate": "zhengwu.supervision.clock_handlers.on_case_clock",
+    "supervision.order_reply": "zhengwu.supervision.clock_handlers.on_order_clock",
 }
 
 
