@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -717,3 +718,64 @@ def absence_cancel(*, actor, absence: Absence) -> None:
                      data={"user": row.user_id, "starts_on": row.starts_on.isoformat(),
                            "ends_on": row.ends_on.isoformat()})
         row.delete()
+
+
+# --- 区划代码导入 ---------------------------------------------------------------------------------
+
+@dataclass
+class RegionImportResult:
+    created: list[str] = field(default_factory=list)
+    renamed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+
+
+def region_import(*, actor, rows: list[tuple[int, str, str]], dry_run: bool = False) -> RegionImportResult:
+    """Load a code list (民政部 县级以上 list or 国家统计局 统计用区划代码): (line, code, name) rows.
+
+    All or nothing: every row is checked, and if any fails nothing is written and the error lists
+    each failing line. Parents come before children whatever the file's order; a current code
+    with a new name is renamed; retired codes are refused (codes are never reused).
+    """
+    _authorise(actor, perms.can_manage_org_reference)
+    result = RegionImportResult()
+    problems: list[dict] = []
+    seen: dict[str, int] = {}
+    parsed = []
+    for line, raw_code, raw_name in rows:
+        code = region_code_normalise(raw_code)
+        try:
+            region_level_of(code)
+        except ValidationFailed as exc:
+            problems.append({"line": line, "code": raw_code, "message": exc.message_zh})
+            continue
+        if code in seen:
+            problems.append({"line": line, "code": code, "message": f"与第 {seen[code]} 行重复"})
+            continue
+        seen[code] = line
+        parsed.append((len(code), code, line, (raw_name or "").strip()))
+    with transaction.atomic():
+        for _length, code, line, name in sorted(parsed):
+            try:
+                with transaction.atomic():
+                    existing = Region.objects.filter(code=code).first()
+                    if existing is None:
+                        region_create(actor=actor, code=code, name=name)
+                        result.created.append(code)
+                    elif existing.valid_to is None and existing.name != name:
+                        region_rename(actor=actor, region=existing, name=name)
+                        result.renamed.append(code)
+                    elif existing.valid_to is not None:
+                        raise ValidationFailed(f"区划代码 {code} 已停用，不得重复使用", "retired code")
+                    else:
+                        result.unchanged += 1
+            except ValidationFailed as exc:
+                problems.append({"line": line, "code": code, "message": exc.message_zh})
+        if problems:
+            problems.sort(key=lambda p: p["line"])
+            first = problems[0]
+            raise ValidationFailed(
+                f"导入失败，共 {len(problems)} 行有误，未写入任何数据；第 {first['line']} 行：{first['message']}",
+                f"import refused: {len(problems)} bad rows, nothing written", details=problems)
+        if dry_run:
+            transaction.set_rollback(True)
+    return result
