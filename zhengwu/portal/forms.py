@@ -20,8 +20,9 @@ class SearchForm(forms.Form):
 
     def __init__(self, *args, departments=None, **kwargs):
         super().__init__(*args, **kwargs)
-        if departments is not None:
-            self.fields["department"].queryset = departments
+        department = self.fields["department"]
+        if departments is not None and isinstance(department, forms.ModelChoiceField):
+            department.queryset = departments
 
     @property
     def has_filters(self) -> bool:

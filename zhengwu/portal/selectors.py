@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from zhengwu.catalog import selectors as catalog_selectors
@@ -135,7 +135,7 @@ def home_public() -> HomePage:
         enterprise_events=with_items(themes.filter(audience=legal, kind=event)),
         people_topics=with_items(themes.filter(audience=natural, kind=topic)),
         enterprise_topics=with_items(themes.filter(audience=legal, kind=topic)),
-        departments=[d for d in department_list_public() if d.item_count],
+        departments=[d for d in department_list_public() if getattr(d, "item_count", 0)],
         centre_groups=centre_groups_public(),
         online_count=catalog_selectors.item_search(online=True).count(),
     )
@@ -143,18 +143,20 @@ def home_public() -> HomePage:
 
 def centre_page_public(*, centre_id: int) -> CentrePage:
     centre = centre_get_public(centre_id=centre_id)
+    active_windows = list(_active_windows().filter(centre=centre).select_related("department"))
     links = list(ServiceItem.windows.through.objects.filter(
-        window_id__in=[w.pk for w in centre.active_windows], serviceitem__in=published_items()
+        window_id__in=[w.pk for w in active_windows], serviceitem__in=published_items()
     ).values_list("window_id", "serviceitem_id"))
     items = {i.pk: i for i in published_items().filter(pk__in={item_id for _, item_id in links})}
     by_window: dict[int, list[ServiceItem]] = {}
     for window_id, item_id in links:
         by_window.setdefault(window_id, []).append(items[item_id])
     for served in by_window.values():
-        served.sort(key=lambda i: i.current_version.name)
-    windows = [WindowEntry(window=w, items=by_window.get(w.pk, [])) for w in centre.active_windows]
+        served.sort(key=lambda i: i.current_version.name if i.current_version else "")
+    windows = [WindowEntry(window=w, items=by_window.get(w.pk, [])) for w in active_windows]
     departments = list(Department.objects.filter(centre=centre, is_active=True).order_by("name"))
-    return CentrePage(centre=centre, windows=windows, children=centre.active_children, departments=departments)
+    children = list(ServiceCentre.objects.filter(parent=centre, is_active=True).order_by("region__code", "id"))
+    return CentrePage(centre=centre, windows=windows, children=children, departments=departments)
 
 
 def staff_posts_of(*, user) -> QuerySet[StaffPost]:
@@ -166,16 +168,7 @@ def staff_posts_of(*, user) -> QuerySet[StaffPost]:
 
 
 def centre_get_public(*, centre_id: int) -> ServiceCentre:
-    centre = (
-        ServiceCentre.objects.filter(pk=centre_id, is_active=True)
-        .select_related("region", "parent")
-        .prefetch_related(
-            Prefetch("windows", queryset=_active_windows().select_related("department"), to_attr="active_windows"),
-            Prefetch("children", queryset=ServiceCentre.objects.filter(is_active=True).order_by("region__code", "id"),
-                     to_attr="active_children"),
-        )
-        .first()
-    )
+    centre = ServiceCentre.objects.filter(pk=centre_id, is_active=True).select_related("region", "parent").first()
     if centre is None:
         raise NotFound("服务中心不存在或已停用", "service centre not found")
     return centre
@@ -254,7 +247,8 @@ def audience_page_public(*, slug: str) -> AudiencePage:
     themes = Theme.objects.filter(audience=audience)
     # service_objects is a short JSON list; filtering it in Python keeps one behaviour on SQLite
     # (no JSON containment lookup) and PostgreSQL. A county catalog has a few hundred items.
-    items = [i for i in published_items() if object_codes & set(i.current_version.service_objects or [])]
+    items = [i for i in published_items()
+             if i.current_version and object_codes & set(i.current_version.service_objects or [])]
     return AudiencePage(
         slug=slug,
         title=title,
@@ -327,6 +321,8 @@ def guide_get_public(*, basic_code: str) -> GuidePage:
         # item_get_published also answers to the 31-character implementation code; the guide has one URL.
         raise NotFound("事项不存在或未发布", "service item not found or not published")
     version = item.current_version
+    if version is None:
+        raise NotFound("事项没有已发布的版本", "the item has no published version")
     windows = [ServingWindow(window=w, centre=w.centre) for w in item.windows.all() if w.centre.is_active]
     return GuidePage(
         item=item,
