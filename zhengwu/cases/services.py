@@ -1329,12 +1329,16 @@ def case_rate(*, actor, case_no: str, level: str, channel: str, comment: str = "
 
 def case_item_policy_set(*, actor, item_id: int, deemed_approval_enabled: bool, joint_handling: bool,
                          licence_type_code: str = "", validity_years: int = 0, note: str = "") -> CaseItemPolicy:
-    """Per-item case settings, by the department's leader or section head."""
+    """Per-item case settings (reference data): the system administrator, or the department's
+    leader or section head."""
+    from zhengwu.accounts.permissions import is_sysadmin
+
     item = ServiceItem.objects.filter(pk=item_id).first()
     if item is None:
         raise NotFound("事项不存在", "item not found")
-    probe = Case(department_id=item.department_id)
-    _role(actor, probe, [Position.LEADER, Position.SECTION_HEAD], "设置事项办件规则")
+    if not is_sysadmin(actor):
+        _role(actor, Case(department_id=item.department_id), [Position.LEADER, Position.SECTION_HEAD],
+              "设置事项办件规则")
     if not isinstance(validity_years, int) or not 0 <= validity_years <= 30:
         raise ValidationFailed("证照有效期应为 0–30 年（0 = 长期）", "validity is 0..30 years", field="validity_years")
     with transaction.atomic():

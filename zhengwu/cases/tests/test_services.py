@@ -465,3 +465,70 @@ def test_outsider_gets_404_from_every_service(accepted, outsider):
     ):
         with pytest.raises(NotFound):
             call()
+
+
+def _audited(case) -> list[str]:
+    return list(AuditEvent.objects.filter(object_type="cases.case", object_id=str(case.pk))
+                .values_list("action", flat=True))
+
+
+def test_the_other_services_are_audited_too(item, applicant, clerk, reviewer, chief_representative, leader,
+                                            section_head):
+    _licence_setup(item, leader)
+    rejected = services.case_register_walk_in(actor=clerk, item_id=item.pk, applicant=person(),
+                                              materials=full_materials(item))
+    services.case_reject(actor=clerk, case_no=rejected.case_no, reason="不属于本机关职权")
+    assert _audited(rejected) == ["case.register_walk_in", "case.reject"]
+
+    withdrawn = services.case_submit(actor=applicant, item_id=item.pk, applicant=person(),
+                                     materials=full_materials(item))
+    services.case_withdraw(actor=applicant, case_no=withdrawn.case_no)
+    assert _audited(withdrawn)[-1] == "case.withdraw"
+
+    case = services.case_submit(actor=applicant, item_id=item.pk, applicant=person(), materials=full_materials(item))
+    services.case_accept(actor=clerk, case_no=case.case_no)
+    services.case_special_procedure_start(actor=reviewer, case_no=case.case_no, kind="expert_review",
+                                          reason="专家评审", expected_value=5)
+    services.case_special_procedure_end(actor=reviewer, case_no=case.case_no, result="通过")
+    services.case_step_pass(actor=reviewer, case_no=case.case_no, opinion="好")
+    services.case_step_return(actor=chief_representative, case_no=case.case_no,
+                              to_step_id=item.current_version.steps.order_by("order").first().pk, reason="再核")
+    services.case_step_pass(actor=reviewer, case_no=case.case_no, opinion="已核")
+    services.case_step_pass(actor=chief_representative, case_no=case.case_no, opinion="好")
+    fee = item.current_version.fees.get()
+    notice = services.fee_notice_issue(actor=clerk, case_no=case.case_no,
+                                       lines=[services.FeeLineInput(fee_item_id=fee.pk, amount="10")])
+    services.payment_record(actor=clerk, notice_no=notice.notice_no, amount="10", payer_name="张三")
+    services.case_decide(actor=chief_representative, case_no=case.case_no, outcome="approve")
+    services.case_issue_certificate(actor=clerk, case_no=case.case_no)
+    services.case_deliver(actor=clerk, case_no=case.case_no, method="post", tracking_no="EMS001", address="某地")
+    services.case_delivery_confirm(actor=clerk, case_no=case.case_no)
+    assert _audited(case) == [
+        "case.draft_create", "case.submit", "case.accept", "case.special_procedure_start",
+        "case.special_procedure_end", "case.step_pass", "case.step_return", "case.step_pass", "case.step_pass",
+        "case.fee_notice_issue", "case.payment_record", "case.decide", "case.issue_certificate", "case.deliver",
+        "case.delivery_confirm"]
+
+    terminated = services.case_submit(actor=applicant, item_id=item.pk, applicant=person(),
+                                      materials=full_materials(item))
+    services.case_terminate(actor=section_head, case_no=terminated.case_no, reason="主体注销")
+    assert _audited(terminated)[-1] == "case.terminate"
+    # The audit chain still verifies after all of it.
+    from zhengwu.core.audit import audit_verify
+
+    assert audit_verify()[1] == []
+
+
+def test_item_policy_is_set_by_sysadmin_or_the_departments_heads(item, sysadmin, leader, clerk, outsider):
+    with pytest.raises(PermissionDenied):
+        services.case_item_policy_set(actor=clerk, item_id=item.pk, deemed_approval_enabled=True, joint_handling=False)
+    with pytest.raises(PermissionDenied):
+        services.case_item_policy_set(actor=outsider, item_id=item.pk, deemed_approval_enabled=True,
+                                      joint_handling=False)
+    policy = services.case_item_policy_set(actor=sysadmin, item_id=item.pk, deemed_approval_enabled=True,
+                                           joint_handling=True)
+    assert policy.deemed_approval_enabled and policy.joint_handling
+    services.case_item_policy_set(actor=leader, item_id=item.pk, deemed_approval_enabled=False, joint_handling=False)
+    policy.refresh_from_db()
+    assert not policy.deemed_approval_enabled
+    assert AuditEvent.objects.filter(action="case_policy.set").count() == 2
