@@ -1,0 +1,117 @@
+"""Every read of the supervision app that users see, scoped to org units.
+
+A supervisor's cross-department view goes through `supervised_scope`, which audits the read; a
+department user sees only its own departments (anything else is a 404).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from zhengwu.cases.models import Case
+from zhengwu.cases.states import CLOCKED, OPEN
+from zhengwu.core.audit import audit_record
+from zhengwu.core.errors import NotFound
+from zhengwu.org.models import Department
+from zhengwu.org.selectors import departments_of, departments_supervised_by
+from zhengwu.supervision import permissions
+from zhengwu.supervision.bulletin import SH, Bulletin, Period, bulletin_compute
+from zhengwu.supervision.models import SupervisionOrder, SupervisionRecord, SupervisionRule
+from zhengwu.workcalendar.models import Clock
+
+
+def supervised_scope(user, *, what: str) -> tuple[QuerySet[Department], bool]:
+    """(departments the user may read, whether this is a supervisor's wide read). Wide reads are audited."""
+    if permissions.is_supervisor(user):
+        scope = departments_supervised_by(user)
+        audit_record(actor=user, action="supervision.read_supervised", object_type="supervision",
+                     data={"what": what, "departments": list(scope.values_list("id", flat=True))})
+        return scope, True
+    return departments_of(user), False
+
+
+def record_list_visible_to(*, user, department_id: int | None = None) -> QuerySet[SupervisionRecord]:
+    scope, _ = supervised_scope(user, what="records")
+    qs = SupervisionRecord.objects.filter(department__in=scope).select_related("department", "case")
+    if department_id is not None:
+        qs = qs.filter(department_id=department_id)
+    return qs.order_by("-occurred_at", "-id")
+
+
+def order_list_visible_to(*, user) -> QuerySet[SupervisionOrder]:
+    scope, _ = supervised_scope(user, what="orders")
+    return SupervisionOrder.objects.filter(department__in=scope).select_related("department").order_by("-issued_at")
+
+
+def order_get_visible_to(*, user, order_id: int) -> SupervisionOrder:
+    scope, _ = supervised_scope(user, what="order")
+    order = SupervisionOrder.objects.filter(department__in=scope, pk=order_id).select_related("department").first()
+    if order is None:
+        raise NotFound("督办单不存在", "no such order")
+    return order
+
+
+def department_get_visible_to(*, user, department_id: int) -> Department:
+    scope, _ = supervised_scope(user, what="department")
+    dept = scope.filter(pk=department_id).first()
+    if dept is None:
+        raise NotFound("部门不存在", "no such department")
+    return dept
+
+
+def rule_list() -> QuerySet[SupervisionRule]:
+    return SupervisionRule.objects.order_by("code")
+
+
+def bulletin_for(*, user, period: Period, min_sample: int | None = None) -> Bulletin:
+    scope, _ = supervised_scope(user, what=f"bulletin {period.label}")
+    return bulletin_compute(period, departments=scope, min_sample=min_sample)
+
+
+def bulletin_files(*, period: Period, out: Path, min_sample: int | None = None) -> list[Path]:
+    """The command-line bulletin over every department (run by the office, not through the web)."""
+    from zhengwu.supervision.exports import bulletin_pdf, bulletin_xlsx
+
+    bulletin = bulletin_compute(period, min_sample=min_sample)
+    stem = f"效能通报-{period.start:%Y-%m}" if period.label.endswith("月") else \
+        f"效能通报-{period.start:%Y%m%d}-{period.last_day:%Y%m%d}"
+    xlsx, pdf = out / f"{stem}.xlsx", out / f"{stem}.pdf"
+    xlsx.write_bytes(bulletin_xlsx(bulletin))
+    pdf.write_bytes(bulletin_pdf(bulletin))
+    return [xlsx, pdf]
+
+
+def dashboard_for(*, user, now: dt.datetime | None = None, department_id: int | None = None) -> dict:
+    """Open cases by state and colour, the overdue list, monthly trends and the anomaly feed."""
+    now = now or timezone.now()
+    scope, wide = supervised_scope(user, what="dashboard")
+    if department_id is not None:
+        scope = scope.filter(pk=department_id)
+        if not scope.exists():
+            raise NotFound("部门不存在", "no such department")
+    cases = Case.objects.filter(department__in=scope)
+    open_cases = cases.filter(status__in=OPEN)
+    by_status = dict(open_cases.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
+    clocks = Clock.objects.filter(owner_type__app_label="cases", owner_type__model="case", kind="case.promised",
+                                  status=Clock.Status.RUNNING,
+                                  owner_id__in=open_cases.filter(status__in=CLOCKED).values("pk"))
+    colours = clocks.aggregate(red=Count("id", filter=Q(due_at__lte=now)),
+                               yellow=Count("id", filter=Q(warn_at__lte=now, due_at__gt=now)),
+                               green=Count("id", filter=Q(Q(warn_at__gt=now) | Q(warn_at__isnull=True), due_at__gt=now)))
+    overdue_ids = clocks.filter(due_at__lte=now).values("owner_id")
+    overdue = list(open_cases.filter(pk__in=overdue_ids).select_related("department", "item_version")
+                   .order_by("accepted_at")[:50])
+    year_ago = now - dt.timedelta(days=366)
+    trend = list(cases.filter(received_at__gte=year_ago).annotate(m=TruncMonth("received_at", tzinfo=SH))
+                 .values("m").annotate(n=Count("id")).order_by("m").values_list("m", "n"))
+    feed = list(SupervisionRecord.objects.filter(department__in=scope).select_related("department", "case")
+                .order_by("-occurred_at", "-id")[:20])
+    by_department = list(open_cases.values("department_id", "department__name").annotate(n=Count("id"))
+                         .order_by("-n"))
+    return {"by_status": by_status, "colours": colours, "overdue": overdue, "trend": trend, "feed": feed,
+            "by_department": by_department, "wide": wide, "departments": list(scope)}
