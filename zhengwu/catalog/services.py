@@ -9,10 +9,12 @@ it was applied under.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Max
@@ -500,3 +502,65 @@ def catalog_import(*, actor, data: bytes, dry_run: bool = False) -> ImportReport
         if dry_run:
             transaction.set_rollback(True)
     return report
+
+
+def item_start_draft(*, actor, item: ServiceItem) -> ServiceItemVersion:
+    """Open a revision: copy the current published version into a new draft (or return the draft)."""
+    with transaction.atomic():
+        item = _lock(item)
+        if item.status == ItemStatus.CANCELLED:
+            raise Conflict("已取消的事项不能再修改", "a cancelled item cannot be edited")
+        draft = _draft_of(item)
+        if draft is not None:
+            return draft
+        if item.current_version is None:
+            raise Conflict("事项没有已发布的版本", "the item has no published version")
+        number = (item.versions.aggregate(m=Max("number"))["m"] or 0) + 1
+        draft = ServiceItemVersion(item=item, number=number, status=VersionStatus.DRAFT, created_by=_user(actor),
+                                   change_note="")
+        _write_version(draft, spec_from_version(item.current_version))
+        audit_record(actor=actor, action="catalog.item_start_draft", obj=item, data={"version": number})
+    return draft
+
+
+def upload_store(*, actor, upload: UploadedFile, prefix: str) -> str:
+    """Store a checked upload (blank form, sample, result sample) and return its storage name, for a
+    spec to refer to; the version that uses it is written by item_create / item_edit."""
+    if prefix not in ("catalog/forms", "catalog/samples", "catalog/results"):
+        raise ValidationFailed("不支持的文件类别", "unknown upload category", field="file")
+    _check_upload(upload)
+    name = default_storage.save(f"{prefix}/{timezone.localdate():%Y}/{os.path.basename(upload.name)}", upload)
+    audit_record(actor=actor, action="catalog.upload_store", object_type="file", object_id=name[:64],
+                 data={"name": name, "size": upload.size})
+    return name
+
+
+def theme_save(*, actor, theme: Theme | None = None, code: str, name: str, audience: str, kind: str,
+               order: int = 0) -> Theme:
+    """Create or change a 服务主题 / 人生事件 (a centre's 地方特色主题 next to the standard ones)."""
+    from zhengwu.catalog.codes import ThemeAudience, ThemeKind
+
+    code, name = (code or "").strip(), (name or "").strip()
+    if not re.fullmatch(r"[a-z][a-z0-9_]{1,39}", code):
+        raise ValidationFailed("主题代码应为小写字母开头的字母、数字或下划线", "theme code must be a lower-case slug",
+                               field="code")
+    if not name:
+        raise ValidationFailed("主题名称不能为空", "theme name is required", field="name")
+    if audience not in ThemeAudience.values or kind not in ThemeKind.values:
+        raise ValidationFailed("面向对象或类别无效", "invalid audience or kind", field="audience")
+    with transaction.atomic():
+        clash = Theme.objects.filter(code=code).exclude(pk=theme.pk if theme else None)
+        if clash.exists():
+            raise Conflict(f"主题代码 {code} 已存在", "theme code exists", field="code")
+        if theme is None:
+            theme = Theme(code=code)
+            action = "catalog.theme_create"
+        else:
+            theme = Theme.objects.select_for_update().get(pk=theme.pk)
+            if theme.code != code and theme.versions.exists():
+                raise Conflict("已被事项使用的主题不能修改代码", "a theme in use keeps its code", field="code")
+            action = "catalog.theme_update"
+        theme.code, theme.name, theme.audience, theme.kind, theme.order = code, name, audience, kind, order
+        theme.save()
+        audit_record(actor=actor, action=action, obj=theme, data={"code": code, "name": name})
+    return theme
