@@ -58,9 +58,23 @@ class Column:
                 "themes": "服务主题代码或名称，多个用 ; 分隔", "windows": "窗口号，多个用 ; 分隔"}.get(self.kind, "文本")
 
 
+_HELP = {
+    "implementation_code": "留空时按 实施主体信用代码(18) + 行使层级(1) + 基本编码(12) 生成；填写则须一致",
+    "legal_limit_value": "0 表示法律法规未规定时限",
+    "promised_limit_value": "即办件填 0；承诺件须大于 0 且不超过法定时限",
+    "onsite_visits": "网办深度四级时须为 0",
+    "onsite_reason": "到现场次数大于 0 时必填",
+    "fee_basis": "是否收费为“是”时必填，并须在“收费”表列出收费项目",
+    "complaint_phone": "不得与咨询电话相同",
+    "handling_forms": "到现场次数为 0 且不支持网办时须含“快递申请”",
+    "budget_days": "各环节合计不得超过承诺办结时限",
+    "duration_value": "《行政许可法》第四十五条：所需时间须书面告知申请人",
+}
+
+
 def _column_for(f: models.Field) -> Column:
     header = str(f.verbose_name)
-    help_text = str(f.help_text or "")
+    help_text = _HELP.get(f.name, str(f.help_text or ""))
     # Business rules (validate_spec) say which elements are required, with their own messages.
     required = False
     if f.name in _MULTI:
