@@ -208,8 +208,18 @@ class _CreateOrDeleteAdmin(ServiceModelAdmin):
 class BackupPostAdmin(_CreateOrDeleteAdmin):
     view_predicate = view_org
     change_predicate = perms.can_manage_backup_post
-    list_display = ("primary", "backup")
+    list_display = ("primary_post", "backup_post")
+    list_select_related = ("primary__user", "primary__department", "primary__centre", "backup__user")
     search_fields = ("primary__user__username", "backup__user__username")
+
+    @admin.display(description="A岗")
+    def primary_post(self, obj):
+        return f"{_person(obj.primary.user)} · {obj.primary.get_position_display()} · " \
+               f"{obj.primary.department or obj.primary.centre}"
+
+    @admin.display(description="B岗")
+    def backup_post(self, obj):
+        return f"{_person(obj.backup.user)} · {obj.backup.get_position_display()}"
     autocomplete_fields = ("primary", "backup")
     fields = ("primary", "backup")
 

@@ -78,6 +78,9 @@ def test_ab_posts_and_absences_are_created_and_removed_through_services(client, 
     a, b = StaffPost.objects.get(user=reviewer), StaffPost.objects.get(user=section_head)
     assert client.post(reverse("admin:org_backuppost_add"), {"primary": a.pk, "backup": b.pk}).status_code == 302
     pair = BackupPost.objects.get()
+    client.get(reverse("admin:org_backuppost_changelist"))  # consumes the "added" message naming the post
+    listing = client.get(reverse("admin:org_backuppost_changelist")).content.decode()
+    assert "reviewer（赵**）" in listing and "赵审批" not in listing
     client.post(reverse("admin:org_backuppost_delete", args=[pair.pk]), {"post": "yes"})
     assert not BackupPost.objects.exists()
     assert AuditEvent.objects.filter(action__startswith="org.backup_post.").count() == 2
