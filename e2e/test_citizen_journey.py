@@ -64,6 +64,7 @@ def test_citizen_journey_desktop(live_server, desktop, county, screenshots):
     assert flow.is_visible()
     assert flow.bounding_box()["height"] > 200
     assert "审查决定" in flow.text_content()
+    assert page.get_by_role("button", name="打印本指南").is_visible()  # shown by portal.js
     _check_page(page, "guide")
     _shot(page, screenshots, "desktop-04-guide")
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
+from pypinyin import lazy_pinyin
 
 from zhengwu.catalog import selectors as catalog_selectors
 from zhengwu.catalog.codes import (
@@ -135,7 +136,7 @@ def home_public() -> HomePage:
         enterprise_events=with_items(themes.filter(audience=legal, kind=event)),
         people_topics=with_items(themes.filter(audience=natural, kind=topic)),
         enterprise_topics=with_items(themes.filter(audience=legal, kind=topic)),
-        departments=[d for d in department_list_public() if getattr(d, "item_count", 0)],
+        departments=departments_by_pinyin(d for d in department_list_public() if getattr(d, "item_count", 0)),
         centre_groups=centre_groups_public(),
         online_count=catalog_selectors.item_search(online=True).count(),
     )
@@ -176,6 +177,11 @@ def centre_get_public(*, centre_id: int) -> ServiceCentre:
 
 def _active_windows() -> QuerySet[Window]:
     return Window.objects.filter(is_active=True).order_by("number")
+
+
+def departments_by_pinyin(departments) -> list[Department]:
+    """Chinese readers look names up in pinyin order (拼音排序), not by code point."""
+    return sorted(departments, key=lambda d: (lazy_pinyin(d.name), d.pk))
 
 
 def department_list_public() -> QuerySet[Department]:

@@ -54,7 +54,8 @@ def hall(request, centre_id: int):
 
 
 def by_department(request):
-    return render(request, "portal/by_department.html", {"departments": selectors.department_list_public()})
+    departments = selectors.departments_by_pinyin(selectors.department_list_public())
+    return render(request, "portal/by_department.html", {"departments": departments})
 
 
 def accessibility(request):

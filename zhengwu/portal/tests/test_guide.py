@@ -119,3 +119,9 @@ def test_html_upload_is_never_served_inline(client, county):
     response = client.get(reverse("portal:material_download", args=["000132001000", material.pk, "form"]))
     assert response["Content-Type"] == "application/octet-stream"
     assert response["Content-Disposition"].startswith("attachment;")
+
+
+def test_print_button_needs_script_and_is_hidden_without_it(client, county):
+    html = _guide(client, "000132001000").content.decode()
+    assert '<button type="button" class="btn btn-secondary" data-print hidden>打印本指南</button>' in html
+    assert "zhengwu/portal.js" in html and "onclick" not in html

@@ -70,10 +70,14 @@ def test_inactive_or_unknown_centre_is_404(client, county):
     assert client.get(reverse("portal:hall", args=[999999])).status_code == 404
 
 
-def test_department_list_counts_published_items_only(client, county):
+def test_department_list_counts_published_items_in_pinyin_order(client, county):
+    from zhengwu.org.models import Department
+
+    Department.objects.create(name="广宗县财政局", uscc="11130531MB00000036", region=county.region)
     response = client.get(reverse("portal:by_department"))
-    depts = {d.name: d.item_count for d in response.context["departments"]}
-    assert depts == {"广宗县民政局": 2, "广宗县行政审批局": 2}
+    depts = [(d.name, d.item_count) for d in response.context["departments"]]
+    # 财 (cai) sorts after 民 by code point but first in pinyin order
+    assert depts == [("广宗县财政局", 0), ("广宗县民政局", 2), ("广宗县行政审批局", 2)]
 
 
 def test_department_page_lists_its_items(client, county):
