@@ -106,6 +106,39 @@ def test_keyboard_skip_link_and_elder_mode(live_server, desktop, county, screens
     assert not page.evaluate("() => document.documentElement.classList.contains('elder')")
 
 
+_FOCUS_JS = """() => {
+  const el = document.activeElement;
+  const st = getComputedStyle(el);
+  return {tag: el.tagName, text: (el.textContent || el.value || '').trim().slice(0, 20),
+          outline: st.outlineStyle !== 'none' && parseFloat(st.outlineWidth) >= 2};
+}"""
+
+
+def test_keyboard_only_search_with_visible_focus(live_server, desktop, county):
+    page = desktop
+    page.goto(live_server.url + "/")
+    stops = []
+    for _ in range(30):
+        page.keyboard.press("Tab")
+        stop = page.evaluate(_FOCUS_JS)
+        stops.append(stop)
+        if stop["tag"] == "INPUT":
+            break
+    assert stops[-1]["tag"] == "INPUT", f"search box not reached by Tab: {stops}"
+    assert [s for s in stops if not s["outline"]] == [], "every tab stop shows a focus outline"
+    page.keyboard.type("jiehun")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"q=jiehun"))
+    page.keyboard.press("Tab")  # the skip link again, then into the page
+    page.keyboard.press("Enter")
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement.textContent.trim()") == "内地居民结婚登记":
+            break
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/guide/000107003000/$"))
+
+
 @pytest.mark.parametrize("path,name", [
     ("/", "home"),
     ("/guide/000132001000/", "guide"),
