@@ -17,5 +17,6 @@ urlpatterns = [
     path("catalog/", include("zhengwu.catalog.urls")),
     path("licences/", include("zhengwu.licences.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("zhengwu.cases.urls")),
     path("", include("zhengwu.portal.urls")),
 ]
