@@ -157,8 +157,9 @@ class StaffPost(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
+        # The username, not the person's name: posts are listed and logged, names are masked there.
         unit = self.department or self.centre
-        return f"{self.user} · {self.get_position_display()} · {unit}"
+        return f"{self.user.username} · {self.get_position_display()} · {unit}"
 
 
 class BackupPost(TimeStampedModel):
@@ -194,4 +195,4 @@ class Absence(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user} {self.starts_on}–{self.ends_on}"
+        return f"{self.user.username} {self.starts_on}–{self.ends_on}"
