@@ -261,6 +261,8 @@ def _level_values(level: str, period: Period, departments) -> dict[int, dict[str
                       orders_overdue=Count("id", filter=Q(reply_due_at__lt=end) & (
                           Q(replied_at__isnull=True) | Q(replied_at__gte=end) | Q(status="returned"))))
     units = set(received) | set(accepted) | set(decided) | set(ratings) | set(complaints) | set(records) | set(orders)
+    if level == "township":
+        units &= set(ServiceCentre.objects.filter(pk__in=units, kind__in=TOWNSHIP_KINDS).values_list("id", flat=True))
     out: dict[int, dict[str, Any]] = {}
     for unit in units:
         r, a, d = received.get(unit, {}), accepted.get(unit, {}), decided.get(unit, {})
