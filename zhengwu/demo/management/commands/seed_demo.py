@@ -11,6 +11,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--no-calendar", action="store_true", help="不载入工作日历")
         parser.add_argument("--no-catalog", action="store_true", help="不载入事项目录")
+        parser.add_argument("--no-history", action="store_true", help="不生成近十二个月的历史办件")
         parser.add_argument("--allow-production", action="store_true",
                             help="在生产模式下也载入（演示账户使用公开的密码，慎用）")
 
@@ -24,3 +25,8 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         for line in summary.lines():
             self.stdout.write(line)
+        if not options["no_history"] and not options["no_catalog"]:
+            from zhengwu.supervision.history import history_generate
+
+            added = history_generate()
+            self.stdout.write(f"  历史办件：新增 {added} 件" if added else "  历史办件已存在，未作修改")
