@@ -720,9 +720,14 @@ def case_request_correction(*, actor, case_no: str, items: Sequence[CorrectionIt
         notice.pdf.save(pdf.name, pdf, save=False)
         notice.save()
         for x in listed:
-            if x["requirement_id"] is not None:
-                case.materials.filter(requirement_id=x["requirement_id"]).update(
-                    state=CaseMaterial.State.NON_COMPLIANT, note=x["reason"][:300])
+            if x["requirement_id"] is None:
+                continue
+            flagged = case.materials.filter(requirement_id=x["requirement_id"]).update(
+                state=CaseMaterial.State.NON_COMPLIANT, note=x["reason"][:300])
+            if not flagged:
+                CaseMaterial.objects.create(case=case, requirement_id=x["requirement_id"], name=x["name"][:300],
+                                            state=CaseMaterial.State.MISSING, note=x["reason"][:300],
+                                            received_at=now)
         _first_responder(case, actor)
         _transition(case, action=Action.REQUEST_CORRECTION, actor=actor, role=role, at=now,
                     data={"notice_no": number, "items": listed, "deadline": deadline.isoformat()})
@@ -1194,6 +1199,12 @@ def case_delivery_confirm(*, actor, case_no: str, recipient_name: str = "",
 _ALL_CLOCKS = (CLOCK_ACCEPTANCE, CLOCK_CORRECTION, CLOCK_LEGAL, CLOCK_PROMISED, CLOCK_CERTIFICATE)
 
 
+def _close_open_procedures(case: Case, actor, why: str) -> None:
+    # A case ended during a 特别程序 leaves no procedure open.
+    case.special_procedures.filter(ended_at__isnull=True).update(ended_at=timezone.now(), ended_by=_user(actor),
+                                                                 result=why)
+
+
 def case_withdraw(*, actor, case_no: str, reason: str = "", expected_version: int | None = None) -> Case:
     """撤回: the applicant (or the window for a walk-in applicant) before the decision."""
     reason = (reason or "").strip()[:500] or "申请人撤回申请"
@@ -1205,6 +1216,7 @@ def case_withdraw(*, actor, case_no: str, reason: str = "", expected_version: in
         else:
             role, _ = _role(actor, case, [Position.CLERK], "代为撤回申请")
         _transition(case, action=Action.WITHDRAW, actor=actor, role=role, note=reason, changes={"close_reason": reason})
+        _close_open_procedures(case, actor, "申请人撤回，特别程序终止")
         _clocks_finish(actor, case, _ALL_CLOCKS, complete=False, reason="撤回")
         _audit(actor, "case.withdraw", case, reason=reason)
         _notify_applicant(case, "case.withdrawn")
@@ -1218,6 +1230,7 @@ def case_terminate(*, actor, case_no: str, reason: str, expected_version: int | 
         case = _lock_case(actor=actor, case_no=case_no, expected_version=expected_version)
         role, _ = _role(actor, case, [Position.CHIEF_REPRESENTATIVE, Position.SECTION_HEAD, Position.LEADER], "终止办理")
         _transition(case, action=Action.TERMINATE, actor=actor, role=role, note=reason, changes={"close_reason": reason})
+        _close_open_procedures(case, actor, f"办件终止：{reason}")
         _clocks_finish(actor, case, _ALL_CLOCKS, complete=False, reason="终止")
         _audit(actor, "case.terminate", case, reason=reason)
         _notify_applicant(case, "case.terminated", reason=reason)

@@ -150,6 +150,14 @@ def test_accept_with_missing_materials_is_refused(item, applicant, clerk):
         services.case_accept(actor=clerk, case_no=case.case_no)
     case.refresh_from_db()
     assert case.status == Status.SUBMITTED
+    missing = item.current_version.materials.exclude(pk=one[0].requirement_id).get()
+    services.case_request_correction(actor=clerk, case_no=case.case_no,
+                                     items=[CorrectionItem(requirement_id=missing.pk, reason="未提交")])
+    assert case.materials.get(requirement=missing).state == CaseMaterial.State.MISSING
+    services.case_submit_correction(actor=applicant, case_no=case.case_no, materials=[
+        MaterialInput(requirement_id=missing.pk, content=PDF, filename="b.pdf")])
+    assert case.materials.get(requirement=missing).state == CaseMaterial.State.RECEIVED
+    assert services.case_accept(actor=clerk, case_no=case.case_no).status == Status.ACCEPTED
 
 
 def test_immediate_item_is_decided_on_the_spot(immediate_item, applicant, clerk):
@@ -179,6 +187,7 @@ def test_one_time_correction_notice_and_a_second_is_refused(submitted, clerk, ap
         items=[CorrectionItem(requirement_id=req.pk, reason="未签字"), CorrectionItem(name="授权委托书", reason="缺少")])
     case = Case.objects.get(pk=submitted.pk)
     assert case.status == Status.CORRECTION and len(notice.items) == 2
+    assert case.materials.get(requirement=req).state == CaseMaterial.State.NON_COMPLIANT
     assert "补字" in notice.notice_no and "未签字" in pdf_text(notice.pdf)
     assert clock_of(case, services.CLOCK_ACCEPTANCE).status == "completed"
     assert clock_of(case, services.CLOCK_CORRECTION).status == "running"
@@ -532,3 +541,13 @@ def test_item_policy_is_set_by_sysadmin_or_the_departments_heads(item, sysadmin,
     policy.refresh_from_db()
     assert not policy.deemed_approval_enabled
     assert AuditEvent.objects.filter(action="case_policy.set").count() == 2
+
+
+def test_ending_a_case_during_a_special_procedure_closes_it(accepted, reviewer, applicant):
+    services.case_special_procedure_start(actor=reviewer, case_no=accepted.case_no, kind="expert_review",
+                                          reason="专家评审", expected_value=5)
+    case = services.case_withdraw(actor=applicant, case_no=accepted.case_no)
+    assert case.status == Status.WITHDRAWN
+    procedure = case.special_procedures.get()
+    assert procedure.ended_at is not None and "撤回" in procedure.result
+    assert not services.case_clocks(case).exists()

@@ -84,3 +84,34 @@ def test_clocked_statuses_are_open_and_undecided():
     assert states.CLOCKED <= states.OPEN
     assert not states.CLOCKED & states.DECIDED
     assert states.label(Status.CORRECTION) == "补正中"
+
+
+def _graph():
+    edges: dict[str, set[str]] = {}
+    for (src, _action), rule in TRANSITIONS.items():
+        edges.setdefault(src, set()).update(rule.targets)
+    return edges
+
+
+def _reachable(start: str) -> set[str]:
+    edges, seen, todo = _graph(), {start}, [start]
+    while todo:
+        for nxt in edges.get(todo.pop(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen
+
+
+def test_every_status_is_reachable_from_a_draft_and_every_case_can_end():
+    assert _reachable(Status.DRAFT) == set(Status.values)
+    for status in Status.values:
+        assert _reachable(status) & states.TERMINAL, status
+
+
+def test_only_the_sweeper_deems_and_the_sweeper_only_deems_or_ends():
+    for (_src, action), rule in TRANSITIONS.items():
+        if action in (Action.DEEM_ACCEPT, Action.DEEM_APPROVE):
+            assert rule.roles == {Role.SYSTEM}
+        elif Role.SYSTEM in rule.roles:
+            assert action in (Action.ISSUE_CERTIFICATE, Action.TERMINATE)
