@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import IntegrityError, models, transaction
+from django.db import models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -447,12 +447,18 @@ def clock_schedule(clock: Clock) -> clockmath.Schedule:
         finished=not clock.is_open)
 
 
-def _next_event(clock: Clock) -> tuple[datetime | None, str]:
+def _fired_kinds(clock: Clock) -> set[str]:
+    if clock.due_at is None:
+        return set()
+    return set(ClockEvent.objects.filter(clock=clock, due_at=clock.due_at).values_list("kind", flat=True))
+
+
+def _next_event(clock: Clock, fired: set[str] | None = None) -> tuple[datetime | None, str]:
+    """The first event not yet fired under the current deadline (`fired`: kinds already fired)."""
     if clock.status != Clock.Status.RUNNING or clock.due_at is None:
         return None, ""
-    fired = set()
-    if clock.pk is not None:
-        fired = set(ClockEvent.objects.filter(clock=clock, due_at=clock.due_at).values_list("kind", flat=True))
+    if fired is None:
+        fired = _fired_kinds(clock) if clock.pk is not None else set()
     pending = [(at, kind) for at, kind in ((clock.warn_at, ClockEvent.Kind.WARNING),
                                            (clock.due_at, ClockEvent.Kind.OVERDUE))
                if at is not None and kind not in fired]
@@ -559,12 +565,18 @@ def clock_start(*, actor, owner: models.Model, kind: str, budget_value: int, bud
     at = _moment(started_at, what="起算时间")
     with transaction.atomic():
         workdays.calendar_index(region, fresh=True)
+        # A new clock's ledger is one open running segment: compute before the first insert.
+        schedule = clockmath.compute_schedule(kind=kind, unit=budget_unit, budget=budget_value, started_at=at,
+                                              segments=[clockmath.Seg("running", at, None)], extensions=[],
+                                              region=region)
         clock = Clock(owner_type=ContentType.objects.get_for_model(owner), owner_id=str(owner.pk), kind=kind,
                       budget_value=budget_value, budget_unit=budget_unit, started_at=at,
-                      status=Clock.Status.RUNNING, region=region, note=note[:200])
+                      status=Clock.Status.RUNNING, region=region, note=note[:200], due_at=schedule.due_at,
+                      due_date=schedule.due_date, warn_at=schedule.warn_at,
+                      calendar_version=schedule.calendar_revision)
+        clock.next_event_at, clock.next_event_kind = _next_event(clock, fired=set())
         clock.save()
         ClockSegment.objects.create(clock=clock, kind=ClockSegment.Kind.RUNNING, started_at=at)
-        _refresh(clock)
         _audit_clock(actor, "clock.start", clock, budget=f"{budget_value} {budget_unit}")
     return clock
 
@@ -698,7 +710,7 @@ def clock_fire_due_events(*, clock_id: int, claimed_at: datetime, now: datetime)
 
     Runs in one transaction: the conditional UPDATE claims the row only if no other sweeper moved
     `next_event_at` first (healthchecks' "exactly one row updated"); the ClockEvent unique
-    constraint (clock, kind, due_at) refuses a second firing; the owner's handler runs inside the
+    constraint (clock, kind, due_at) backs the check that refuses a second firing; the owner's handler runs inside the
     same transaction, so a crash rolls back the claim, the event and the handler's writes together.
     Returns the events fired, or None when another sweeper had claimed the clock first.
     """
@@ -710,20 +722,21 @@ def clock_fire_due_events(*, clock_id: int, claimed_at: datetime, now: datetime)
             return None
         clock = Clock.objects.select_for_update().get(pk=clock_id)
         fired: list[ClockEvent] = []
+        done: set[str] = set()
         if clock.status == Clock.Status.RUNNING and clock.due_at is not None:
             path, handler = handler_for(clock.kind)
+            # Events fired before under this deadline (a crash after firing, then a re-run) are
+            # skipped; the unique constraint backs this check, rolling the claim back if it ever lied.
+            done = _fired_kinds(clock)
             for kind, at in ((ClockEvent.Kind.WARNING, clock.warn_at), (ClockEvent.Kind.OVERDUE, clock.due_at)):
-                if at is None or at > now:
+                if at is None or at > now or kind in done:
                     continue
-                try:
-                    with transaction.atomic():
-                        event = ClockEvent.objects.create(clock=clock, kind=kind, due_at=clock.due_at,
-                                                          scheduled_at=at, fired_at=now, handler=path)
-                except IntegrityError:
-                    continue  # fired before, under the same deadline
+                event = ClockEvent.objects.create(clock=clock, kind=kind, due_at=clock.due_at,
+                                                  scheduled_at=at, fired_at=now, handler=path)
                 handler(clock, event)
                 fired.append(event)
-        clock.next_event_at, clock.next_event_kind = _next_event(clock)
+                done.add(kind)
+        clock.next_event_at, clock.next_event_kind = _next_event(clock, fired=done)
         Clock.objects.filter(pk=clock.pk).update(next_event_at=clock.next_event_at,
                                                  next_event_kind=clock.next_event_kind)
     return fired

@@ -39,7 +39,7 @@ def owner(django_user_model):
 @pytest.fixture
 def clock(work_calendar, owner, time_machine):
     time_machine.move_to(at(2025, 9, 26))
-    return clock_start(actor="clerk", owner=owner, kind="case.correction_notice", budget_value=5,
+    return clock_start(actor="clerk", owner=owner, kind="test.notice", budget_value=5,
                        budget_unit=Unit.WORKING_DAYS, started_at=at(2025, 9, 26))
 
 
@@ -106,7 +106,7 @@ def test_finished_clocks_never_fire(clock, time_machine):
 
 def test_registered_handler_runs_in_the_claim_transaction(clock, time_machine, monkeypatch):
     CALLS.clear()
-    monkeypatch.setitem(handlers.CLOCK_HANDLERS, "case.correction_notice",
+    monkeypatch.setitem(handlers.CLOCK_HANDLERS, "test.notice",
                         "zhengwu.workcalendar.tests.test_sweeper.record_call")
     time_machine.move_to(at(2025, 12, 1))
     sweep_once()
@@ -117,7 +117,7 @@ def test_registered_handler_runs_in_the_claim_transaction(clock, time_machine, m
 
 
 def test_a_failing_handler_rolls_back_and_is_retried(clock, time_machine, monkeypatch):
-    monkeypatch.setitem(handlers.CLOCK_HANDLERS, "case.correction_notice",
+    monkeypatch.setitem(handlers.CLOCK_HANDLERS, "test.notice",
                         "zhengwu.workcalendar.tests.test_sweeper.failing_handler")
     time_machine.move_to(at(2025, 12, 1))
     result = sweep_once()
@@ -125,7 +125,7 @@ def test_a_failing_handler_rolls_back_and_is_retried(clock, time_machine, monkey
     assert not ClockEvent.objects.exists()
     clock.refresh_from_db()
     assert clock.next_event_at is not None
-    monkeypatch.setitem(handlers.CLOCK_HANDLERS, "case.correction_notice", "zhengwu.workcalendar.handlers.audit_only")
+    monkeypatch.setitem(handlers.CLOCK_HANDLERS, "test.notice", "zhengwu.workcalendar.handlers.audit_only")
     assert sweep_once().fired == 2
 
 
@@ -165,7 +165,7 @@ def test_concurrent_sweepers_fire_each_event_once(django_user_model, time_machin
     owner = django_user_model.objects.create_user(username="many", password="x-Secret-123")
     time_machine.move_to(at(2025, 9, 26))
     for _ in range(60):
-        clock_start(actor="x", owner=owner, kind="case.legal", budget_value=3, budget_unit=Unit.WORKING_DAYS,
+        clock_start(actor="x", owner=owner, kind="test.concurrent", budget_value=3, budget_unit=Unit.WORKING_DAYS,
                     started_at=at(2025, 9, 26))
     now = at(2025, 12, 1)
     results = []
