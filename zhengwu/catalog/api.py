@@ -5,9 +5,11 @@ portal uses.
 """
 
 # No `from __future__ import annotations` here: django-ninja reads the annotations at runtime.
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import PageNumberPagination, paginate
 
@@ -202,6 +204,43 @@ class _SummaryList:
 
     def __len__(self) -> int:
         return self.count()
+
+
+class ChangeOut(Schema):
+    basic_code: str
+    name: str
+    department: str
+    version: int
+    previous_version: int | None
+    published_at: str
+    effective_from: str | None
+    effective_to: str | None
+    change_note: str
+    changed: list[str]
+
+
+class ChangeFilter(Schema):
+    since: date | None = Field(None, description="发布日期起（含）")
+    until: date | None = Field(None, description="发布日期止（含）")
+
+
+@router.get("/changes", response=list[ChangeOut], summary="事项变更公告（已发布版本，最新在前，最多 200 条）")
+def list_changes(request: HttpRequest, filters: Query[ChangeFilter]):
+    def start(day: date) -> datetime:
+        return timezone.make_aware(datetime.combine(day, time.min))
+
+    rows = selectors.published_changes(
+        since=start(filters.since) if filters.since else None,
+        until=start(filters.until + timedelta(days=1)) if filters.until else None,
+    )
+    return [{
+        "basic_code": r.item.basic_code, "name": r.version.name, "department": r.item.department.name,
+        "version": r.version.number, "previous_version": r.previous_number,
+        "published_at": r.version.published_at.isoformat(),
+        "effective_from": r.version.effective_from.isoformat() if r.version.effective_from else None,
+        "effective_to": r.version.effective_to.isoformat() if r.version.effective_to else None,
+        "change_note": r.version.change_note, "changed": r.changed,
+    } for r in rows]
 
 
 @router.get("/{code}", response=ItemDetailOut, summary="事项办事指南（全部要素）")

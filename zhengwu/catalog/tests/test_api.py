@@ -68,3 +68,24 @@ def test_detail_by_implementation_code_and_404(client, items):
     assert response.status_code == 404 and response.json()["code"] == "not_found"
     services.item_suspend(actor="t", item=items["online"], reason="系统升级")
     assert client.get(f"/api/v1/items/{items['online'].basic_code}").status_code == 404
+
+
+def test_published_changes_feed(client):
+    import datetime as dt
+
+    import time_machine
+
+    tz = dt.timezone(dt.timedelta(hours=8))
+    with time_machine.travel(dt.datetime(2026, 3, 1, 23, 30, tzinfo=tz), tick=False):
+        item = f.published_item(name="取水许可")
+    with time_machine.travel(dt.datetime(2026, 3, 2, 0, 30, tzinfo=tz), tick=False):
+        services.item_edit(actor="t", item=item, changes={"quantity_limit": "无"}, change_note="补充数量限制")
+        services.item_publish(actor="t", item=item)
+    body = client.get("/api/v1/items/changes").json()
+    assert [(c["version"], c["previous_version"]) for c in body] == [(2, 1), (1, None)]
+    assert body[0]["changed"] == ["数量限制"] and body[0]["change_note"] == "补充数量限制"
+    assert body[1]["effective_to"] == body[0]["effective_from"]
+    # Dates are Beijing dates: 23:30 on 1 March is not on 2 March.
+    only = client.get("/api/v1/items/changes", {"since": "2026-03-02", "until": "2026-03-02"}).json()
+    assert [c["version"] for c in only] == [2]
+    assert client.get("/api/v1/items/changes", {"since": "bad"}).status_code == 400

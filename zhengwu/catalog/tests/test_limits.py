@@ -1,7 +1,10 @@
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from zhengwu.catalog.demo import _split_budget
 from zhengwu.catalog.limits import compression_suggestion, format_limit, to_working_days
 
 
@@ -44,3 +47,21 @@ def test_nothing_to_suggest_below_three_days_or_without_limits():
 def test_format_limit():
     assert [format_limit(0, "working_days"), format_limit(5, "working_days"), format_limit(3, "months"),
             format_limit(60, "calendar_days")] == ["当场办结", "5 个工作日", "3 个月", "60 个自然日"]
+
+
+@given(legal=st.integers(min_value=0, max_value=400), promised=st.integers(min_value=0, max_value=400),
+       unit=st.sampled_from(["working_days", "calendar_days", "months", "hours"]))
+def test_suggestion_is_never_longer_than_its_basis_and_at_least_one_day(legal, promised, unit):
+    s = compression_suggestion(legal_value=legal, legal_unit=unit, promised_value=promised, promised_unit=unit)
+    basis = to_working_days(promised or legal, unit)
+    if basis < 3:
+        assert s is None
+    else:
+        assert 1 <= s.suggested_wd <= basis and s.cut_wd in {1, 3, 5, 10, 30}
+
+
+@given(total=st.integers(min_value=0, max_value=300),
+       weights=st.lists(st.integers(min_value=0, max_value=9), min_size=1, max_size=8).filter(lambda w: sum(w) > 0))
+def test_step_budgets_always_sum_to_the_promise(total, weights):
+    parts = _split_budget(total, tuple(weights))
+    assert sum(parts) == total and all(p >= 0 for p in parts)
