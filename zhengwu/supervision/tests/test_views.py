@@ -1,0 +1,69 @@
+"""Pages: supervisors see across departments (audited); department users only their own; others 404."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from zhengwu.core.models import AuditEvent
+from zhengwu.supervision import services
+from zhengwu.supervision.services import Hit
+from zhengwu.supervision.tests.conftest import at
+
+
+@pytest.fixture
+def record(dept_market, clock):
+    (row,) = services._records_create(actor="test", rule=services._rule("A07"), hits=[Hit(
+        subject="case:v", department_id=dept_market.pk, occurred_at=at(2026, 3, 2), description="先办后补测试记录")])
+    return row
+
+
+def _client(user, password):
+    client = Client()
+    assert client.login(username=user.username, password=password)
+    return client
+
+
+def test_supervisor_dashboard_bulletin_and_screen(supervisor, persona_password, record, awaiting_decision,
+                                                  dept_market):
+    client = _client(supervisor, persona_password)
+    page = client.get("/supervision/")
+    assert page.status_code == 200 and "先办后补测试记录" in page.content.decode()
+    assert "<svg" in page.content.decode()
+    assert AuditEvent.objects.filter(action="supervision.read_supervised", actor_id=supervisor.pk).exists()
+    assert client.get(f"/supervision/departments/{dept_market.pk}/").status_code == 200
+    bulletin = client.get("/supervision/bulletin/?month=2026-03")
+    assert bulletin.status_code == 200 and "项目录入率" in bulletin.content.decode()
+    xlsx = client.get("/supervision/bulletin.xlsx?month=2026-03")
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    assert client.get("/supervision/bulletin.pdf?month=2026-03").content[:4] == b"%PDF"
+    screen = client.get("/supervision/screen/")
+    assert screen.status_code == 200 and 'http-equiv="refresh"' in screen.content.decode()
+    assert client.get("/supervision/records/").status_code == 200
+
+
+def test_department_user_sees_only_its_own_units(outsider, leader, persona_password, record, dept_market):
+    own = _client(leader, persona_password)
+    assert "先办后补测试记录" in own.get("/supervision/records/").content.decode()
+    other = _client(outsider, persona_password)
+    assert "先办后补测试记录" not in other.get("/supervision/records/").content.decode()
+    assert other.get(f"/supervision/departments/{dept_market.pk}/").status_code == 404
+
+
+def test_applicants_and_anonymous_get_nothing(applicant, persona_password, record):
+    assert Client().get("/supervision/").status_code == 302
+    assert _client(applicant, persona_password).get("/supervision/").status_code == 404
+
+
+def test_order_reply_and_review_through_the_pages(supervisor, section_head, persona_password, record, dept_market,
+                                                  work_calendar):
+    order = services.order_issue(actor=supervisor, department=dept_market, record_ids=[record.pk], content="请说明",
+                                 reply_days=3)
+    dept = _client(section_head, persona_password)
+    assert dept.get(f"/supervision/orders/{order.pk}/").status_code == 200
+    dept.post(f"/supervision/orders/{order.pk}/reply/", {"explanation": "疏忽", "rectification": "已整改"})
+    order.refresh_from_db()
+    assert order.status == "replied"
+    _client(supervisor, persona_password).post(f"/supervision/orders/{order.pk}/accept/", {"note": "同意"})
+    order.refresh_from_db()
+    assert order.status == "accepted"

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from zhengwu.supervision import views
+
+app_name = "supervision"
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("departments/<int:department_id>/", views.dashboard, name="department"),
+    path("bulletin/", views.bulletin_page, name="bulletin"),
+    path("bulletin.<str:fmt_name>", views.bulletin_download, name="bulletin_download"),
+    path("screen/", views.screen, name="screen"),
+    path("records/", views.records, name="records"),
+    path("orders/", views.orders, name="orders"),
+    path("orders/<int:order_id>/", views.order_detail, name="order"),
+    path("orders/<int:order_id>/<slug:action>/", views.order_act, name="order_act"),
+]

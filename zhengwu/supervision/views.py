@@ -1,0 +1,166 @@
+"""Supervision pages: parse → one selector or service → render. Login required everywhere; what a
+user may not see is a 404 (department users see only their own units)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_POST
+
+from zhengwu.core.errors import DomainError, NotFound
+from zhengwu.supervision import charts, selectors, services
+from zhengwu.supervision.bulletin import (
+    COLUMNS,
+    DEFINITIONS,
+    LABELS,
+    LEVEL_LABELS,
+    ON_SITE_TARGET,
+    Period,
+    fmt,
+)
+from zhengwu.supervision.permissions import can_supervise
+from zhengwu.workcalendar.services import STATE_LABELS
+
+
+def _period(request) -> Period:
+    month = request.GET.get("month")
+    if month:
+        try:
+            return Period.parse_month(month)
+        except DomainError:
+            raise Http404("月份格式应为 YYYY-MM") from None
+    today = timezone.localdate()
+    last = today.replace(day=1) - dt.timedelta(days=1)
+    return Period.month(last.year, last.month)
+
+
+def _table(rows, keys=COLUMNS):
+    return [{"rank": r.rank, "name": r.name, "unit_id": r.unit_id, "small": r.small_sample,
+             "cells": [(fmt(k, r.values.get(k)), k == "on_site_rate" and "on_site_rate" in r.flags) for k in keys]}
+            for r in rows]
+
+
+@login_required
+def dashboard(request, department_id: int | None = None):
+    try:
+        data = selectors.dashboard_for(user=request.user, department_id=department_id)
+    except NotFound:
+        raise Http404 from None
+    if not data["departments"]:
+        raise Http404
+    period = _period(request)
+    bulletin = selectors.bulletin_for(user=request.user, period=period)
+    dept_rows = bulletin.levels["department"]
+    ranking_chart = charts.bar_chart([(r.name, r.values["on_time_promised_rate"]) for r in dept_rows[:15]],
+                                     title=f"{period.label} 按时办结率（承诺）")
+    trend_chart = charts.line_chart([(f"{m:%m}月", n) for m, n in data["trend"]], title="近十二个月收件量")
+    windows = [r for r in bulletin.levels["window"]]
+    return render(request, "supervision/dashboard.html", {
+        "data": data, "period": period, "state_labels": STATE_LABELS,
+        "ranking_chart": mark_safe(ranking_chart), "trend_chart": mark_safe(trend_chart),  # our own escaped SVG
+        "dept_table": _table(dept_rows, ["completed", "on_time_promised_rate", "satisfaction_rate", "red",
+                                         "anomalies"]),
+        "window_table": _table(windows, ["received", "completed", "on_site_rate", "on_time_promised_rate"]),
+        "labels": [LABELS[k] for k in ("completed", "on_time_promised_rate", "satisfaction_rate", "red", "anomalies")],
+        "window_labels": [LABELS[k] for k in ("received", "completed", "on_site_rate", "on_time_promised_rate")],
+        "department_id": department_id,
+    })
+
+
+@login_required
+def bulletin_page(request):
+    period = _period(request)
+    bulletin = selectors.bulletin_for(user=request.user, period=period)
+    if not bulletin.levels["department"] and not selectors.supervised_scope(request.user, what="bulletin")[0].exists():
+        raise Http404
+    levels = [(LEVEL_LABELS[level], _table(rows)) for level, rows in bulletin.levels.items()]
+    dept = bulletin.levels["department"]
+    svg = [charts.bar_chart([(r.name, r.values["on_time_promised_rate"]) for r in dept], title="按时办结率（承诺）"),
+           charts.bar_chart([(r.name, r.values["on_site_rate"]) for r in dept if r.values["on_site_rate"] is not None],
+                            title="现场办结率（红线 90%）", target=ON_SITE_TARGET),
+           charts.bar_chart([(r.name, r.values["satisfaction_rate"]) for r in dept
+                             if r.values["satisfaction_rate"] is not None], title="测评满意率")]
+    return render(request, "supervision/bulletin.html", {
+        "period": period, "bulletin": bulletin, "levels": levels, "labels": [LABELS[k] for k in COLUMNS],
+        "charts": [mark_safe(s) for s in svg],
+        "definitions": DEFINITIONS, "total": [(LABELS[k], fmt(k, bulletin.total.values.get(k))) for k in COLUMNS],
+        "month": f"{period.start:%Y-%m}"})
+
+
+@login_required
+def bulletin_download(request, fmt_name: str):
+    from zhengwu.supervision.exports import bulletin_pdf, bulletin_xlsx
+
+    if fmt_name not in ("xlsx", "pdf"):
+        raise Http404
+    period = _period(request)
+    if not selectors.supervised_scope(request.user, what="bulletin export")[0].exists():
+        raise Http404
+    bulletin = selectors.bulletin_for(user=request.user, period=period)
+    if fmt_name == "xlsx":
+        body, ctype = bulletin_xlsx(bulletin), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    else:
+        body, ctype = bulletin_pdf(bulletin), "application/pdf"
+    response = HttpResponse(body, content_type=ctype)
+    response["Content-Disposition"] = f"attachment; filename=bulletin-{period.start:%Y-%m}.{fmt_name}"
+    return response
+
+
+@login_required
+def screen(request):
+    """Hall big screen: the key figures, refreshing itself every minute."""
+    data = selectors.dashboard_for(user=request.user)
+    if not data["departments"]:
+        raise Http404
+    return render(request, "supervision/screen.html", {"data": data, "now": timezone.localtime()})
+
+
+@login_required
+def records(request):
+    rows = selectors.record_list_visible_to(user=request.user)[:200]
+    return render(request, "supervision/records.html", {"records": rows,
+                                                        "rules": selectors.rule_list()})
+
+
+@login_required
+def orders(request):
+    return render(request, "supervision/orders.html", {"orders": selectors.order_list_visible_to(user=request.user)})
+
+
+@login_required
+def order_detail(request, order_id: int):
+    try:
+        order = selectors.order_get_visible_to(user=request.user, order_id=order_id)
+    except NotFound:
+        raise Http404 from None
+    return render(request, "supervision/order.html", {
+        "order": order, "supervisor": can_supervise(request.user, order.department),
+        "error": request.GET.get("error", "")})
+
+
+@login_required
+@require_POST
+def order_act(request, order_id: int, action: str):
+    post = request.POST
+    try:
+        if action == "reply":
+            services.order_reply(actor=request.user, order_id=order_id, explanation=post.get("explanation", ""),
+                                 rectification=post.get("rectification", ""))
+        elif action == "accept":
+            services.order_accept(actor=request.user, order_id=order_id, note=post.get("note", ""))
+        elif action == "return":
+            services.order_return(actor=request.user, order_id=order_id, note=post.get("note", ""))
+        else:
+            raise Http404
+    except NotFound:
+        raise Http404 from None
+    except DomainError as exc:
+        from urllib.parse import urlencode
+
+        return redirect(f"/supervision/orders/{order_id}/?{urlencode({'error': exc.message_zh})}")
+    return redirect("supervision:order", order_id=order_id)
