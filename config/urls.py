@@ -16,6 +16,7 @@ urlpatterns = [
     path("calendar/", include("zhengwu.workcalendar.urls")),
     path("catalog/", include("zhengwu.catalog.urls")),
     path("licences/", include("zhengwu.licences.urls")),
+    path("supervision/", include("zhengwu.supervision.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("zhengwu.cases.urls")),
     path("", include("zhengwu.portal.urls")),
