@@ -123,3 +123,82 @@ def test_withdraw_and_rate_over_the_api(accepted, applicant, as_user):
     assert r.status_code == 200 and r.json()["status"] == "withdrawn"
     r = c.post(f"{BASE}/{accepted.case_no}/rating", {"level": "satisfied"}, content_type="application/json")
     assert r.status_code == 409
+
+
+def _post(c, url, body=None):
+    return c.post(url, body or {}, content_type="application/json")
+
+
+def test_every_transition_endpoint(item, applicant, clerk, reviewer, chief_representative, leader, client):
+    from zhengwu.cases.services import case_item_policy_set
+    from zhengwu.licences.services import licence_type_create
+
+    licence_type_create(actor="test", code="11100000000013338W001", name="食品经营许可证")
+    case_item_policy_set(actor=leader, item_id=item.pk, deemed_approval_enabled=False, joint_handling=False,
+                         licence_type_code="11100000000013338W001")
+    client.force_login(clerk)
+    r = client.post(f"{BASE}/walk-in", _payload(item, materials=[]), content_type="application/json")
+    assert r.status_code == 201
+    no = r.json()["case_no"]
+    req = item.current_version.materials.order_by("order")
+    r = _post(client, f"{BASE}/{no}/correction-notice",
+              {"items": [{"requirement_id": req[0].pk, "reason": "未提交"}, {"requirement_id": req[1].pk,
+                                                                            "reason": "未提交"}]})
+    assert r.status_code == 200 and "补字" in r.json()["document_no"]
+    assert _post(client, f"{BASE}/{no}/correction-notice", {"items": [{"name": "x", "reason": "y"}]}).status_code == 409
+    r = _post(client, f"{BASE}/{no}/correction", {"materials": _payload(item)["materials"]})
+    assert r.json()["status"] == "submitted"
+    assert _post(client, f"{BASE}/{no}/accept").json()["status"] == "accepted"
+    client.force_login(reviewer)
+    r = _post(client, f"{BASE}/{no}/special-procedures",
+              {"kind": "expert_review", "reason": "专家评审", "expected_value": 5})
+    assert r.status_code == 200 and r.json()["status"] == "suspended" and "特字" in r.json()["document_no"]
+    assert _post(client, f"{BASE}/{no}/special-procedures/end", {"result": "通过"}).json()["status"] == "accepted"
+    client.force_login(leader)
+    assert _post(client, f"{BASE}/{no}/extension", {"days": 11, "reason": "x"}).status_code == 422
+    assert "延字" in _post(client, f"{BASE}/{no}/extension", {"days": 5, "reason": "核查"}).json()["document_no"]
+    client.force_login(reviewer)
+    _post(client, f"{BASE}/{no}/steps/pass", {"opinion": "好"})
+    client.force_login(chief_representative)
+    first_step = item.current_version.steps.order_by("order").first()
+    assert _post(client, f"{BASE}/{no}/steps/return", {"to_step_id": first_step.pk, "reason": "再核"}).status_code == 200
+    client.force_login(reviewer)
+    _post(client, f"{BASE}/{no}/steps/pass", {"opinion": "已核"})
+    client.force_login(chief_representative)
+    _post(client, f"{BASE}/{no}/steps/pass", {"opinion": "拟准予"})
+    client.force_login(clerk)
+    fee = item.current_version.fees.get()
+    r = _post(client, f"{BASE}/{no}/fee-notices", {"lines": [{"fee_item_id": fee.pk, "amount": "10.00"}]})
+    assert r.status_code == 200 and r.json()["total"] == "10.00"
+    notice_no = r.json()["notice_no"]
+    r = _post(client, f"{BASE}/{no}/payments", {"notice_no": notice_no, "amount": "10.00", "payer_name": "张三"})
+    assert r.status_code == 200 and r.json()["receipt_no"].startswith("PJ")
+    client.force_login(chief_representative)
+    r = _post(client, f"{BASE}/{no}/decision", {"outcome": "approve"})
+    assert r.json()["status"] == "approved" and "准字" in r.json()["document_no"]
+    client.force_login(clerk)
+    r = _post(client, f"{BASE}/{no}/certificate")
+    assert r.json()["status"] == "certificate_issued" and r.json()["document_no"].startswith("1.2.156.3005.2.")
+    r = _post(client, f"{BASE}/{no}/delivery", {"method": "post", "tracking_no": "SF001", "address": "人民路1号"})
+    assert r.json()["status"] == "delivered"
+    assert _post(client, f"{BASE}/{no}/delivery/confirm").json()["status"] == "completed"
+    assert _post(client, f"{BASE}/{no}/terminate", {"reason": "x"}).status_code in (403, 409)
+    detail = client.get(f"{BASE}/{no}").json()
+    assert detail["completed_at"] and detail["acceptance_no"]
+    # A walk-in applicant has no account: nobody can rate online; the applicant persona cannot see it.
+    client.force_login(applicant)
+    assert client.get(f"{BASE}/{no}").status_code == 404
+
+
+def test_reject_and_terminate_endpoints(submitted, accepted, clerk, section_head, item, applicant, client):
+    other = client
+    other.force_login(applicant)
+    r = other.post(BASE, _payload(item), content_type="application/json", HTTP_IDEMPOTENCY_KEY="second")
+    second = r.json()["case_no"]
+    client.force_login(clerk)
+    r = _post(client, f"{BASE}/{second}/reject", {"reason": "不属于本机关职权", "competent_agency": "县卫健局"})
+    assert r.json()["status"] == "rejected" and "不受字" in r.json()["document_no"]
+    client.force_login(section_head)
+    r = _post(client, f"{BASE}/{accepted.case_no}/terminate", {"reason": "主体注销"})
+    assert r.json()["status"] == "terminated"
+    assert _post(client, f"{BASE}/{accepted.case_no}/terminate", {"reason": "再次"}).status_code == 409
