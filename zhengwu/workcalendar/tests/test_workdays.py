@@ -186,3 +186,10 @@ def test_a_region_without_days_of_its_own_shares_the_national_index(work_calenda
     rebuilt = workdays.calendar_index(township)
     assert rebuilt.work is not workdays.calendar_index(None).work
     assert add_working_days(date(2025, 11, 3), 1, township) == date(2025, 11, 5)
+
+
+def test_every_request_rechecks_the_stored_revision(client, db):
+    workdays.calendar_index(None)
+    assert workdays._state["force"] is False
+    client.get("/healthz")
+    assert workdays._state["force"] is True
