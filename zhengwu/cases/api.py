@@ -322,11 +322,12 @@ def case_list(request, queue: str | None = None, status: str | None = None, sear
 @router.post("", response={201: CaseDetailOut, 200: CaseDetailOut, **ERRORS}, summary="网上申请（提交）")
 def case_submit(request, payload: SubmitIn):
     key = request.headers.get("Idempotency-Key", "")
+    replay = bool(key) and Case.objects.filter(idempotency_key=key.strip()).exclude(status="draft").exists()
     case = services.case_submit(actor=request.user, item_id=payload.item_id,
                                 applicant=services.ApplicantInput(**payload.applicant.dict()),
                                 materials=_materials(payload.materials), channel=payload.channel,
                                 summary=payload.summary, idempotency_key=key or None)
-    return Status(201, _detail(request, case.case_no))
+    return Status(200 if replay else 201, _detail(request, case.case_no))
 
 
 @router.post("/walk-in", response={201: CaseDetailOut, **ERRORS}, summary="窗口收件登记")

@@ -42,7 +42,7 @@ def test_submit_with_idempotency_key_is_one_case(item, applicant, as_user):
     first = c.post(BASE, _payload(item), content_type="application/json", HTTP_IDEMPOTENCY_KEY="abc-123")
     second = c.post(BASE, _payload(item), content_type="application/json", HTTP_IDEMPOTENCY_KEY="abc-123")
     assert first.status_code == 201, first.content
-    assert second.json()["case_no"] == first.json()["case_no"]
+    assert second.status_code == 200 and second.json()["case_no"] == first.json()["case_no"]
     assert Case.objects.count() == 1
     body = first.json()
     assert body["status"] == "submitted" and body["status_label"] == "待受理"

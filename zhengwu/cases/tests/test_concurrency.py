@@ -82,3 +82,20 @@ def test_decide_and_withdraw_race_leaves_one_outcome(awaiting_decision, chief_re
     case = Case.objects.get(pk=awaiting_decision.pk)
     assert case.status in (Status.APPROVED, Status.WITHDRAWN)
     assert CaseEvent.objects.filter(case=case, action__in=["approve", "withdraw"]).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_double_submitted_application_is_one_case(item, applicant):
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent inserts are exercised on PostgreSQL")
+    from zhengwu.cases.tests.conftest import full_materials, person
+
+    def submit():
+        return services.case_submit(actor=applicant, item_id=item.pk, applicant=person(),
+                                    materials=full_materials(item), idempotency_key="double-click")
+
+    results = _race([submit, submit])
+    assert all(isinstance(r, Case) for r in results), results
+    assert results[0].pk == results[1].pk
+    assert Case.objects.count() == 1 and Case.objects.get().status == Status.SUBMITTED
+    assert CaseEvent.objects.filter(action="submit").count() == 1
