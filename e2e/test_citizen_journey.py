@@ -147,6 +147,8 @@ def test_keyboard_only_search_with_visible_focus(live_server, desktop, county):
     ("/guide/life-events/", "life-events"),
     ("/guide/search?q=yyzz", "search"),
     ("/hall/{centre}/", "centre"),
+    ("/guide/", "guide-index"),
+    ("/guide/999999999999/", "not-found"),
 ])
 def test_phone_width_has_no_horizontal_overflow(live_server, phone, county, screenshots, path, name):
     page = phone

@@ -358,3 +358,25 @@ def search_public(*, q: str = "", department: Department | None = None, item_typ
     """The portal's search box: the catalog's `item_search`, the same query as GET /api/v1/items."""
     return catalog_selectors.item_search(q=q or None, department=department, item_type=item_type or None,
                                          service_object=service_object or None, online=online or None)
+
+
+@dataclass(frozen=True)
+class GuideIndex:
+    total: int
+    online: int
+    departments: int
+    people: int
+    enterprise: int
+    life_events: int
+
+
+def guide_index_public() -> GuideIndex:
+    events = ThemeKind.LIFE_EVENT
+    return GuideIndex(
+        total=catalog_selectors.item_search().count(),
+        online=catalog_selectors.item_search(online=True).count(),
+        departments=sum(1 for d in department_list_public() if getattr(d, "item_count", 0)),
+        people=len(audience_page_public(slug="people").items),
+        enterprise=len(audience_page_public(slug="enterprise").items),
+        life_events=sum(1 for e in _theme_entries(Theme.objects.filter(kind=events)) if e.count),
+    )

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("elder-mode/", views.elder_mode, name="elder_mode"),
     path("accessibility/", views.accessibility, name="accessibility"),
+    path("guide/", views.guide_index, name="guide_index"),
     path("guide/search", views.search, name="search"),
     path("guide/departments/", views.by_department, name="by_department"),
     path("guide/departments/<int:department_id>/", views.department, name="department"),

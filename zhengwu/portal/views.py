@@ -210,3 +210,7 @@ def search(request):
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "portal/search.html", {"form": form, "items": items, "query_string": query.urlencode()})
+
+
+def guide_index(request):
+    return render(request, "portal/guide_index.html", {"index": selectors.guide_index_public()})

@@ -133,3 +133,12 @@ def test_hall_page_folds_long_item_lists(client, county):
     html = client.get(reverse("portal:hall", args=[county.centre.pk])).content.decode()
     assert '<details class="served" open>\n          <summary>可办理事项（2 项）</summary>' in html
     assert '<details class="served">\n          <summary>可办理事项（9 项）</summary>' in html
+
+
+def test_guide_index_counts_the_ways_to_browse(client, county):
+    response = client.get(reverse("portal:guide_index"))
+    index = response.context["index"]
+    assert (index.total, index.online, index.departments, index.people, index.enterprise, index.life_events) == (
+        4, 2, 2, 3, 1, 4)
+    html = response.content.decode()
+    assert "共公布 4 个政务服务事项" in html and '<label for="guide-q">搜索办事事项</label>' in html
