@@ -210,6 +210,10 @@ def compute_schedule(*, kind: str, unit: str, budget: int, started_at: datetime,
     ordered = sorted(segments, key=lambda s: s.start)
     running = [s for s in ordered if s.kind == "running"]
     open_suspension = bool(ordered) and ordered[-1].kind == "suspended" and ordered[-1].end is None
+    if finished and ordered and ordered[-1].kind == "suspended" and ordered[-1].end is not None:
+        # Finished while suspended: the suspended time still does not count, so the deadline is
+        # the one the clock would have had had it resumed at that moment.
+        running.append(Seg("running", ordered[-1].end, None))
     lines = [
         f"起算：{_fmt_moment(unit, started_at)}，"
         + ("当日不计入，自次日起算（民法典第二百零一条）" if isinstance(counter, _Days) else "自该时刻起计时"),

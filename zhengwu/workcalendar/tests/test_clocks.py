@@ -205,3 +205,15 @@ def test_stop_records_the_reason(work_calendar, owner, time_machine):
     assert clock.status == Clock.Status.STOPPED
     event = AuditEvent.objects.get(action="clock.stop")
     assert event.data["reason"] == "申请人撤回" and event.data["on_time"] is True
+
+
+def test_completed_while_suspended_is_not_late_for_the_suspended_time(work_calendar, owner, time_machine):
+    time_machine.move_to(at(2025, 11, 3))
+    clock = start(owner, at(2025, 11, 3), n=5)
+    time_machine.move_to(at(2025, 11, 4))
+    clock = clock_suspend(actor="x", clock=clock, reason=SuspendReason.SPECIAL_PROCEDURE)
+    time_machine.move_to(at(2025, 11, 20))
+    clock = clock_complete(actor="x", clock=clock)
+    # 1 WD used before the suspension; 4 left from 11-20 → 11-26. Finished on 11-20: on time.
+    assert clock.due_date == date(2025, 11, 26)
+    assert clock_explain(clock)[-1].endswith("（未超期）")
