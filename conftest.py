@@ -40,77 +40,77 @@ def persona_password():
 
 @pytest.fixture
 def province(db):
-    return RegionFactory(code="330000", name="浙江省", parent=None)
+    return RegionFactory.create(code="330000", name="浙江省", parent=None)
 
 
 @pytest.fixture
 def prefecture(province):
-    return RegionFactory(code="330700", name="金华市", parent=province)
+    return RegionFactory.create(code="330700", name="金华市", parent=province)
 
 
 @pytest.fixture
 def county(prefecture):
-    return RegionFactory(code="330729", name="清溪县", parent=prefecture)
+    return RegionFactory.create(code="330729", name="清溪县", parent=prefecture)
 
 
 @pytest.fixture
 def township(county):
-    return RegionFactory(code="330729100", name="清溪镇", parent=county)
+    return RegionFactory.create(code="330729100", name="清溪镇", parent=county)
 
 
 @pytest.fixture
 def village(township):
-    return RegionFactory(code="330729100201", name="城东村", parent=township)
+    return RegionFactory.create(code="330729100201", name="城东村", parent=township)
 
 
 # --- centre, departments, windows -------------------------------------------------------------------
 
 @pytest.fixture
 def county_centre(county):
-    return CentreFactory(name="清溪县政务服务中心", kind=ServiceCentre.Kind.COUNTY, region=county)
+    return CentreFactory.create(name="清溪县政务服务中心", kind=ServiceCentre.Kind.COUNTY, region=county)
 
 
 @pytest.fixture
 def dept_market(county, county_centre):
-    return DepartmentFactory(name="清溪县市场监督管理局", short_name="县市场监督管理局", region=county,
+    return DepartmentFactory.create(name="清溪县市场监督管理局", short_name="县市场监督管理局", region=county,
                              centre=county_centre, uscc="11330729002500017H")
 
 
 @pytest.fixture
 def dept_land(county, county_centre):
-    return DepartmentFactory(name="清溪县自然资源局", short_name="县自然资源局", region=county,
+    return DepartmentFactory.create(name="清溪县自然资源局", short_name="县自然资源局", region=county,
                              centre=county_centre, uscc="11330729002500025C")
 
 
 @pytest.fixture
 def window_market(county_centre, dept_market):
-    return WindowFactory(centre=county_centre, number="01", name="市场监管窗口", department=dept_market,
+    return WindowFactory.create(centre=county_centre, number="01", name="市场监管窗口", department=dept_market,
                          is_comprehensive=False)
 
 
 @pytest.fixture
 def window_land(county_centre, dept_land):
-    return WindowFactory(centre=county_centre, number="02", name="自然资源窗口", department=dept_land,
+    return WindowFactory.create(centre=county_centre, number="02", name="自然资源窗口", department=dept_land,
                          is_comprehensive=False)
 
 
 @pytest.fixture
 def window_general(county_centre):
-    return WindowFactory(centre=county_centre, number="10", name="综合窗口", department=None,
+    return WindowFactory.create(centre=county_centre, number="10", name="综合窗口", department=None,
                          is_comprehensive=True)
 
 
 # --- people -----------------------------------------------------------------------------------------
 
 def _staff(username, real_name, position, department=None, centre=None, window=None):
-    user = UserFactory(username=username, real_name=real_name)
-    StaffPostFactory(user=user, position=position, department=department, centre=centre, window=window)
+    user = UserFactory.create(username=username, real_name=real_name)
+    StaffPostFactory.create(user=user, position=position, department=department, centre=centre, window=window)
     return user
 
 
 @pytest.fixture
 def applicant(db):
-    return UserFactory(username="applicant", real_name="张三", phone="13912345678", kind=User.Kind.APPLICANT)
+    return UserFactory.create(username="applicant", real_name="张三", phone="13912345678", kind=User.Kind.APPLICANT)
 
 
 @pytest.fixture
@@ -152,7 +152,7 @@ def centre_admin(county_centre):
 
 
 def _admin(username, real_name, role):
-    return UserFactory(username=username, real_name=real_name, admin_role=role, is_staff=True)
+    return UserFactory.create(username=username, real_name=real_name, admin_role=role, is_staff=True)
 
 
 @pytest.fixture

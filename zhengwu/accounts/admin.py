@@ -44,7 +44,7 @@ class UserAddForm(forms.ModelForm):
         fields = ("username", "real_name", "phone", "email", "kind")
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("password1") and data.get("password2") and data["password1"] != data["password2"]:
             self.add_error("password2", "两次输入的密码不一致。")
         return data

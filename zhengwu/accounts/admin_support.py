@@ -67,7 +67,7 @@ class ServiceModelAdmin(admin.ModelAdmin):
         form_class = super().get_form(request, obj, change=change, **kwargs)
         model_admin = self
 
-        class ServiceForm(form_class):
+        class ServiceForm(form_class):  # type: ignore[valid-type,misc]
             def clean(self):
                 data = super().clean()
                 if self.errors:

@@ -9,12 +9,12 @@ from django.utils import timezone
 from zhengwu.core.models import AuditEvent
 
 
-class LockoutMixin:
+class LockoutMixin(forms.Form):
     """Refuse a locked account before checking its password (等保 8.1.4.1 b), so guessing
     stops for the lockout time even when the guess is right."""
 
     def clean(self):
-        username = self.cleaned_data.get("username")
+        username = getattr(self, "cleaned_data", {}).get("username")
         if username:
             user = get_user_model().objects.filter(username=username).only("locked_until").first()
             if user is not None and user.is_locked():
@@ -64,7 +64,7 @@ class PasswordChangeForm(forms.Form):
         return value
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         one, two = data.get("new_password1"), data.get("new_password2")
         if one and two and one != two:
             self.add_error("new_password2", "两次输入的新密码不一致。")
@@ -83,7 +83,7 @@ class AuditFilterForm(forms.Form):
                                 choices=[("", "全部"), *AuditEvent.Outcome.choices])
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
             self.add_error("date_to", "结束日期不能早于开始日期。")
         return data

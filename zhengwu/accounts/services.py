@@ -225,7 +225,7 @@ def security_policy_update(*, actor, **values: int) -> SecurityPolicy:
     for field, value in values.items():
         low, high = POLICY_BOUNDS[field]
         if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-            label = SecurityPolicy._meta.get_field(field).verbose_name
+            label = getattr(SecurityPolicy._meta.get_field(field), "verbose_name", field)
             raise ValidationFailed(f"{label}应在 {low}–{high} 之间", f"{field} must be between {low} and {high}",
                                    field=field)
     with transaction.atomic():

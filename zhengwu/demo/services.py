@@ -165,7 +165,8 @@ def demo_seed(*, actor=ACTOR, with_calendar: bool = True, with_catalog: bool = T
 
         # 中心 → 分中心 → 便民服务中心 → 便民服务室
         main = seed.centre(data.CENTRE["name"], ServiceCentre.Kind.COUNTY, county,
-                           **{k: v for k, v in data.CENTRE.items() if k != "name"})
+                           address=data.CENTRE["address"], opening_hours=data.CENTRE["opening_hours"],
+                           phone=data.CENTRE["phone"], complaint_phone=data.CENTRE["complaint_phone"])
         centres = {"main": main}
         for key, (name, address) in data.BRANCHES.items():
             centres[key] = seed.centre(name, ServiceCentre.Kind.BRANCH, county, parent=main, address=address,
@@ -179,8 +180,8 @@ def demo_seed(*, actor=ACTOR, with_calendar: bool = True, with_catalog: bool = T
                                                  complaint_phone=data.CENTRE["complaint_phone"])
             seed.window(township_centres[code], "01", "综合受理窗口")
         for code in data.VILLAGE_ROOMS:
-            village = Region.objects.get(code=code)
-            room = seed.centre(f"{village.name}便民服务室", ServiceCentre.Kind.VILLAGE, village,
+            village_region = Region.objects.get(code=code)
+            room = seed.centre(f"{village_region.name}便民服务室", ServiceCentre.Kind.VILLAGE, village_region,
                                parent=township_centres[code[:9]], opening_hours="周一至周五 8:30–11:30、14:00–17:00")
             seed.window(room, "01", "代办服务窗口")
 

@@ -95,7 +95,7 @@ class ScopeOut(Schema):
 
 def _region(region: Region) -> dict:
     return {"code": region.code, "name": region.name, "level": region.level, "level_label": region.get_level_display(),
-            "parent_code": region.parent.code if region.parent_id else None, "valid_from": region.valid_from,
+            "parent_code": region.parent.code if region.parent else None, "valid_from": region.valid_from,
             "valid_to": region.valid_to}
 
 
@@ -162,7 +162,7 @@ def departments(request: HttpRequest, centre: int | None = None, region: str | N
 
 @router.get("/me/scope", response=ScopeOut, auth=django_auth, summary="我的岗位与部门范围（含 AB 岗代岗）")
 def my_scope(request: HttpRequest, on: dt.date | None = None):
-    user = request.auth
+    user = request.user
     day = on or timezone.localdate()
     posts = [{"position": p.position, "position_label": p.get_position_display(), "department_id": p.department_id,
               "centre_id": p.centre_id, "window_id": p.window_id, "acting_for": None}

@@ -45,10 +45,12 @@ def _centre_ids_of(obj) -> set[int]:
     if isinstance(obj, StaffPost):
         if obj.centre_id:
             return {obj.centre_id}
-        ids = {obj.window.centre_id} if obj.window_id else set()
-        if obj.department_id and obj.department.centre_id:
-            ids.add(obj.department.centre_id)
-        return ids
+        found: set[int] = set()
+        if obj.window is not None:
+            found.add(obj.window.centre_id)
+        if obj.department is not None and obj.department.centre_id:
+            found.add(obj.department.centre_id)
+        return found
     if isinstance(obj, BackupPost):
         return _centre_ids_of(obj.primary) & _centre_ids_of(obj.backup)
     if isinstance(obj, Absence):

@@ -39,14 +39,14 @@ from zhengwu.org.selectors import BUSINESS_POSITIONS, CENTRE_POSITIONS, region_d
 
 # Positions that work at a counter and may be tied to a window.
 WINDOW_POSITIONS = frozenset({Position.CLERK, Position.CHIEF_REPRESENTATIVE})
-CENTRE_LEVEL = {
+CENTRE_LEVEL: dict[str, int] = {
     ServiceCentre.Kind.CITY: LEVEL_PREFECTURE,
     ServiceCentre.Kind.COUNTY: LEVEL_COUNTY,
     ServiceCentre.Kind.TOWNSHIP: LEVEL_TOWNSHIP,
     ServiceCentre.Kind.VILLAGE: LEVEL_VILLAGE,
 }
 # A main centre answers to the centre one level up: 便民服务室 → 便民服务中心 → 县中心 → 市中心.
-PARENT_KINDS = {
+PARENT_KINDS: dict[str, set[str]] = {
     ServiceCentre.Kind.CITY: set(),
     ServiceCentre.Kind.COUNTY: {ServiceCentre.Kind.CITY},
     ServiceCentre.Kind.BRANCH: {ServiceCentre.Kind.CITY, ServiceCentre.Kind.COUNTY},
@@ -86,6 +86,11 @@ def _phone(value: Any, *, field: str, label: str) -> str:
     if text and not _PHONE.match(text):
         raise ValidationFailed(f"{label}格式不正确：{text}", f"invalid phone number in {field}", field=field)
     return text
+
+
+def _no_pk(pk: int | None) -> int:
+    # exclude(pk=0) excludes nothing: ids start at 1.
+    return pk if pk is not None else 0
 
 
 def _lock(model, obj):
@@ -242,11 +247,11 @@ def _check_centre(*, name: str, kind: str, region: Region, parent: ServiceCentre
         if parent is not None and not region_descendant_of(region, parent.region):
             raise ValidationFailed(f"上级中心 {parent} 不在 {region.name} 的上级区划",
                                    "the parent centre must be in an enclosing region", field="parent")
-        same_kind = ServiceCentre.objects.filter(region=region, kind=kind, is_active=True).exclude(pk=exclude_pk)
+        same_kind = ServiceCentre.objects.filter(region=region, kind=kind, is_active=True).exclude(pk=_no_pk(exclude_pk))
         if same_kind.exists():
             raise Conflict(f"{region.name} 已有{label}：{same_kind.first()}",
                            f"{region.code} already has a {kind} centre", field="kind")
-    duplicate = ServiceCentre.objects.filter(region=region, name=name, is_active=True).exclude(pk=exclude_pk)
+    duplicate = ServiceCentre.objects.filter(region=region, name=name, is_active=True).exclude(pk=_no_pk(exclude_pk))
     if duplicate.exists():
         raise Conflict(f"{region.name} 已有同名中心：{name}", f"a centre named {name} already exists here",
                        field="name")
@@ -256,7 +261,7 @@ def centre_create(*, actor, name: str, kind: str, region: Region, parent: Servic
                   address: str = "", opening_hours: str = "", phone: str = "",
                   complaint_phone: str = "") -> ServiceCentre:
     _authorise(actor, perms.can_manage_org_reference)
-    values = {
+    values: dict[str, Any] = {
         "name": _text(name, field="name", label="中心名称", max_length=100),
         "kind": kind,
         "region": region,
@@ -349,11 +354,11 @@ def _check_department(*, name: str, uscc: str, nature: str, region: Region, cent
         if centre.region_id != region.pk and not region_descendant_of(centre.region, region):
             raise ValidationFailed(f"进驻中心 {centre} 不在 {region.name} 辖区内",
                                    "the centre must be within the department's region", field="centre")
-    holder = Department.objects.filter(uscc=uscc).exclude(pk=exclude_pk).first()
+    holder = Department.objects.filter(uscc=uscc).exclude(pk=_no_pk(exclude_pk)).first()
     if holder is not None:
         raise Conflict(f"统一社会信用代码 {uscc} 已被 {holder.name} 使用",
                        f"USCC {uscc} already belongs to another department", field="uscc")
-    if Department.objects.filter(region=region, name=name, is_active=True).exclude(pk=exclude_pk).exists():
+    if Department.objects.filter(region=region, name=name, is_active=True).exclude(pk=_no_pk(exclude_pk)).exists():
         raise Conflict(f"{region.name} 已有同名部门：{name}", f"a department named {name} already exists here",
                        field="name")
 
@@ -362,7 +367,7 @@ def department_create(*, actor, name: str, uscc: str, region: Region, centre: Se
                       nature: str = Department.Nature.STATUTORY, short_name: str = "", consultation_phone: str = "",
                       complaint_phone: str = "", address: str = "") -> Department:
     _authorise(actor, perms.can_manage_org_reference)
-    values = {
+    values: dict[str, Any] = {
         "name": _text(name, field="name", label="部门名称", max_length=100),
         "short_name": _text(short_name, field="short_name", label="简称", max_length=50, required=False),
         "uscc": uscc_validate(uscc),
@@ -453,7 +458,7 @@ def _check_window(*, centre: ServiceCentre, number: str, department: Department 
         if centre.region_id != department.region_id and not region_descendant_of(centre.region, department.region):
             raise ValidationFailed(f"{centre} 不在 {department} 的辖区内",
                                    "the centre is outside the department's region", field="department")
-    if Window.objects.filter(centre=centre, number=number).exclude(pk=exclude_pk).exists():
+    if Window.objects.filter(centre=centre, number=number).exclude(pk=_no_pk(exclude_pk)).exists():
         raise Conflict(f"{centre} 已有 {number} 号窗口", f"window {number} already exists in this centre",
                        field="number")
 
@@ -566,7 +571,7 @@ def _check_post(*, user: User, position: str, department: Department | None, cen
                                    field="window")
         if not window.is_active:
             raise ValidationFailed(f"窗口 {window} 已停用", f"window {window} is inactive", field="window")
-        if window.department_id is not None and window.department_id != department.pk:
+        if window.department_id is not None and (department is None or window.department_id != department.pk):
             raise ValidationFailed(f"窗口 {window} 属于{window.department}，不属于{department}",
                                    "the window belongs to another department", field="window")
 

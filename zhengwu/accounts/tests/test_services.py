@@ -75,7 +75,7 @@ def test_policy_values_stay_within_bounds(secadmin):
 
 
 def test_admin_roles_are_assigned_by_the_security_administrator_and_grant_admin_access(secadmin):
-    person = UserFactory(username="newsys")
+    person = UserFactory.create(username="newsys")
     user_set_admin_role(actor=secadmin, user=person, role=User.AdminRole.SYSADMIN)
     person.refresh_from_db()
     assert person.admin_role == "sysadmin" and person.is_staff and not person.is_superuser
@@ -87,7 +87,7 @@ def test_admin_roles_are_assigned_by_the_security_administrator_and_grant_admin_
 
 @pytest.mark.parametrize("persona", ["sysadmin", "auditadmin", "centre_admin"])
 def test_nobody_else_assigns_admin_roles(request, persona):
-    person = UserFactory(username="newsys")
+    person = UserFactory.create(username="newsys")
     with pytest.raises(PermissionDenied):
         user_set_admin_role(actor=request.getfixturevalue(persona), user=person, role=User.AdminRole.AUDITADMIN)
     person.refresh_from_db()

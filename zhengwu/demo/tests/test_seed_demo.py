@@ -36,7 +36,8 @@ def seeded(django_db_setup, django_db_blocker, tmp_path_factory):
 
 
 def test_the_demo_county_has_a_valid_region_tree(seeded):
-    county = Region.objects.get(code="330729")
+    county = Region.objects.select_related("parent__parent").get(code="330729")
+    assert county.parent is not None and county.parent.parent is not None
     assert county.parent.code == "330700" and county.parent.parent.code == "330000"
     townships = Region.objects.filter(parent=county)
     assert 8 <= townships.count() <= 12
@@ -55,7 +56,7 @@ def test_centres_at_every_level(seeded):
     assert ServiceCentre.objects.filter(kind=ServiceCentre.Kind.TOWNSHIP, parent=main).count() == len(data.TOWNSHIPS)
     rooms = ServiceCentre.objects.filter(kind=ServiceCentre.Kind.VILLAGE)
     assert rooms.count() == len(data.VILLAGE_ROOMS)
-    assert all(r.parent.kind == ServiceCentre.Kind.TOWNSHIP for r in rooms)
+    assert all(r.parent is not None and r.parent.kind == ServiceCentre.Kind.TOWNSHIP for r in rooms)
 
 
 def test_departments_carry_valid_usccs_of_the_county(seeded):
@@ -65,7 +66,8 @@ def test_departments_carry_valid_usccs_of_the_county(seeded):
     for dept in departments:
         assert uscc_is_valid(dept.uscc) and stdnum_uscc.is_valid(dept.uscc), dept.name
         assert dept.uscc[2:8] == "330729" and dept.uscc[:2] in {"11", "12", "13"}
-    assert Department.objects.get(name="清溪县公安局").centre.name == "清溪县公安分中心"
+    police = Department.objects.get(name="清溪县公安局")
+    assert police.centre is not None and police.centre.name == "清溪县公安分中心"
 
 
 def test_every_department_has_windows_and_staff_for_every_business_role(seeded):

@@ -27,7 +27,7 @@ class UserFactory(DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", PASSWORD)
 
     @factory.post_generation
-    def _save(obj, create, extracted, **kwargs):
+    def _save(obj: User, create, extracted, **kwargs):  # type: ignore[misc]
         if create:
             obj.save()
 

@@ -15,7 +15,8 @@ ROWS = [(2, "330729100", "清溪镇"), (3, "330729", "清溪县"), (4, "330000",
 def test_rows_are_loaded_parents_first_whatever_the_order(sysadmin):
     result = region_import(actor=sysadmin, rows=ROWS)
     assert sorted(result.created) == sorted(code for _, code, _ in ROWS)
-    assert Region.objects.get(code="330729100201").parent.code == "330729100"
+    village = Region.objects.select_related("parent").get(code="330729100201")
+    assert village.parent is not None and village.parent.code == "330729100"
     again = region_import(actor=sysadmin, rows=[*ROWS[:4], (6, "330729100201", "城东社区")])
     assert again.created == [] and again.renamed == ["330729100201"] and again.unchanged == 4
 

@@ -63,8 +63,8 @@ def test_backup_across_departments_extends_scope_for_the_absence_only(secadmin, 
     """A section head of the land department is A; the market reviewer-turned-land-reviewer is B."""
     from zhengwu.org.tests.factories import StaffPostFactory, UserFactory
 
-    land_head = UserFactory(username="land_head", real_name="蒋科长")
-    a = StaffPostFactory(user=land_head, position=Position.SECTION_HEAD, department=dept_land)
+    land_head = UserFactory.create(username="land_head", real_name="蒋科长")
+    a = StaffPostFactory.create(user=land_head, position=Position.SECTION_HEAD, department=dept_land)
     b = StaffPost.objects.get(user=outsider)
     backup_post_create(actor=secadmin, primary=a, backup=b)
     absence_create(actor=centre_admin, user=land_head, starts_on=LEAVE_FROM, ends_on=LEAVE_TO, reason="病假")

@@ -192,7 +192,7 @@ def test_a_window_with_staff_cannot_be_deactivated(sysadmin, clerk, window_marke
 # --- posts -----------------------------------------------------------------------------------------
 
 def test_positions_are_assigned_with_their_unit(secadmin, dept_market, county_centre, window_market):
-    person = UserFactory(username="newbie", real_name="新同事")
+    person = UserFactory.create(username="newbie", real_name="新同事")
     post = staff_post_create(actor=secadmin, user=person, position=Position.CLERK, department=dept_market,
                              window=window_market)
     assert post.window == window_market
@@ -210,7 +210,7 @@ def test_positions_are_assigned_with_their_unit(secadmin, dept_market, county_ce
 
 
 def test_a_window_of_another_department_is_refused(secadmin, dept_land, window_market):
-    person = UserFactory(username="newbie")
+    person = UserFactory.create(username="newbie")
     with pytest.raises(ValidationFailed, match="属于"):
         staff_post_create(actor=secadmin, user=person, position=Position.CLERK, department=dept_land,
                           window=window_market)
@@ -225,7 +225,7 @@ def test_administrators_and_applicants_hold_no_business_post(secadmin, sysadmin,
 
 
 def test_centre_admin_post_grants_admin_site_access_and_ending_it_removes_it(secadmin, county_centre):
-    person = UserFactory(username="newadmin")
+    person = UserFactory.create(username="newadmin")
     assert person.is_staff is False
     post = staff_post_create(actor=secadmin, user=person, position=Position.CENTRE_ADMIN, centre=county_centre)
     person.refresh_from_db()
@@ -239,7 +239,7 @@ def test_centre_admin_post_grants_admin_site_access_and_ending_it_removes_it(sec
 
 
 def test_a_centre_admin_assigns_business_posts_but_not_centre_posts(centre_admin, county_centre, dept_market):
-    person = UserFactory(username="newbie")
+    person = UserFactory.create(username="newbie")
     staff_post_create(actor=centre_admin, user=person, position=Position.REVIEWER, department=dept_market)
     with pytest.raises(PermissionDenied):
         staff_post_create(actor=centre_admin, user=person, position=Position.SUPERVISOR, centre=county_centre)
@@ -250,7 +250,7 @@ def test_a_centre_admin_assigns_business_posts_but_not_centre_posts(centre_admin
 @pytest.mark.parametrize("persona", ["sysadmin", "auditadmin", "reviewer", "supervisor"])
 def test_others_cannot_assign_posts(request, persona, dept_market):
     actor = request.getfixturevalue(persona)
-    person = UserFactory(username="newbie")
+    person = UserFactory.create(username="newbie")
     with pytest.raises(PermissionDenied):
         staff_post_create(actor=actor, user=person, position=Position.CLERK, department=dept_market)
     assert not StaffPost.objects.filter(user=person).exists()
@@ -307,6 +307,6 @@ def test_a_section_head_records_absences_in_their_department_only(section_head, 
 
 
 def test_admin_role_holder_is_not_a_valid_post_user(secadmin, dept_market):
-    person = UserFactory(username="someadmin", admin_role=User.AdminRole.SYSADMIN)
+    person = UserFactory.create(username="someadmin", admin_role=User.AdminRole.SYSADMIN)
     with pytest.raises(ValidationFailed, match="三员不得兼任"):
         staff_post_create(actor=secadmin, user=person, position=Position.CLERK, department=dept_market)
