@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
@@ -31,15 +32,21 @@ def _backend(channel: str):
 
 
 def notify_send(*, recipient_user=None, phone: str | None = None, email: str | None = None, template: str,
-                context: dict[str, Any]) -> None:
-    """Queue a notice on every channel the recipient can be reached on; sent after the commit.
+                context: dict[str, Any], channels: Iterable[str] | None = None) -> None:
+    """Queue a notice on every channel the recipient can be reached on (or only `channels`);
+    sent after the commit.
 
     A rolled-back write therefore never tells anyone anything. The template is rendered now so a
     wrong template or context fails inside the caller's transaction.
     """
     title, body, sms = templates.render(template, context)
+    allowed = set(Channel.values if channels is None else channels)
     phone = phone or (getattr(recipient_user, "phone", "") if recipient_user is not None else "")
     email = email or (getattr(recipient_user, "email", "") if recipient_user is not None else "")
+    phone = phone if Channel.SMS in allowed else ""
+    email = email if Channel.EMAIL in allowed else ""
+    if Channel.IN_APP not in allowed:
+        recipient_user = None
     if recipient_user is None and not phone and not email:
         return
     user_id = recipient_user.pk if recipient_user is not None else None

@@ -86,3 +86,10 @@ def test_notice_list_and_mark_read(outbox, citizen):
     notice_mark_read(actor=citizen, notice_id=notice.pk)
     assert notice_unread_count(user=citizen) == 0
     assert AuditEvent.objects.filter(action="notice.read", object_id=str(notice.pk)).count() == 1
+
+
+def test_channels_can_be_limited_to_in_app(outbox, citizen):
+    notify_send(recipient_user=citizen, template="case.submitted", context=CTX, channels=["in_app"])
+    assert outbox == [] and Notice.objects.filter(recipient=citizen).count() == 1
+    notify_send(recipient_user=citizen, template="case.submitted", context=CTX, channels=["sms"])
+    assert [m.channel for m in outbox] == ["sms"] and Notice.objects.filter(recipient=citizen).count() == 1
