@@ -14,6 +14,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models.fields.files import FieldFile
@@ -190,7 +191,8 @@ class ServiceItemVersionAdmin(_Perms, admin.ModelAdmin):
                                   change_note=form.cleaned_data.get("change_note") or "")
 
     def _create_formsets(self, request, obj, change):
-        formsets, inline_instances = super()._create_formsets(request, obj, change)
+        # An admin hook without a type stub; it runs between the main form and the formsets' check.
+        formsets, inline_instances = super()._create_formsets(request, obj, change)  # type: ignore[misc]
         if request.method == "POST" and all(fs.is_valid() for fs in formsets):
             form = getattr(request, "_catalog_form", None)
             if form is not None and not form.errors:
@@ -215,7 +217,7 @@ class ServiceItemVersionAdmin(_Perms, admin.ModelAdmin):
     def get_form(self, request, obj=None, change=False, **kwargs):
         form_class = super().get_form(request, obj, change=change, **kwargs)
 
-        class Remembered(form_class):
+        class Remembered(form_class):  # type: ignore[valid-type,misc]
             def __init__(self, *args, **kw):
                 super().__init__(*args, **kw)
                 request._catalog_form = self
@@ -312,7 +314,7 @@ class ServiceItemAdmin(_Perms, admin.ModelAdmin):
         return TemplateResponse(request, "catalog/admin_reason.html", {
             **self.admin_site.each_context(request), "title": f"{label}事项", "form": form, "items": queryset,
             "action": action, "opts": self.model._meta,
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         })
 
     @admin.action(description="暂停办理（须填写原因）", permissions=["change"])
@@ -344,14 +346,14 @@ class ThemeAdmin(_Perms, admin.ModelAdmin):
     def get_form(self, request, obj=None, change=False, **kwargs):
         form_class = super().get_form(request, obj, change=change, **kwargs)
 
-        class ServiceForm(form_class):
+        class ServiceForm(form_class):  # type: ignore[valid-type,misc]
             def clean(self):
                 data = super().clean()
                 if self.errors:
                     return data
                 try:
                     with transaction.atomic():
-                        services.theme_save(actor=request.user, theme=obj, **{k: data[k] for k in ThemeAdmin.fields})
+                        services.theme_save(actor=request.user, theme=obj, **_theme_fields(data))
                         raise _DryRun
                 except _DryRun:
                     pass
@@ -363,5 +365,10 @@ class ThemeAdmin(_Perms, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         saved = services.theme_save(actor=request.user, theme=obj if change else None,
-                                    **{k: form.cleaned_data[k] for k in self.fields})
+                                    **_theme_fields(form.cleaned_data))
         obj.pk = saved.pk
+
+
+def _theme_fields(data: dict[str, Any]) -> dict[str, Any]:
+    return {"code": data["code"], "name": data["name"], "audience": data["audience"], "kind": data["kind"],
+            "order": data.get("order") or 0}

@@ -109,7 +109,7 @@ def _limit(value: int, unit: str, note: str = "") -> dict[str, Any]:
 
 
 def item_summary(item: ServiceItem) -> dict[str, Any]:
-    v = item.current_version
+    v = item.current
     return {
         "basic_code": item.basic_code,
         "implementation_code": v.implementation_code,
@@ -136,7 +136,7 @@ def _file_url(name: str) -> str:
 
 def item_detail(item: ServiceItem) -> dict[str, Any]:
     """Every element of the current version, its child rows and the windows that serve it."""
-    v = item.current_version
+    v = item.current
     spec = spec_from_version(v)
     elements = {k: spec[k] for k in ELEMENT_NAMES}
     elements["result_sample"] = _file_url(elements["result_sample"])
@@ -236,7 +236,7 @@ def list_changes(request: HttpRequest, filters: Query[ChangeFilter]):
     return [{
         "basic_code": r.item.basic_code, "name": r.version.name, "department": r.item.department.name,
         "version": r.version.number, "previous_version": r.previous_number,
-        "published_at": r.version.published_at.isoformat(),
+        "published_at": r.version.published_at.isoformat() if r.version.published_at else "",
         "effective_from": r.version.effective_from.isoformat() if r.version.effective_from else None,
         "effective_to": r.version.effective_to.isoformat() if r.version.effective_to else None,
         "change_note": r.version.change_note, "changed": r.changed,

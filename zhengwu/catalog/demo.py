@@ -145,6 +145,7 @@ def build_steps(row: Row) -> list[dict[str, Any]]:
         else:
             names = (("收件受理", Position.CLERK), ("当场办结", Position.CHIEF_REPRESENTATIVE))
         return [{"order": i, "name": n, "role": role, "budget_days": 0} for i, (n, role) in enumerate(names, 1)]
+    plan: tuple[tuple[str, str, int], ...]
     if row.item_type in _OWN_AUTHORITY:
         plan = (("立案", Position.REVIEWER, 1), ("调查取证", Position.REVIEWER, 5), ("审核", Position.SECTION_HEAD, 2),
                 ("告知", Position.REVIEWER, 1), ("决定", Position.LEADER, 1), ("送达", Position.CLERK, 1))
@@ -283,8 +284,9 @@ def _ensure_forms(names: set[str]) -> dict[str, str]:
 
 
 def _phones(department: Department, index: int) -> tuple[str, str]:
-    consult = department.consultation_phone or (department.centre.phone if department.centre_id else "")
-    complaint = department.complaint_phone or (department.centre.complaint_phone if department.centre_id else "")
+    centre = department.centre
+    consult = department.consultation_phone or (centre.phone if centre is not None else "")
+    complaint = department.complaint_phone or (centre.complaint_phone if centre is not None else "")
     consult = consult or f"0000-8{index:03d}0001"
     complaint = complaint or "12345"
     if re.sub(r"\D", "", consult) == re.sub(r"\D", "", complaint):

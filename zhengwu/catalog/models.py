@@ -82,8 +82,15 @@ class ServiceItem(TimeStampedModel):
         indexes = [models.Index(fields=["department", "status"])]
 
     def __str__(self) -> str:
-        name = self.current_version.name if self.current_version_id else ""
+        name = self.current_version.name if self.current_version is not None else ""
         return f"{self.basic_code} {name}".strip()
+
+    @property
+    def current(self) -> ServiceItemVersion:
+        """The current version, for items known to have one (published or suspended)."""
+        if self.current_version is None:
+            raise ValueError(f"事项 {self.basic_code} 没有已发布的版本")
+        return self.current_version
 
 
 class ServiceItemVersion(TimeStampedModel):

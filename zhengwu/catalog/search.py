@@ -16,8 +16,12 @@ _SPACE = re.compile(r"\s+")
 SEPARATOR = "|"
 
 
+def _keep_alnum(chars: str) -> str:
+    return "".join(c for c in chars.lower() if c.isalnum())
+
+
 def _pinyin_parts(name: str, style: Style) -> str:
-    parts = lazy_pinyin(name, style=style, errors=lambda chars: [c for c in chars.lower() if c.isalnum()])
+    parts = lazy_pinyin(name, style=style, errors=_keep_alnum)
     return _NON_WORD.sub("", "".join(parts).lower())
 
 

@@ -246,7 +246,7 @@ class Totals:
 
 
 def _item_row(item: ServiceItem, versions: list[ServiceItemVersion]) -> ItemReengineering:
-    current = item.current_version
+    current = item.current
     published = sorted((v for v in versions if v.published_at is not None), key=lambda v: v.number)
     baseline = published[0] if published else current
     legal = to_working_days(current.legal_limit_value, current.legal_limit_unit)

@@ -89,7 +89,7 @@ def _write_version(version: ServiceItemVersion, spec: dict[str, Any]) -> None:
             getattr(version, key).all().delete()
         if spec[key]:
             names = [f.name for f in CHILD_FIELDS[key]]
-            model.objects.bulk_create([model(version=version, **{n: row.get(n) for n in names if n in row})
+            model._default_manager.bulk_create([model(version=version, **{n: row.get(n) for n in names if n in row})
                                        for row in spec[key]])
     if fresh:
         through = ServiceItemVersion.themes.through
@@ -379,7 +379,7 @@ class _Plan:
     changed: bool
 
 
-_STATUS_STEPS = {
+_STATUS_STEPS: dict[tuple[str, str], tuple[str, ...]] = {
     # (from, to) → transitions to run after any new version is published
     (ItemStatus.PUBLISHED, ItemStatus.SUSPENDED): ("suspend",),
     (ItemStatus.PUBLISHED, ItemStatus.CANCELLED): ("cancel",),
@@ -402,7 +402,7 @@ def _plan_import(parsed: excel.ParsedWorkbook) -> tuple[list[_Plan], list[excel.
     for p in parsed.items:
         sheet, row = excel.ITEM_SHEET, p.row
         values = p.values
-        dept = departments.get(values.get("department_uscc"))
+        dept = departments.get(str(values.get("department_uscc") or ""))
         if dept is None:
             errors.append(excel.RowError(sheet, row, "实施主体统一社会信用代码",
                                          f"未找到统一社会信用代码为 {values.get('department_uscc')} 的部门"))
@@ -529,7 +529,8 @@ def upload_store(*, actor, upload: UploadedFile, prefix: str) -> str:
     if prefix not in ("catalog/forms", "catalog/samples", "catalog/results"):
         raise ValidationFailed("不支持的文件类别", "unknown upload category", field="file")
     _check_upload(upload)
-    name = default_storage.save(f"{prefix}/{timezone.localdate():%Y}/{os.path.basename(upload.name)}", upload)
+    base = os.path.basename(upload.name or "upload")
+    name = default_storage.save(f"{prefix}/{timezone.localdate():%Y}/{base}", upload)
     audit_record(actor=actor, action="catalog.upload_store", object_type="file", object_id=name[:64],
                  data={"name": name, "size": upload.size})
     return name
@@ -549,7 +550,9 @@ def theme_save(*, actor, theme: Theme | None = None, code: str, name: str, audie
     if audience not in ThemeAudience.values or kind not in ThemeKind.values:
         raise ValidationFailed("面向对象或类别无效", "invalid audience or kind", field="audience")
     with transaction.atomic():
-        clash = Theme.objects.filter(code=code).exclude(pk=theme.pk if theme else None)
+        clash = Theme.objects.filter(code=code)
+        if theme is not None:
+            clash = clash.exclude(pk=theme.pk)
         if clash.exists():
             raise Conflict(f"主题代码 {code} 已存在", "theme code exists", field="code")
         if theme is None:

@@ -161,7 +161,7 @@ def _digits(phone: str) -> str:
     return re.sub(r"\D", "", phone or "")
 
 
-def _choice(problems: list[Problem], spec: dict, name: str, choices: type, label: str) -> None:
+def _choice(problems: list[Problem], spec: dict, name: str, choices: Any, label: str) -> None:
     if spec.get(name) not in choices.values:
         problems.append(Problem(name, f"{label}代码无效：{spec.get(name)!r}", f"invalid {name}: {spec.get(name)!r}"))
 
@@ -172,7 +172,7 @@ def _text_limits(problems: list[Problem], spec: dict) -> None:
             value = spec.get(field.name)
             if value is not None and not isinstance(value, str):
                 problems.append(Problem(field.name, f"{field.verbose_name}应为文本", f"{field.name} must be text"))
-            elif value and len(value) > field.max_length:
+            elif value and field.max_length and len(value) > field.max_length:
                 problems.append(Problem(field.name, f"{field.verbose_name}不能超过 {field.max_length} 个字符",
                                         f"{field.name} longer than {field.max_length}"))
 

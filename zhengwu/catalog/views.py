@@ -45,13 +45,13 @@ class DepartmentFilter(forms.Form):
 def reengineering(request):
     visible = permissions.departments_visible_to(request.user)
     form = DepartmentFilter(request.GET or None)
-    departments = visible
+    departments, selected = visible, None
     if form.is_valid() and form.cleaned_data["department"]:
-        departments = visible.filter(pk=form.cleaned_data["department"])
+        selected = form.cleaned_data["department"]
+        departments = visible.filter(pk=selected)
     report = selectors.reengineering_report(departments=departments)
     return render(request, "catalog/reengineering.html", {
-        "report": report, "form": form, "departments": visible.order_by("name"),
-        "selected": form.cleaned_data.get("department") if form.is_bound and form.is_valid() else None,
+        "report": report, "form": form, "departments": visible.order_by("name"), "selected": selected,
     })
 
 
@@ -60,7 +60,7 @@ class ChangesFilter(forms.Form):
     until = forms.DateField(required=False, label="至", widget=forms.DateInput(attrs={"type": "date"}))
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("since") and data.get("until") and data["since"] > data["until"]:
             raise forms.ValidationError("开始日期不能晚于结束日期")
         return data
@@ -125,6 +125,6 @@ def flowchart(request, code: str):
         item = selectors.item_get_published(code, include_suspended=True)
     except NotFound:
         raise Http404 from None
-    response = HttpResponse(flowchart_svg(item.current_version), content_type="image/svg+xml; charset=utf-8")
+    response = HttpResponse(flowchart_svg(item.current), content_type="image/svg+xml; charset=utf-8")
     response["Cache-Control"] = "public, max-age=300"
     return response

@@ -60,11 +60,11 @@ def test_admin_add_runs_the_service_and_shows_rule_errors(admin_client):
 
 def test_published_version_is_read_only_in_admin(admin_client):
     item = f.published_item()
-    url = f"/admin/catalog/serviceitemversion/{item.current_version.pk}/change/"
+    url = f"/admin/catalog/serviceitemversion/{item.current.pk}/change/"
     assert admin_client.get(url).status_code == 200
     assert admin_client.post(url, {"name": "改名"}).status_code == 403
-    item.current_version.refresh_from_db()
-    assert item.current_version.name != "改名"
+    item.current.refresh_from_db()
+    assert item.current.name != "改名"
 
 
 def test_item_actions_publish_revise_and_suspend_with_reason(admin_client):
@@ -74,7 +74,7 @@ def test_item_actions_publish_revise_and_suspend_with_reason(admin_client):
     assert item.versions.filter(status="draft").count() == 1
     admin_client.post(changelist, {"action": "publish_draft", "_selected_action": [item.pk]})
     item.refresh_from_db()
-    assert item.current_version.number == 2
+    assert item.current.number == 2
     response = admin_client.post(changelist, {"action": "suspend", "_selected_action": [item.pk]})
     assert response.status_code == 200 and "原因" in response.content.decode()
     item.refresh_from_db()

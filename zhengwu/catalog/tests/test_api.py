@@ -45,7 +45,7 @@ def test_list_rejects_bad_parameters(client, items):
 def test_detail_has_all_elements_and_children(client, items):
     item = items["yyzz"]
     body = client.get(f"/api/v1/items/{item.basic_code}").json()
-    assert body["name"] == "营业执照遗失补领" and body["implementation_code"] == item.current_version.implementation_code
+    assert body["name"] == "营业执照遗失补领" and body["implementation_code"] == item.current.implementation_code
     assert body["promised_limit"] == {"value": 5, "unit": "working_days", "unit_label": "工作日", "note": "",
                                       "text": "5 个工作日"}
     assert body["elements"]["legal_basis"] == "《中华人民共和国食品安全法》第三十五条"
@@ -62,7 +62,7 @@ def test_detail_has_all_elements_and_children(client, items):
 
 
 def test_detail_by_implementation_code_and_404(client, items):
-    impl = items["yyzz"].current_version.implementation_code
+    impl = items["yyzz"].current.implementation_code
     assert client.get(f"/api/v1/items/{impl}").json()["basic_code"] == items["yyzz"].basic_code
     response = client.get("/api/v1/items/009999999999")
     assert response.status_code == 404 and response.json()["code"] == "not_found"

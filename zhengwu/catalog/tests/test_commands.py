@@ -20,7 +20,7 @@ def test_export_then_import_round_trip(tmp_path, capsys):
     assert not ServiceItem.objects.exists()
     call_command("catalog_import", str(path))
     assert "新增 1 项" in capsys.readouterr().out
-    assert ServiceItem.objects.get().current_version.name == "取水许可"
+    assert ServiceItem.objects.get().current.name == "取水许可"
 
 
 def test_import_errors_fail_the_command(tmp_path):

@@ -41,11 +41,11 @@ def test_seed_builds_all_270_rows_published_and_is_idempotent(county):
 def test_seeded_items_are_searchable_and_complete(county):
     departments, windows = county
     demo.seed_catalog(actor="demo", departments=departments, windows_by_department=windows)
-    names = [i.current_version.name for i in item_search(q="gtgshsldj")]
+    names = [i.current.name for i in item_search(q="gtgshsldj")]
     assert names == ["个体工商户设立登记"]
-    assert any("食品" in i.current_version.name for i in item_search(q="shipin"))
+    assert any("食品" in i.current.name for i in item_search(q="shipin"))
     item = ServiceItem.objects.get(current_version__name="公共场所卫生许可新办审批（县级）")
-    v = item.current_version
+    v = item.current
     assert len(item.basic_code) == 12 and item.basic_code.startswith("00")
     assert v.implementation_code == f"{item.department.uscc}4{item.basic_code}"
     assert v.case_kind == "1" and v.promised_limit_value == 0 and v.legal_limit_value == 20
@@ -55,7 +55,7 @@ def test_seeded_items_are_searchable_and_complete(county):
     assert form is not None
     wb = load_workbook(default_storage.open(form.blank_form.name))
     assert wb.active["A1"].value == form.name
-    fee_item = ServiceItem.objects.get(current_version__name="普通护照签发").current_version
+    fee_item = ServiceItem.objects.get(current_version__name="普通护照签发").current
     assert fee_item.fees.get().standard == "每本 120 元"
     for version in ServiceItemVersion.objects.filter(case_kind="2").prefetch_related("steps")[:50]:
         assert sum(s.budget_days for s in version.steps.all()) == version.promised_limit_value

@@ -49,7 +49,7 @@ def _rich_catalog(dept, w1, w2):
 def _specs(items):
     out = {}
     for item in ServiceItem.objects.filter(pk__in=[i.pk for i in items]).order_by("basic_code"):
-        out[item.basic_code] = (spec_from_version(item.current_version), item.status, item.cancelled_reason,
+        out[item.basic_code] = (spec_from_version(item.current), item.status, item.cancelled_reason,
                                 sorted(w.number for w in item.windows.all()))
     return out
 
@@ -93,8 +93,8 @@ def test_reimporting_the_export_changes_nothing_and_an_edit_makes_a_version():
     report = services.catalog_import(actor="t", data=buf.getvalue())
     assert report.ok and report.updated == ["000000000101"]
     item = ServiceItem.objects.get(basic_code="000000000101")
-    assert item.current_version.number == 2 and item.current_version.promised_limit_value == 4
-    assert item.current_version.change_note == "再压缩 1 天"
+    assert item.current.number == 2 and item.current.promised_limit_value == 4
+    assert item.current.change_note == "再压缩 1 天"
 
 
 def _broken_workbook(dept):

@@ -57,6 +57,7 @@ def test_suggestion_is_never_longer_than_its_basis_and_at_least_one_day(legal, p
     if basis < 3:
         assert s is None
     else:
+        assert s is not None
         assert 1 <= s.suggested_wd <= basis and s.cut_wd in {1, 3, 5, 10, 30}
 
 

@@ -29,7 +29,7 @@ def catalog():
 
 
 def _names(qs):
-    return [i.current_version.name for i in qs]
+    return [i.current.name for i in qs]
 
 
 def test_pinyin_initials_full_pinyin_and_chinese(catalog):
@@ -74,7 +74,7 @@ def test_drafts_and_suspended_items_are_not_public(catalog):
 def test_get_published_by_basic_or_implementation_code(catalog):
     item = catalog["food"]
     by_basic = selectors.item_get_published(item.basic_code)
-    by_impl = selectors.item_get_published(item.current_version.implementation_code.lower())
+    by_impl = selectors.item_get_published(item.current.implementation_code.lower())
     assert by_basic.pk == by_impl.pk == item.pk
     with pytest.raises(NotFound):
         selectors.item_get_published("009999999999")
@@ -120,6 +120,7 @@ def test_reengineering_figures_per_department_and_centre():
     row = next(r for r in dept_a.rows if r.item.pk == item.pk)
     assert row.steps_removed == ["审查", "决定"] and row.materials_removed == ["营业执照"]
     assert row.days_cut_since_baseline == Decimal(2) and row.ratio == Decimal("85.0")
+    assert row.suggestion is not None
     assert row.suggestion.cut_wd == 1 and row.suggestion.suggested_wd == 2
     assert [t.label for t in report.by_centre] == ["示范县政务服务中心"] and report.by_centre[0].items == 3
     scoped = selectors.reengineering_report(departments=type(b).objects.filter(pk=b.pk))

@@ -50,7 +50,7 @@ def test_duplicate_basic_code_is_a_conflict():
 def test_publish_then_edit_makes_a_new_version_and_keeps_the_old_one():
     with time_machine.travel(dt.datetime(2026, 3, 2, 9, 0, tzinfo=TZ), tick=False):
         item = f.published_item()
-    v1 = item.current_version
+    v1 = item.current
     assert (item.status, v1.status) == ("published", "published")
     assert v1.effective_from == dt.datetime(2026, 3, 2, 9, 0, tzinfo=TZ)
     assert "shipin" in item.search_text and "|spjyxk" in item.search_text
@@ -71,7 +71,7 @@ def test_publish_then_edit_makes_a_new_version_and_keeps_the_old_one():
 
     item.refresh_from_db()
     v1.refresh_from_db()
-    v2 = item.current_version
+    v2 = item.current
     assert v2.number == 2 and v2.promised_limit_value == 3 and v2.steps.count() == 2
     assert v1.status == "superseded" and v1.promised_limit_value == 5 and v1.steps.count() == 3
     assert v1.effective_to == v2.effective_from == dt.datetime(2026, 4, 1, 10, 0, tzinfo=TZ)
@@ -102,7 +102,7 @@ def test_basic_code_cannot_change():
 
 def test_published_version_is_immutable_at_model_level():
     item = f.published_item()
-    v = item.current_version
+    v = item.current
     v.name = "改名"
     with pytest.raises(RuntimeError):
         v.save()

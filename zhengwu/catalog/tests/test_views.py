@@ -100,5 +100,5 @@ def test_public_flowchart_svg(client, people):
     response = client.get(f"/catalog/items/{people['item_a'].basic_code}/flowchart.svg")
     assert response.status_code == 200 and response["Content-Type"].startswith("image/svg+xml")
     root = ET.fromstring(response.content)
-    assert root.find("{http://www.w3.org/2000/svg}title").text == "甲局事项 运行流程图"
+    assert root.findtext("{http://www.w3.org/2000/svg}title") == "甲局事项 运行流程图"
     assert client.get("/catalog/items/009999999999/flowchart.svg").status_code == 404

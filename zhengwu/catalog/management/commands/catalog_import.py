@@ -1,4 +1,5 @@
 from pathlib import Path
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -17,7 +18,7 @@ class Command(BaseCommand):
     def handle(self, *args, file: Path, dry_run: bool, user: str | None, **options):
         if not file.is_file():
             raise CommandError(f"文件不存在：{file}")
-        actor = "system"
+        actor: Any = "system"
         if user:
             actor = User.objects.filter(username=user).first()
             if actor is None:
