@@ -8,7 +8,6 @@ docs/supervision.md print the same text.
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,7 +16,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Avg, CharField, Count, Exists, F, OuterRef, Q, Value
+from django.db.models import CharField, Count, Exists, F, IntegerField, OuterRef, Q, Sum, Value
 from django.db.models.functions import Cast, Coalesce, TruncDate
 
 from zhengwu.cases.models import Case, Rating, RatingLevel
@@ -151,29 +150,41 @@ def _centre(prefix: str):
     return Coalesce(F(f"{prefix}window__centre_id"), F(f"{prefix}department__centre_id"))
 
 
-def _unit(level: str, source: str):
-    """The GROUP BY expression of a level for a source (case, rating, record, complaint, order)."""
-    prefix = "case__" if source == "rating" else ""
-    if level == "all":
-        return Value(1)
-    if level == "department":
-        return F(f"{prefix}department_id")
-    if level == "window":
-        return None if source == "order" else F(f"{prefix}window_id")
-    if level in ("centre", "township"):
-        return F("department__centre_id") if source == "order" else _centre(prefix)
-    if level == "staff":
-        return {"case": F("first_responder_id"), "rating": F("case__first_responder_id"),
-                "record": F("responsible_user_id"), "complaint": F("case__first_responder_id")}.get(source)
-    raise ValueError(level)
+# Each source is grouped ONCE by every unit key at the same time (department, window, centre,
+# staff); the levels are then sums over those groups, so the database scans each table once per
+# bulletin and the per-case clock look-ups run once, not once per level.
+def _keys(source: str) -> dict[str, Any]:
+    p = "case__" if source == "rating" else ""
+    if source == "order":
+        return {"k_department": F("department_id"), "k_window": Value(None, output_field=IntegerField()),
+                "k_centre": F("department__centre_id"), "k_staff": Value(None, output_field=IntegerField())}
+    staff = {"case": "first_responder_id", "rating": "case__first_responder_id", "record": "responsible_user_id",
+             "complaint": "case__first_responder_id"}[source]
+    return {"k_department": F(f"{p}department_id"), "k_window": F(f"{p}window_id"), "k_centre": _centre(p),
+            "k_staff": F(staff)}
 
 
-def _grouped(qs, level: str, source: str, **aggregates) -> dict[int, dict[str, Any]]:
-    expr = _unit(level, source)
-    if expr is None:
-        return {}
-    rows = qs.annotate(unit=expr).values("unit").annotate(**aggregates).filter(unit__isnull=False)
-    return {row.pop("unit"): row for row in rows}
+KEY_OF = {"department": "k_department", "window": "k_window", "centre": "k_centre", "township": "k_centre",
+          "staff": "k_staff"}
+
+
+def _fine(qs, source: str, *extra: str, **aggregates) -> list[dict[str, Any]]:
+    # order_by(): a model's default ordering must not leak into the GROUP BY (PostgreSQL refuses it).
+    keys = _keys(source)
+    return list(qs.order_by().annotate(**keys).values(*keys, *extra).annotate(**aggregates))
+
+
+def _roll(rows: list[dict[str, Any]], level: str, fields: Iterable[str]) -> dict[int, dict[str, Any]]:
+    out: dict[int, dict[str, Any]] = {}
+    key = KEY_OF.get(level)
+    for row in rows:
+        unit = 1 if level == "all" else row[key]
+        if unit is None:
+            continue
+        acc = out.setdefault(unit, dict.fromkeys(fields, 0))
+        for f in fields:
+            acc[f] += row[f] or 0
+    return out
 
 
 def _clock_exists(kind: str, **conditions):
@@ -186,53 +197,33 @@ def _scope(qs, departments, path: str = "department_id"):
     return qs if departments is None else qs.filter(**{f"{path}__in": departments})
 
 
-def _days_used(decided, level: str) -> dict[int, list[int]]:
-    """Σ working days used and count per unit, from (unit, region, acceptance day, decision day)
-    groups — the calendar arithmetic runs once per distinct pair of days, never per case."""
-    expr = _unit(level, "case")
-    if expr is None:
-        return {}
-    rows = (decided.filter(accepted_at__isnull=False)
-            .annotate(unit=expr, a=TruncDate("accepted_at", tzinfo=SH), d=TruncDate("decided_at", tzinfo=SH))
-            .values("unit", "department__region_id", "a", "d").annotate(n=Count("id")))
-    out: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    for row in rows:
-        if row["unit"] is None:
-            continue
-        index = workdays.calendar_index(row["department__region_id"])
-        days = max(0, index.between(row["a"], row["d"])) if row["d"] >= row["a"] else 0
-        out[row["unit"]][0] += days * row["n"]
-        out[row["unit"]][1] += row["n"]
-    return out
-
-
 def _ratio(num, den) -> float | None:
     return None if not den else num / den
 
 
-def _level_values(level: str, period: Period, departments) -> dict[int, dict[str, Any]]:
+CASE_FIELDS = ("received", "entered", "accepted", "completed", "authorised", "immediate", "on_site", "late_legal",
+               "late_promised", "early", "sum_promised", "sum_legal", "days", "counted")
+
+
+def _sources(period: Period, departments) -> dict[str, list[dict[str, Any]]]:
     start, end = period.start, period.end
     cases = _scope(Case.objects.all(), departments)
-    if level == "township":
-        cases = cases.filter(Q(window__centre__kind__in=TOWNSHIP_KINDS)
-                             | Q(window__isnull=True, department__centre__kind__in=TOWNSHIP_KINDS))
-    received = _grouped(
-        cases.filter(received_at__gte=start, received_at__lt=end), level, "case",
-        received=Count("id"),
-        entered=Count("id", filter=Q(created_at__lt=F("received_at") + dt.timedelta(days=1))))
-    accepted = _grouped(cases.filter(accepted_at__gte=start, accepted_at__lt=end), level, "case",
-                        accepted=Count("id"))
-    decided_qs = cases.filter(decided_at__gte=start, decided_at__lt=end)
+    received = _fine(cases.filter(received_at__gte=start, received_at__lt=end), "case",
+                     received=Count("id"),
+                     entered=Count("id", filter=Q(created_at__lt=F("received_at") + dt.timedelta(days=1))))
+    accepted = _fine(cases.filter(accepted_at__gte=start, accepted_at__lt=end), "case", accepted=Count("id"))
     chief = StaffPost.objects.filter(user_id=OuterRef("decision_record__decided_by_id"),
                                      department_id=OuterRef("department_id"),
                                      position=Position.CHIEF_REPRESENTATIVE)
-    decided = _grouped(
-        decided_qs.annotate(
+    # Late / early from the clocks' stored deadlines (the clock keeps its deadline after 办结).
+    decided = _fine(
+        cases.filter(decided_at__gte=start, decided_at__lt=end).annotate(
             authorised=Exists(chief),
             late_legal=_clock_exists("case.legal", due_at__lte=OuterRef("decided_at")),
             late_promised=_clock_exists("case.promised", due_at__lte=OuterRef("decided_at")),
-            early=_clock_exists("case.promised", due_at__gt=OuterRef("decided_at") + dt.timedelta(days=1))),
-        level, "case",
+            early=_clock_exists("case.promised", due_at__gt=OuterRef("decided_at") + dt.timedelta(days=1)),
+            a=TruncDate("accepted_at", tzinfo=SH), d=TruncDate("decided_at", tzinfo=SH)),
+        "case", "department__region_id", "a", "d",
         completed=Count("id"),
         authorised=Count("id", filter=Q(authorised=True)),
         immediate=Count("id", filter=Q(item_version__case_kind=CaseKind.IMMEDIATE)),
@@ -240,54 +231,77 @@ def _level_values(level: str, period: Period, departments) -> dict[int, dict[str
         late_legal=Count("id", filter=Q(late_legal=True)),
         late_promised=Count("id", filter=Q(late_promised=True)),
         early=Count("id", filter=Q(early=True)),
-        avg_promised=Avg("item_version__promised_limit_value"),
-        avg_legal=Avg("item_version__legal_limit_value"))
-    used = _days_used(decided_qs, level)
-    ratings_qs = _scope(Rating.objects.filter(rated_at__gte=start, rated_at__lt=end), departments,
-                        "case__department_id")
+        sum_promised=Sum("item_version__promised_limit_value"),
+        sum_legal=Sum("item_version__legal_limit_value"))
+    for row in decided:
+        # Working days used: calendar arithmetic once per (region, acceptance day, decision day) group.
+        if row["a"] is None or row["d"] is None:
+            row["days"] = row["counted"] = 0
+            continue
+        index = workdays.calendar_index(row["department__region_id"])
+        row["days"] = max(0, index.between(row["a"], row["d"])) * row["completed"] if row["d"] >= row["a"] else 0
+        row["counted"] = row["completed"]
     good = [RatingLevel.VERY_SATISFIED, RatingLevel.SATISFIED, RatingLevel.BASICALLY_SATISFIED]
-    ratings = _grouped(ratings_qs, level, "rating", ratings=Count("id"), good=Count("id", filter=Q(level__in=good)))
-    complaints = _grouped(_scope(Complaint.objects.filter(received_at__gte=start, received_at__lt=end), departments),
-                          level, "complaint", complaints=Count("id"))
-    records = _grouped(
-        _scope(SupervisionRecord.objects.filter(occurred_at__gte=start, occurred_at__lt=end), departments),
-        level, "record",
+    ratings = _fine(_scope(Rating.objects.filter(rated_at__gte=start, rated_at__lt=end), departments,
+                           "case__department_id"), "rating", ratings=Count("id"),
+                    good=Count("id", filter=Q(level__in=good)))
+    complaints = _fine(_scope(Complaint.objects.filter(received_at__gte=start, received_at__lt=end), departments),
+                       "complaint", complaints=Count("id"))
+    records = _fine(
+        _scope(SupervisionRecord.objects.filter(occurred_at__gte=start, occurred_at__lt=end), departments), "record",
         yellow=Count("id", filter=Q(warning_type=WarningType.YELLOW)),
         red=Count("id", filter=Q(warning_type=WarningType.RED)),
         anomalies=Count("id", filter=Q(warning_type=WarningType.ANOMALY)))
     open_orders = _scope(SupervisionOrder.objects.filter(issued_at__lt=end), departments).filter(
         Q(closed_at__isnull=True) | Q(closed_at__gte=end))
-    orders = _grouped(open_orders, level, "order", orders_open=Count("id"),
-                      orders_overdue=Count("id", filter=Q(reply_due_at__lt=end) & (
-                          Q(replied_at__isnull=True) | Q(replied_at__gte=end) | Q(status="returned"))))
-    units = set(received) | set(accepted) | set(decided) | set(ratings) | set(complaints) | set(records) | set(orders)
+    orders = _fine(open_orders, "order", orders_open=Count("id"),
+                   orders_overdue=Count("id", filter=Q(reply_due_at__lt=end) & (
+                       Q(replied_at__isnull=True) | Q(replied_at__gte=end) | Q(status="returned"))))
+    return {"cases": received + accepted + decided, "ratings": ratings, "complaints": complaints,
+            "records": records, "orders": orders}
+
+
+def _level_values(level: str, sources: dict[str, list[dict[str, Any]]]) -> dict[int, dict[str, Any]]:
+    for rows in sources.values():
+        for row in rows:
+            for f in CASE_FIELDS:
+                row.setdefault(f, 0)
+    parts = [
+        _roll(sources["cases"], level, CASE_FIELDS),
+        _roll(sources["ratings"], level, ("ratings", "good")),
+        _roll(sources["complaints"], level, ("complaints",)),
+        _roll(sources["records"], level, ("yellow", "red", "anomalies")),
+        _roll(sources["orders"], level, ("orders_open", "orders_overdue")) if level not in ("window", "staff") else {},
+    ]
+    units = set().union(*parts)
     if level == "township":
         units &= set(ServiceCentre.objects.filter(pk__in=units, kind__in=TOWNSHIP_KINDS).values_list("id", flat=True))
     out: dict[int, dict[str, Any]] = {}
     for unit in units:
-        r, a, d = received.get(unit, {}), accepted.get(unit, {}), decided.get(unit, {})
-        rt, c, rec, o = ratings.get(unit, {}), complaints.get(unit, {}), records.get(unit, {}), orders.get(unit, {})
-        n_received, n_done = r.get("received", 0), d.get("completed", 0)
-        days, counted = used.get(unit, [0, 0])
-        avg_p, avg_l = d.get("avg_promised"), d.get("avg_legal")
+        v: dict[str, Any] = {}
+        for part in parts:
+            v.update(part.get(unit, {}))
+        n_received, n_done = v.get("received", 0), v.get("completed", 0)
+        n_ratings, n_complaints = v.get("ratings", 0), v.get("complaints", 0)
+        sum_p, sum_l = v.get("sum_promised", 0), v.get("sum_legal", 0)
         out[unit] = {
-            "received": n_received, "accepted": a.get("accepted", 0), "completed": n_done,
-            "entry_rate": _ratio(r.get("entered", 0), n_received),
-            "authorisation_rate": _ratio(d.get("authorised", 0), n_done),
-            "on_site_rate": _ratio(d.get("on_site", 0), d.get("immediate", 0)),
-            "on_time_legal_rate": _ratio(n_done - d.get("late_legal", 0), n_done),
-            "on_time_promised_rate": _ratio(n_done - d.get("late_promised", 0), n_done),
-            "early_rate": _ratio(d.get("early", 0), n_done),
-            "avg_days_used": _ratio(days, counted),
-            "avg_days_promised": float(avg_p) if avg_p is not None else None,
-            "compression_rate": (1 - float(avg_p) / float(avg_l)) if avg_p is not None and avg_l else None,
-            "ratings": rt.get("ratings", 0),
-            "satisfaction_rate": _ratio(rt.get("good", 0), rt.get("ratings", 0)),
-            "dissatisfaction_rate": _ratio(rt.get("ratings", 0) - rt.get("good", 0), rt.get("ratings", 0)),
-            "complaints": c.get("complaints", 0),
-            "complaint_rate": _ratio(c.get("complaints", 0) * 1000, n_received),
-            "yellow": rec.get("yellow", 0), "red": rec.get("red", 0), "anomalies": rec.get("anomalies", 0),
-            "orders_open": o.get("orders_open", 0), "orders_overdue": o.get("orders_overdue", 0),
+            "received": n_received, "accepted": v.get("accepted", 0), "completed": n_done,
+            "entry_rate": _ratio(v.get("entered", 0), n_received),
+            "authorisation_rate": _ratio(v.get("authorised", 0), n_done),
+            "on_site_rate": _ratio(v.get("on_site", 0), v.get("immediate", 0)),
+            "on_time_legal_rate": _ratio(n_done - v.get("late_legal", 0), n_done),
+            "on_time_promised_rate": _ratio(n_done - v.get("late_promised", 0), n_done),
+            "early_rate": _ratio(v.get("early", 0), n_done),
+            "avg_days_used": _ratio(v.get("days", 0), v.get("counted", 0)),
+            "avg_days_promised": _ratio(sum_p, n_done),
+            "compression_rate": (1 - sum_p / sum_l) if n_done and sum_l else None,
+            "ratings": n_ratings,
+            "satisfaction_rate": _ratio(v.get("good", 0), n_ratings),
+            "dissatisfaction_rate": _ratio(n_ratings - v.get("good", 0), n_ratings),
+            "complaints": n_complaints,
+            "complaint_rate": _ratio(n_complaints * 1000, n_received),
+            "yellow": v.get("yellow", 0), "red": v.get("red", 0), "anomalies": v.get("anomalies", 0),
+            "orders_open": v.get("orders_open", 0), "orders_overdue": v.get("orders_overdue", 0),
         }
     return out
 
@@ -319,13 +333,16 @@ def _rank(rows: list[Row], min_sample: int) -> None:
 
 
 def _overdue_by_department(period: Period, departments) -> list[tuple[str, int]]:
-    """Cases open at the period's end whose legal or promised clock had run out by then."""
+    """Cases open at the period's end whose legal or promised clock had run out by then. The clocks
+    still open at the end are found first (one scan), then joined to the cases (a semi-join)."""
     end = period.end
-    open_at_end = _scope(Case.objects.filter(accepted_at__lt=end), departments).filter(
+    ct = ContentType.objects.get_for_model(Case)
+    late_clocks = (Clock.objects.filter(owner_type=ct, kind__in=["case.legal", "case.promised"], due_at__lt=end)
+                   .filter(Q(ended_at__isnull=True) | Q(ended_at__gte=end))
+                   .annotate(case_id=Cast("owner_id", IntegerField())).values("case_id"))
+    late = _scope(Case.objects.filter(accepted_at__lt=end, pk__in=late_clocks), departments).filter(
         Q(decided_at__isnull=True) | Q(decided_at__gte=end)).filter(Q(closed_at__isnull=True) | Q(closed_at__gte=end))
-    late = open_at_end.filter(Q(_clock_exists("case.promised", due_at__lt=end))
-                              | Q(_clock_exists("case.legal", due_at__lt=end)))
-    rows = late.values("department__name").annotate(n=Count("id")).order_by("-n", "department__name")
+    rows = late.order_by().values("department__name").annotate(n=Count("id")).order_by("-n", "department__name")
     return [(r["department__name"], r["n"]) for r in rows]
 
 
@@ -334,7 +351,7 @@ def _overdue_orders(period: Period, departments) -> list[tuple[str, int]]:
     rows = (_scope(SupervisionOrder.objects.filter(issued_at__lt=end, reply_due_at__lt=end), departments)
             .filter(Q(replied_at__isnull=True) | Q(replied_at__gte=end) | Q(status="returned"))
             .filter(Q(closed_at__isnull=True) | Q(closed_at__gte=end))
-            .values("department__name").annotate(n=Count("id")).order_by("-n", "department__name"))
+            .order_by().values("department__name").annotate(n=Count("id")).order_by("-n", "department__name"))
     return [(r["department__name"], r["n"]) for r in rows]
 
 
@@ -344,22 +361,19 @@ def bulletin_compute(period: Period, *, departments=None, min_sample: int | None
     min_sample = min_sample_default() if min_sample is None else min_sample
     if departments is not None and not isinstance(departments, list | tuple | set):
         departments = list(departments.values_list("id", flat=True))
+    sources = _sources(period, departments)
     out: dict[str, list[Row]] = {}
     for level in levels:
-        values = _level_values(level, period, departments)
+        values = _level_values(level, sources)
         names = _names(level, values)
         rows = [Row(unit_id=u, name=names.get(u, str(u)), values=v) for u, v in values.items()]
         _rank(rows, min_sample)
         out[level] = rows
-    total = Row(unit_id=0, name="合计", values=_total(period, departments))
-    return Bulletin(period=period, levels=out, total=total, overdue_cases=_overdue_by_department(period, departments),
+    total_values = _level_values("all", sources).get(1) or {key: 0 if key not in RATE_KEYS else None
+                                                            for key in COLUMNS}
+    return Bulletin(period=period, levels=out, total=Row(unit_id=0, name="合计", values=total_values),
+                    overdue_cases=_overdue_by_department(period, departments),
                     overdue_orders=_overdue_orders(period, departments), min_sample=min_sample)
-
-
-def _total(period: Period, departments) -> dict[str, Any]:
-    """The whole scope as one unit (every source grouped under one constant key)."""
-    values = _level_values("all", period, departments)
-    return values.get(1) or {key: 0 if key not in RATE_KEYS else None for key in COLUMNS}
 
 
 def fmt(key: str, value) -> str:

@@ -96,7 +96,7 @@ def dashboard_for(*, user, now: dt.datetime | None = None, department_id: int | 
             raise NotFound("部门不存在", "no such department")
     cases = Case.objects.filter(department__in=scope)
     open_cases = cases.filter(status__in=OPEN)
-    by_status = dict(open_cases.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
+    by_status = dict(open_cases.order_by().values_list("status").annotate(n=Count("id")).values_list("status", "n"))
     clocks = Clock.objects.filter(owner_type__app_label="cases", owner_type__model="case", kind="case.promised",
                                   status=Clock.Status.RUNNING,
                                   owner_id__in=open_cases.filter(status__in=CLOCKED).values("pk"))
@@ -107,11 +107,11 @@ def dashboard_for(*, user, now: dt.datetime | None = None, department_id: int | 
     overdue = list(open_cases.filter(pk__in=overdue_ids).select_related("department", "item_version")
                    .order_by("accepted_at")[:50])
     year_ago = now - dt.timedelta(days=366)
-    trend = list(cases.filter(received_at__gte=year_ago).annotate(m=TruncMonth("received_at", tzinfo=SH))
+    trend = list(cases.filter(received_at__gte=year_ago).order_by().annotate(m=TruncMonth("received_at", tzinfo=SH))
                  .values("m").annotate(n=Count("id")).order_by("m").values_list("m", "n"))
     feed = list(SupervisionRecord.objects.filter(department__in=scope).select_related("department", "case")
                 .order_by("-occurred_at", "-id")[:20])
-    by_department = list(open_cases.values("department_id", "department__name").annotate(n=Count("id"))
+    by_department = list(open_cases.order_by().values("department_id", "department__name").annotate(n=Count("id"))
                          .order_by("-n"))
     return {"by_status": by_status, "colours": colours, "overdue": overdue, "trend": trend, "feed": feed,
             "by_department": by_department, "wide": wide, "departments": list(scope)}
