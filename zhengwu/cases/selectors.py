@@ -248,11 +248,12 @@ def case_actions_for(*, user, case: Case) -> list[str]:
             continue
         if (states.Role.APPLICANT in roles and applicant) or role_for(
                 user, case, [r for r in roles if r in Position.values]) is not None:
-            name = {A.APPROVE: "decide", A.DENY: "decide", A.DELIVER_POST: "deliver",
-                    A.COMPLETE: "deliver" if case.status != Status.DELIVERED else "confirm_delivery"}.get(action, action)
+            names: dict[str, str] = {A.APPROVE: "decide", A.DENY: "decide", A.DELIVER_POST: "deliver",
+                                     A.COMPLETE: "deliver" if case.status != Status.DELIVERED else "confirm_delivery"}
+            name = names.get(action, action)
             if name not in actions:
                 actions.append(name)
-    if case.status == Status.ACCEPTED and case.current_step_id and role_for(
+    if case.status == Status.ACCEPTED and case.current_step is not None and role_for(
             user, case, [case.current_step.role]) is not None:
         actions += ["step_pass", "step_return"]
     if case.status == Status.AWAITING_DECISION and "decide" in actions:

@@ -105,3 +105,15 @@ def pdf_text(field) -> str:
     finally:
         field.close()
     return "".join(page.extract_text() for page in reader.pages).replace("\n", "").replace(" ", "")
+
+
+def clock_of(case, kind: str):
+    """The case's latest clock of a kind; a test that expects one fails clearly when it is missing."""
+    found = services.case_clock(case, kind)
+    assert found is not None, f"no {kind} clock"
+    return found
+
+
+def moment(value: dt.datetime | None) -> dt.datetime:
+    assert value is not None
+    return value

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 
 from zhengwu.cases import permissions, selectors, services
-from zhengwu.cases.tests.conftest import full_materials, person
+from zhengwu.cases.tests.conftest import clock_of, full_materials, person
 from zhengwu.core.errors import NotFound
 from zhengwu.core.models import AuditEvent
 from zhengwu.org.models import Absence, BackupPost, Position, StaffPost
@@ -67,7 +68,7 @@ def test_supervisor_sees_all_and_the_read_is_audited(submitted, supervisor, dept
     from zhengwu.catalog.tests.factories import published_item
 
     land_item = published_item(dept_land, name="不动产登记")
-    land_clerk = UserFactory(username="land_clerk", real_name="何窗口")
+    land_clerk: Any = UserFactory(username="land_clerk", real_name="何窗口")
     StaffPost.objects.create(user=land_clerk, position=Position.CLERK, department=dept_land)
     other = services.case_register_walk_in(actor=land_clerk, item_id=land_item.pk, applicant=person(),
                                            materials=full_materials(land_item))
@@ -81,7 +82,7 @@ def test_supervisor_sees_all_and_the_read_is_audited(submitted, supervisor, dept
 
 
 def test_backup_post_sees_the_department_only_while_covering(submitted, clerk, dept_land):
-    backup_user = UserFactory(username="land_backup", real_name="吕备岗")
+    backup_user: Any = UserFactory(username="land_backup", real_name="吕备岗")
     backup_post = StaffPost.objects.create(user=backup_user, position=Position.CLERK, department=dept_land)
     BackupPost.objects.create(primary=StaffPost.objects.get(user=clerk), backup=backup_post)
     assert submitted not in selectors.case_list_visible_to(user=backup_user)
@@ -99,7 +100,7 @@ def test_queues(submitted, accepted, clerk, reviewer, clock):
     assert list(selectors.case_list_visible_to(user=reviewer, queue="my_steps")) == [accepted]
     assert not selectors.case_list_visible_to(user=clerk, queue="my_steps").exists()
     assert not selectors.case_list_visible_to(user=clerk, queue="overdue").exists()
-    promised = services.case_clock(accepted, services.CLOCK_PROMISED)
+    promised = clock_of(accepted, services.CLOCK_PROMISED)
     # Derived from the stored warn/due columns and now, whether or not the sweeper has run.
     clock.move_to(promised.warn_at + dt.timedelta(minutes=1))
     assert accepted in selectors.case_list_visible_to(user=clerk, queue="due_soon")

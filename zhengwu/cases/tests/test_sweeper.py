@@ -10,7 +10,7 @@ from zhengwu.cases import services
 from zhengwu.cases.models import Case, Decision
 from zhengwu.cases.services import CorrectionItem
 from zhengwu.cases.states import Status
-from zhengwu.cases.tests.conftest import SH, pdf_text
+from zhengwu.cases.tests.conftest import SH, clock_of, moment, pdf_text
 from zhengwu.core.models import AuditEvent
 from zhengwu.workcalendar.sweeper import sweep_once
 from zhengwu.workcalendar.workdays import add_working_days
@@ -31,7 +31,7 @@ def test_no_notice_within_five_working_days_is_accepted_from_receipt(submitted, 
     case = Case.objects.get(pk=submitted.pk)
     assert case.status == Status.ACCEPTED and case.deemed_accepted
     assert case.accepted_at == received                       # 行政许可法 §32(4): from the day of receipt
-    legal = services.case_clock(case, services.CLOCK_LEGAL)
+    legal = clock_of(case, services.CLOCK_LEGAL)
     assert legal.started_at == received
     assert legal.due_date == add_working_days(dt.date(2026, 3, 2), 20)
     assert "自收到申请材料之日起即为受理" in pdf_text(case.acceptance_pdf)
@@ -64,7 +64,7 @@ def test_a_correction_notice_in_time_prevents_deemed_acceptance_and_lapses(submi
 def test_promised_limit_passed_without_decision_is_deemed_approved(accepted, leader, clock):
     services.case_item_policy_set(actor=leader, item_id=accepted.item_id, deemed_approval_enabled=True,
                                   joint_handling=False)
-    due = services.case_clock(accepted, services.CLOCK_PROMISED).due_at
+    due = moment(clock_of(accepted, services.CLOCK_PROMISED).due_at)
     clock.move_to(due - dt.timedelta(minutes=1))
     sweep_once()
     assert Case.objects.get(pk=accepted.pk).status == Status.ACCEPTED
@@ -76,8 +76,8 @@ def test_promised_limit_passed_without_decision_is_deemed_approved(accepted, lea
     assert decision.deemed and decision.decided_by is None
     assert "超时默许" in pdf_text(decision.pdf)
     assert case.events.filter(action="deem_approve", role="system").exists()
-    assert services.case_clock(case, services.CLOCK_LEGAL).status == "completed"
-    assert services.case_clock(case, services.CLOCK_CERTIFICATE).status == "running"
+    assert clock_of(case, services.CLOCK_LEGAL).status == "completed"
+    assert clock_of(case, services.CLOCK_CERTIFICATE).status == "running"
 
 
 def test_deemed_approval_issues_the_certificate_when_configured(accepted, leader, clock):
@@ -87,7 +87,7 @@ def test_deemed_approval_issues_the_certificate_when_configured(accepted, leader
     licence_type_create(actor="test", code="11100000000013338W001", name="食品经营许可证")
     services.case_item_policy_set(actor=leader, item_id=accepted.item_id, deemed_approval_enabled=True,
                                   joint_handling=False, licence_type_code="11100000000013338W001")
-    clock.move_to(services.case_clock(accepted, services.CLOCK_PROMISED).due_at + dt.timedelta(hours=9))
+    clock.move_to(moment(clock_of(accepted, services.CLOCK_PROMISED).due_at) + dt.timedelta(hours=9))
     sweep_once()
     case = Case.objects.get(pk=accepted.pk)
     assert case.status == Status.CERTIFICATE_ISSUED
@@ -96,7 +96,7 @@ def test_deemed_approval_issues_the_certificate_when_configured(accepted, leader
 
 
 def test_items_without_deemed_approval_only_turn_red(accepted, clock):
-    clock.move_to(services.case_clock(accepted, services.CLOCK_PROMISED).due_at + dt.timedelta(hours=9))
+    clock.move_to(moment(clock_of(accepted, services.CLOCK_PROMISED).due_at) + dt.timedelta(hours=9))
     sweep_once()
     case = Case.objects.get(pk=accepted.pk)
     assert case.status == Status.ACCEPTED and not case.deemed_approved
