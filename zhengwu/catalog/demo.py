@@ -172,6 +172,9 @@ def _themes(row: Row) -> list[str]:
 
 
 def _result(row: Row) -> tuple[str, str]:
+    # 市场主体登记管理条例 §21: registration of a market entity issues its 营业执照.
+    if re.search(r"(公司|企业|个体工商户|合作社|分支机构).*(设立|变更)登记", row.name):
+        return "营业执照", ResultType.CERTIFICATE
     licence = re.search(r"([\u4e00-\u9fa5]{2,12}(许可证|执照|证书|登记证|资格证))", row.name)
     if licence:
         return licence.group(1), ResultType.CERTIFICATE

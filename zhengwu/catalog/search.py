@@ -25,9 +25,14 @@ def _pinyin_parts(name: str, style: Style) -> str:
     return _NON_WORD.sub("", "".join(parts).lower())
 
 
-def build_search_text(name: str, *extra: str) -> str:
-    name = (name or "").strip()
-    pieces = [name.lower(), _pinyin_parts(name, Style.NORMAL), _pinyin_parts(name, Style.FIRST_LETTER)]
+def build_search_text(name: str, *extra: str, aliases: tuple[str, ...] = ()) -> str:
+    """`extra` (codes) is kept as typed; `aliases` (the result name: people search for 营业执照 when
+    they need 公司设立登记) get pinyin like the name, after it, so name matches still rank first."""
+    pieces = []
+    for text in (name, *aliases):
+        text = (text or "").strip()
+        if text:
+            pieces += [text.lower(), _pinyin_parts(text, Style.NORMAL), _pinyin_parts(text, Style.FIRST_LETTER)]
     pieces.extend(e.lower() for e in extra if e)
     return SEPARATOR.join(pieces)
 

@@ -199,7 +199,7 @@ def _make_current(actor, item: ServiceItem, draft: ServiceItemVersion) -> list[E
     draft.effective_from = now
     draft.save(update_fields=["status", "published_at", "published_by", "effective_from", "updated_at"])
     item.current_version = draft
-    item.search_text = build_search_text(draft.name, item.basic_code)
+    item.search_text = build_search_text(draft.name, item.basic_code, aliases=(draft.result_name,))
     fields = ["current_version", "search_text", "updated_at"]
     if item.first_published_at is None:
         item.first_published_at = now

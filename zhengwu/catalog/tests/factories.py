@@ -71,7 +71,7 @@ def spec(**overrides: Any) -> dict[str, Any]:
         "promised_limit_value": 5,
         "case_kind": CaseKind.PROMISED,
         "acceptance_conditions": "申请人取得市场主体资格",
-        "result_name": "食品经营许可证",
+        "result_name": "准予行政许可决定书",
         "result_type": "certificate",
         "service_objects": [ServiceObject.ENTERPRISE],
         "handling_forms": [HandlingForm.WINDOW, HandlingForm.ONLINE_PC],

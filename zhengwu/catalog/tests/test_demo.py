@@ -43,6 +43,8 @@ def test_seeded_items_are_searchable_and_complete(county):
     demo.seed_catalog(actor="demo", departments=departments, windows_by_department=windows)
     names = [i.current.name for i in item_search(q="gtgshsldj")]
     assert names == ["个体工商户设立登记"]
+    # Nobody's item is called 营业执照, but the registrations that issue it are found by it.
+    assert {"公司设立登记", "个体工商户设立登记"} <= {i.current.name for i in item_search(q="yyzz")}
     assert any("食品" in i.current.name for i in item_search(q="shipin"))
     item = ServiceItem.objects.get(current_version__name="公共场所卫生许可新办审批（县级）")
     v = item.current

@@ -14,3 +14,9 @@ def test_polyphones_follow_phrases():
 def test_query_tokens():
     assert query_tokens("  YYZZ  补领|x ") == ["yyzz", "补领", "x"]
     assert query_tokens(None) == []
+
+
+def test_result_name_is_searchable_after_the_name():
+    text = build_search_text("公司设立登记", "000123", aliases=("营业执照",))
+    assert text.split("|") == ["公司设立登记", "gongsishelidengji", "gssldj", "营业执照", "yingyezhizhao", "yyzz",
+                               "000123"]

@@ -126,3 +126,11 @@ def test_reengineering_figures_per_department_and_centre():
     scoped = selectors.reengineering_report(departments=type(b).objects.filter(pk=b.pk))
     assert scoped.total.items == 1 and scoped.total.ratio is None
 
+
+
+def test_result_name_matches_rank_after_name_matches():
+    dept = f.department()
+    f.published_item(dept, name="公司设立登记", result_name="营业执照", basic_code="000000000011")
+    f.published_item(dept, name="营业执照遗失补领", basic_code="000000000012")
+    assert _names(selectors.item_search(q="营业执照")) == ["营业执照遗失补领", "公司设立登记"]
+    assert {*_names(selectors.item_search(q="yyzz"))} == {"营业执照遗失补领", "公司设立登记"}
