@@ -9,8 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import TruncMonth
+from django.db.models import CharField, Count, IntegerField, Q, QuerySet
+from django.db.models.functions import Cast, TruncMonth
 from django.utils import timezone
 
 from zhengwu.cases.models import Case
@@ -99,11 +99,12 @@ def dashboard_for(*, user, now: dt.datetime | None = None, department_id: int | 
     by_status = dict(open_cases.order_by().values_list("status").annotate(n=Count("id")).values_list("status", "n"))
     clocks = Clock.objects.filter(owner_type__app_label="cases", owner_type__model="case", kind="case.promised",
                                   status=Clock.Status.RUNNING,
-                                  owner_id__in=open_cases.filter(status__in=CLOCKED).values("pk"))
+                                  owner_id__in=open_cases.filter(status__in=CLOCKED)
+                                  .annotate(key=Cast("pk", CharField())).values("key"))
     colours = clocks.aggregate(red=Count("id", filter=Q(due_at__lte=now)),
                                yellow=Count("id", filter=Q(warn_at__lte=now, due_at__gt=now)),
                                green=Count("id", filter=Q(Q(warn_at__gt=now) | Q(warn_at__isnull=True), due_at__gt=now)))
-    overdue_ids = clocks.filter(due_at__lte=now).values("owner_id")
+    overdue_ids = clocks.filter(due_at__lte=now).annotate(case_id=Cast("owner_id", IntegerField())).values("case_id")
     overdue = list(open_cases.filter(pk__in=overdue_ids).select_related("department", "item_version")
                    .order_by("accepted_at")[:50])
     year_ago = now - dt.timedelta(days=366)
