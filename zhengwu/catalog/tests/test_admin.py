@@ -111,3 +111,21 @@ def test_item_start_draft_service_copies_current_version():
     draft = services.item_start_draft(actor="t", item=item)
     assert draft.number == 2 and draft.materials.count() == 2
     assert services.item_start_draft(actor="t", item=item).pk == draft.pk
+
+
+def test_admin_uploads_blank_form_through_checked_storage(admin_client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    dept = f.department()
+    fake = SimpleUploadedFile("表.pdf", b"not a pdf", content_type="application/pdf")
+    response = admin_client.post("/admin/catalog/serviceitemversion/add/",
+                                 {**_post_data(dept), "materials-0-blank_form": fake})
+    assert response.status_code == 200 and "文件内容与扩展名不符" in response.content.decode()
+    assert not ServiceItem.objects.exists()
+    good = SimpleUploadedFile("申请表.pdf", b"%PDF-1.4 form", content_type="application/pdf")
+    response = admin_client.post("/admin/catalog/serviceitemversion/add/",
+                                 {**_post_data(dept), "materials-0-blank_form": good})
+    assert response.status_code == 302
+    material = ServiceItem.objects.get().versions.get().materials.get()
+    assert material.blank_form.name.startswith("catalog/forms/") and material.blank_form.read() == b"%PDF-1.4 form"
+    assert AuditEvent.objects.filter(action="catalog.upload_store").count() == 1
