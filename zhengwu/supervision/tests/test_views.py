@@ -67,3 +67,20 @@ def test_order_reply_and_review_through_the_pages(supervisor, section_head, pers
     _client(supervisor, persona_password).post(f"/supervision/orders/{order.pk}/accept/", {"note": "同意"})
     order.refresh_from_db()
     assert order.status == "accepted"
+
+
+def test_api_records_rules_and_bulletin(supervisor, outsider, persona_password, record):
+    client = _client(supervisor, persona_password)
+    rows = client.get("/api/v1/supervision/records").json()
+    assert [r["number"] for r in rows] == [record.number]
+    rules = client.get("/api/v1/supervision/rules").json()
+    assert {r["code"] for r in rules} >= {"W01", "W02", "A01", "A10"}
+    patched = client.patch("/api/v1/supervision/rules/A04", {"enabled": False}, content_type="application/json")
+    assert patched.status_code == 200 and patched.json()["version"] == 2
+    bulletin = client.get("/api/v1/supervision/bulletin/2026-03").json()
+    assert set(bulletin) == {"centre", "department", "window", "township", "staff", "total"}
+    assert _client(outsider, persona_password).get("/api/v1/supervision/records").json() == []
+    refused = _client(outsider, persona_password).patch("/api/v1/supervision/rules/A04", {"enabled": True},
+                                                        content_type="application/json")
+    assert refused.status_code == 403
+    assert Client().get("/api/v1/supervision/records").status_code == 401
