@@ -44,6 +44,7 @@ def _register_routers() -> None:
     from zhengwu.licences.api import router as licences_router
     from zhengwu.notify.api import router as notify_router
     from zhengwu.org.api import router as org_router
+    from zhengwu.supervision.api import router as supervision_router
     from zhengwu.workcalendar.api import router as calendar_router
 
     api.add_router("/calendar", calendar_router)
@@ -52,6 +53,7 @@ def _register_routers() -> None:
     api.add_router("/licences", licences_router)
     api.add_router("/cases", cases_router)
     api.add_router("/notices", notify_router)
+    api.add_router("/supervision", supervision_router)
 
 
 _register_routers()
