@@ -392,6 +392,7 @@ _STATUS_STEPS: dict[tuple[str, str], tuple[str, ...]] = {
 
 def _plan_import(parsed: excel.ParsedWorkbook) -> tuple[list[_Plan], list[excel.RowError]]:
     errors = list(parsed.errors)
+    parsed_errors = tuple(parsed.errors)
     usccs = {p.values.get("department_uscc") for p in parsed.items}
     departments = {d.uscc: d for d in Department.objects.filter(uscc__in=usccs).select_related("centre")}
     existing_items = {
@@ -409,12 +410,13 @@ def _plan_import(parsed: excel.ParsedWorkbook) -> tuple[list[_Plan], list[excel.
             continue
         spec = _with_derived_codes(p.spec, dept.uscc, [k for k, v in p.spec.items()
                                                        if k == "implementation_code" and v])
-        reported = {(e.sheet, e.row, e.column) for e in errors}
+        unparsed = {(e.sheet, e.row, e.column) for e in parsed_errors}
         for problem in validate_spec(spec, uscc=dept.uscc):
             s, r, column = excel.problem_location(p, problem.field, problem.row)
-            if (s, r, column) not in reported:  # a cell that did not parse is reported once
-                errors.append(excel.RowError(s, r, column, problem.message_zh))
-                reported.add((s, r, column))
+            error = excel.RowError(s, r, column, problem.message_zh)
+            # A cell that did not parse is reported once, by the parser.
+            if (s, r, column) not in unparsed and error not in errors:
+                errors.append(error)
         windows, missing = excel.windows_for(values.get("windows") or "", dept)
         if missing:
             errors.append(excel.RowError(sheet, row, "办理窗口", f"未找到窗口：{'、'.join(missing)}"))
