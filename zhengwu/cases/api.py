@@ -295,7 +295,7 @@ def _detail(request: HttpRequest, case_no: str) -> dict:
         "query_code": case.query_code, "applicant_id_number": case.applicant_id_number,
         "applicant_phone": case.applicant_phone, "acceptance_no": case.acceptance_no,
         "allowed_actions": role_list, "clocks": selectors.case_clock_summary(case),
-        "timeline": [e.__dict__ for e in selectors.case_timeline(case)],
+        "timeline": [e.__dict__ for e in selectors.case_timeline(case, public_only=is_applicant(request.user))],
     })
     return data
 

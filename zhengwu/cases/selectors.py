@@ -145,8 +145,14 @@ _EVENT_LABELS = {**{a.value: a.label for a in states.Action}, "draft": "创建�
                  "payment": "缴费", "rate": "评价"}
 
 
+# Notes the applicant is told anyway in writing; internal review opinions stay with the staff.
+_TOLD_TO_APPLICANT = frozenset({"reject", "deny", "request_correction", "special_start", "special_end", "extend",
+                                "terminate", "withdraw"})
+
+
 def case_timeline(case: Case, *, public_only: bool = False) -> list[TimelineEntry]:
-    """The timeline, built only from the append-only CaseEvent log."""
+    """The timeline, built only from the append-only CaseEvent log. `public_only`: what the
+    applicant sees (public events, masked staff names, no internal opinions)."""
     events = CaseEvent.objects.filter(case=case).select_related("actor").order_by("occurred_at", "id")
     if public_only:
         events = events.filter(public=True)
@@ -157,7 +163,7 @@ def case_timeline(case: Case, *, public_only: bool = False) -> list[TimelineEntr
             at=e.occurred_at, action=e.action, label=_EVENT_LABELS.get(e.action, e.action),
             from_status=e.from_status, to_status=e.to_status,
             status_label=states.label(e.to_status) if e.to_status else "", actor=mask_name(actor) if public_only
-            else actor, role=e.role, note="" if public_only and e.action in ("deny", "reject") else e.note,
+            else actor, role=e.role, note=e.note if not public_only or e.action in _TOLD_TO_APPLICANT else "",
             data={} if public_only else e.data,
         ))
     return entries

@@ -46,7 +46,7 @@ def test_submit_with_idempotency_key_is_one_case(item, applicant, as_user):
     assert Case.objects.count() == 1
     body = first.json()
     assert body["status"] == "submitted" and body["status_label"] == "待受理"
-    assert [e["action"] for e in body["timeline"]] == ["draft", "submit"]
+    assert [e["action"] for e in body["timeline"]] == ["submit"]      # the draft is not part of the public record
 
 
 def test_bad_input_is_a_422_in_chinese_and_changes_nothing(item, applicant, as_user):
@@ -202,3 +202,17 @@ def test_reject_and_terminate_endpoints(submitted, accepted, clerk, section_head
     r = _post(client, f"{BASE}/{accepted.case_no}/terminate", {"reason": "主体注销"})
     assert r.json()["status"] == "terminated"
     assert _post(client, f"{BASE}/{accepted.case_no}/terminate", {"reason": "再次"}).status_code == 409
+
+
+def test_applicant_sees_the_timeline_without_internal_opinions(accepted, applicant, reviewer, client):
+    from zhengwu.cases import services
+
+    services.case_step_pass(actor=reviewer, case_no=accepted.case_no, opinion="内部意见：经营场所待核实")
+    client.force_login(applicant)
+    timeline = client.get(f"{BASE}/{accepted.case_no}").json()["timeline"]
+    assert [e["action"] for e in timeline] == ["submit", "accept", "step_pass"]
+    assert all("内部意见" not in e["note"] for e in timeline)
+    assert timeline[-1]["actor"] == "赵**"
+    client.force_login(reviewer)
+    staff_view = client.get(f"{BASE}/{accepted.case_no}").json()["timeline"]
+    assert staff_view[-1]["note"] == "内部意见：经营场所待核实" and staff_view[-1]["actor"] == "赵审批"
