@@ -171,3 +171,17 @@ def test_guide_prints_without_site_chrome(live_server, desktop, county, screensh
     assert pdf.startswith(b"%PDF-")
     (screenshots.parent / "guide-print.pdf").write_bytes(pdf)
     _shot(page, screenshots, "desktop-07-guide-print")
+
+
+def test_elder_mode_on_a_phone_fits_the_screen(live_server, phone, county, screenshots):
+    page = phone
+    page.context.add_cookies([{"name": "zw_elder", "value": "1", "url": live_server.url}])
+    for path, name in (("/", "home"), ("/guide/000132001000/", "guide")):
+        page.goto(live_server.url + path)
+        assert page.evaluate("() => document.documentElement.classList.contains('elder')")
+        assert horizontal_overflow(page) <= 0, f"{path} scrolls sideways in 长辈版 on a phone"
+        small = page.evaluate("""() => [...document.querySelectorAll('main p, main dd, main li')]
+            .filter((el) => el.offsetParent && parseFloat(getComputedStyle(el).fontSize) < 18).length""")
+        assert small == 0, "适老化: main text is at least 18 px in 长辈版"
+        _check_page(page, f"elder phone {path}")
+        _shot(page, screenshots, f"phone-elder-{name}")
