@@ -86,3 +86,13 @@ def test_supervisor_sees_the_departments_stationed_at_their_centre(supervisor, c
     assert set(departments_supervised_by(supervisor)) == {dept_market, dept_land}
     assert user_has_position(supervisor, Position.SUPERVISOR)
     assert not user_has_position(supervisor, Position.REVIEWER)
+
+
+def test_scope_selectors_cost_one_query_each(django_assert_num_queries, chief_backed_by_reviewer, reviewer,
+                                             dept_market):
+    with django_assert_num_queries(1):
+        list(departments_of(reviewer, LEAVE_FROM))
+    with django_assert_num_queries(1):
+        acting_for(reviewer, LEAVE_FROM)
+    with django_assert_num_queries(1):
+        assert user_has_position(reviewer, Position.REVIEWER, dept_market)
