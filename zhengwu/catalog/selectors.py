@@ -313,3 +313,18 @@ def items_for_export(*, departments: QuerySet[Department] | None = None) -> list
     if departments is not None:
         qs = qs.filter(department__in=departments)
     return list(qs)
+
+
+def catalog_overview(*, departments: QuerySet[Department] | None = None) -> dict[str, Any]:
+    """Item counts by status and the number of open drafts, for the staff start page."""
+    from django.db.models import Count
+
+    items = ServiceItem.objects.all()
+    if departments is not None:
+        items = items.filter(department__in=departments)
+    counts = dict(items.values_list("status").annotate(n=Count("pk")).values_list("status", "n"))
+    return {
+        "by_status": [(label, counts.get(value, 0)) for value, label in ItemStatus.choices],
+        "drafts": ServiceItemVersion.objects.filter(item__in=items, status=VersionStatus.DRAFT).count(),
+        "total": sum(counts.values()),
+    }

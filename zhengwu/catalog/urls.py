@@ -4,6 +4,7 @@ from zhengwu.catalog import views
 
 app_name = "catalog"
 urlpatterns = [
+    path("", views.index, name="index"),
     path("reengineering/", views.reengineering, name="reengineering"),
     path("changes/", views.changes, name="changes"),
     path("excel/", views.excel, name="excel"),

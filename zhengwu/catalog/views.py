@@ -36,6 +36,15 @@ def _requires(predicate):
     return decorator
 
 
+@require_GET
+@_requires(permissions.can_view_catalog_figures)
+def index(request):
+    overview = selectors.catalog_overview(departments=permissions.departments_visible_to(request.user))
+    return render(request, "catalog/index.html", {
+        "overview": overview, "can_manage": permissions.can_manage_catalog(request.user),
+    })
+
+
 class DepartmentFilter(forms.Form):
     department = forms.IntegerField(required=False, min_value=1, label="部门")
 

@@ -102,3 +102,16 @@ def test_public_flowchart_svg(client, people):
     root = ET.fromstring(response.content)
     assert root.findtext("{http://www.w3.org/2000/svg}title") == "甲局事项 运行流程图"
     assert client.get("/catalog/items/009999999999/flowchart.svg").status_code == 404
+
+
+def test_index_shows_counts_and_admin_links_only_to_managers(client, people):
+    services.item_start_draft(actor="t", item=people["item_a"])
+    client.force_login(people["clerk_a"])
+    response = client.get("/catalog/")
+    assert response.context["overview"]["total"] == 1 and response.context["overview"]["drafts"] == 1
+    assert "/catalog/excel/" not in response.content.decode()
+    client.force_login(people["admin"])
+    response = client.get("/catalog/")
+    assert response.context["overview"]["total"] == 2
+    assert dict(response.context["overview"]["by_status"])["已发布"] == 2
+    assert "/catalog/excel/" in response.content.decode()
