@@ -14,7 +14,7 @@ from django.db.models.functions import Cast, TruncMonth
 from django.utils import timezone
 
 from zhengwu.cases.models import Case
-from zhengwu.cases.states import CLOCKED, OPEN
+from zhengwu.cases.states import CLOCKED, OPEN, label
 from zhengwu.core.audit import audit_record
 from zhengwu.core.errors import NotFound
 from zhengwu.org.models import Department
@@ -96,7 +96,8 @@ def dashboard_for(*, user, now: dt.datetime | None = None, department_id: int | 
             raise NotFound("部门不存在", "no such department")
     cases = Case.objects.filter(department__in=scope)
     open_cases = cases.filter(status__in=OPEN)
-    by_status = dict(open_cases.order_by().values_list("status").annotate(n=Count("id")).values_list("status", "n"))
+    counts = open_cases.order_by().values("status").annotate(n=Count("id")).values_list("status", "n")
+    by_status = {label(k): n for k, n in counts}
     clocks = Clock.objects.filter(owner_type__app_label="cases", owner_type__model="case", kind="case.promised",
                                   status=Clock.Status.RUNNING,
                                   owner_id__in=open_cases.filter(status__in=CLOCKED)

@@ -251,3 +251,18 @@ def test_only_supervisors_run_rules(accepted, clerk, supervisor):
     with pytest.raises(PermissionDenied):
         rules_run(actor=clerk, start=YEAR[0], end=YEAR[1])
     assert isinstance(rules_run(actor=supervisor, start=YEAR[0], end=YEAR[1]), dict)
+
+
+def test_the_command_reruns_rules_over_a_month(submitted, clerk):
+    import io
+
+    from django.core.management import call_command
+
+    late = _day(add_working_days(submitted.received_at.date(), 7))
+    CorrectionNotice.objects.create(case=submitted, items=[], issued_at=late, issued_by=clerk,
+                                    deadline=late.date() + dt.timedelta(days=20))
+    out = io.StringIO()
+    call_command("supervision_rules", "--month", "2026-03", "--rule", "A01", stdout=out)
+    assert "A01：命中 1，新记录 1" in out.getvalue()
+    call_command("supervision_rules", "--month", "2026-03", "--rule", "A01", stdout=out)
+    assert "A01：命中 1，新记录 0" in out.getvalue()
