@@ -11,9 +11,11 @@ import binascii
 from datetime import date, datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 from ninja.security import django_auth
+from ninja.throttling import SimpleRateThrottle
 
 from zhengwu.accounts.permissions import is_applicant
 from zhengwu.cases import selectors, services, states
@@ -21,6 +23,22 @@ from zhengwu.cases.models import Case, Channel
 from zhengwu.core.errors import ValidationFailed
 
 router = Router(tags=["办件"], auth=django_auth)
+
+
+class ProgressQueryThrottle(SimpleRateThrottle):
+    """The public progress query is limited per client address: the 8-character query code must
+    not be guessable by brute force (等保 2.0: 防暴力破解)."""
+
+    scope = "progress_query"
+
+    def __init__(self) -> None:
+        super().__init__(rate=getattr(settings, "ZHENGWU_PROGRESS_QUERY_RATE", "30/m"))
+
+    def get_cache_key(self, request: HttpRequest) -> str | None:
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+PROGRESS_THROTTLE = ProgressQueryThrottle()
 
 
 # --- schemas ------------------------------------------------------------------------------------
@@ -306,7 +324,8 @@ def _short(case: Case, document_no: str = "") -> dict:
 
 # --- endpoints ------------------------------------------------------------------------------------
 
-@router.get("/progress", auth=None, response={200: ProgressOut, **ERRORS}, summary="进度查询（公开）")
+@router.get("/progress", auth=None, throttle=[PROGRESS_THROTTLE], response={200: ProgressOut, **ERRORS},
+            summary="进度查询（公开）")
 def progress(request, case_no: str, query_code: str):
     return selectors.progress_query(case_no=case_no, query_code=query_code)
 

@@ -41,6 +41,16 @@ def work_calendar(db):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache():
+    # The progress-query throttle counts in the cache; each test starts from zero.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def outbox(settings):
     settings.ZHENGWU_NOTIFY_BACKENDS = {"sms": "zhengwu.notify.backends.LocmemBackend",
                                         "email": "zhengwu.notify.backends.LocmemBackend"}

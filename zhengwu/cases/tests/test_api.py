@@ -216,3 +216,15 @@ def test_applicant_sees_the_timeline_without_internal_opinions(accepted, applica
     client.force_login(reviewer)
     staff_view = client.get(f"{BASE}/{accepted.case_no}").json()["timeline"]
     assert staff_view[-1]["note"] == "内部意见：经营场所待核实" and staff_view[-1]["actor"] == "赵审批"
+
+
+def test_progress_query_is_throttled_per_address(submitted, client, monkeypatch):
+    from zhengwu.cases.api import PROGRESS_THROTTLE
+
+    monkeypatch.setattr(PROGRESS_THROTTLE, "num_requests", 3)
+    url = f"{BASE}/progress"
+    codes = [client.get(url, {"case_no": submitted.case_no, "query_code": f"WRONG00{i}"}).status_code
+             for i in range(3)]
+    assert codes == [404, 404, 404]
+    r = client.get(url, {"case_no": submitted.case_no, "query_code": submitted.query_code})
+    assert r.status_code == 429                      # even the right code, once the budget is spent
