@@ -222,6 +222,11 @@ def history_generate(*, actor="seed_demo", months: int = 12, per_year: int = 680
     for p in posts:
         by_dept.setdefault(p["department_id"], {}).setdefault(p["position"], []).append(p)
     items = [i for i in items if Position.CLERK in by_dept.get(i.department_id, {})]
+    from zhengwu.org.models import ServiceCentre, Window
+
+    # About one case in twelve is received at a township 便民服务中心's comprehensive window.
+    township_windows = list(Window.objects.filter(centre__kind=ServiceCentre.Kind.TOWNSHIP, is_active=True)
+                            .values_list("id", flat=True))
     if not items:
         return 0
     rng = random.Random(seed)
@@ -253,6 +258,8 @@ def history_generate(*, actor="seed_demo", months: int = 12, per_year: int = 680
                                  applicant_name=rng.choice("张王李赵刘陈杨黄周吴") + rng.choice(["伟", "芳", "敏", "强", "丽", "军"]),
                                  channel=rng.choice(["window", "window", "online_pc", "online_mobile"]),
                                  window_id=clerk["window_id"], first_responder_id=clerk["user_id"])
+            if township_windows and rng.random() < 0.08:
+                row.window_id, row.channel = rng.choice(township_windows), "window"
             fate = rng.random()
             if fate < 0.03:      # 不予受理
                 row.status, row.closed_at = Status.REJECTED, received + dt.timedelta(hours=1)

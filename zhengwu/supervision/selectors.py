@@ -73,11 +73,11 @@ def bulletin_for(*, user, period: Period, min_sample: int | None = None) -> Bull
     return bulletin_compute(period, departments=scope, min_sample=min_sample)
 
 
-def bulletin_files(*, period: Period, out: Path, min_sample: int | None = None) -> list[Path]:
-    """The command-line bulletin over every department (run by the office, not through the web)."""
+def bulletin_files(*, period: Period, out: Path, min_sample: int | None = None, departments=None) -> list[Path]:
+    """The command-line bulletin over every department, or one centre's (run by the office, not the web)."""
     from zhengwu.supervision.exports import bulletin_pdf, bulletin_xlsx
 
-    bulletin = bulletin_compute(period, min_sample=min_sample)
+    bulletin = bulletin_compute(period, min_sample=min_sample, departments=departments)
     stem = f"效能通报-{period.start:%Y-%m}" if period.label.endswith("月") else \
         f"效能通报-{period.start:%Y%m%d}-{period.last_day:%Y%m%d}"
     xlsx, pdf = out / f"{stem}.xlsx", out / f"{stem}.pdf"

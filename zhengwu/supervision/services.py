@@ -187,7 +187,9 @@ def record_clock_event(*, clock: Clock, event) -> SupervisionRecord | None:
                 "budget": f"{clock.budget_value} {clock.budget_unit}"}
     subject = f"clock:{clock.pk}:{event.kind}:{event.due_at.isoformat()}"
     if clock.kind == ORDER_CLOCK:
-        order = SupervisionOrder.objects.select_related("department").get(pk=int(clock.owner_id))
+        order = SupervisionOrder.objects.select_related("department").filter(pk=int(clock.owner_id)).first()
+        if order is None:
+            return None
         hit = Hit(subject=subject, department_id=order.department_id, occurred_at=event.scheduled_at,
                   description=f"督办单 {order.number} {label}{'即将届满' if event.kind == 'warning' else '已届满未回复'}",
                   evidence=evidence, object_type="supervision.supervisionorder", object_id=str(order.pk),
@@ -196,7 +198,9 @@ def record_clock_event(*, clock: Clock, event) -> SupervisionRecord | None:
     else:
         from zhengwu.cases.models import Case
 
-        case = Case.objects.select_related("department", "item_version").get(pk=int(clock.owner_id))
+        case = Case.objects.select_related("department", "item_version").filter(pk=int(clock.owner_id)).first()
+        if case is None:
+            return None  # the owner is gone; the audit-only record of the event is enough
         responsible = _case_handler_id(case)
         evidence.update(case_no=case.case_no, status=case.status)
         hit = Hit(subject=subject, department_id=case.department_id, occurred_at=event.scheduled_at,

@@ -138,3 +138,16 @@ def test_import_is_idempotent_and_all_or_nothing(month, item, dept_market):
         case_history_import(actor="test", rows=bad)
     assert exc.value.details[0]["case_no"] == "X1" and "决定" in exc.value.details[0]["errors"][0]
     assert not Case.objects.filter(case_no="X1").exists()
+
+
+def test_the_command_narrows_to_one_centre(month, township, county_centre, tmp_path):
+    from zhengwu.org.models import ServiceCentre
+    from zhengwu.org.tests.factories import CentreFactory
+
+    other = CentreFactory(name="清溪镇便民服务中心", kind=ServiceCentre.Kind.TOWNSHIP, region=township,
+                          parent=None)
+    call_command("bulletin", "--month", "2026-03", "--out", str(tmp_path / "a"), "--centre", str(county_centre.pk))
+    call_command("bulletin", "--month", "2026-03", "--out", str(tmp_path / "b"), "--centre", str(other.pk))
+    full = load_workbook(tmp_path / "a" / "效能通报-2026-03.xlsx")["部门"]
+    empty = load_workbook(tmp_path / "b" / "效能通报-2026-03.xlsx")["部门"]
+    assert full.max_row == 3 and empty.max_row == 1

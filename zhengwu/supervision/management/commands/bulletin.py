@@ -15,6 +15,7 @@ class Command(BaseCommand):
         parser.add_argument("--to", dest="last", help="结束日期 YYYY-MM-DD（含）")
         parser.add_argument("--out", required=True, help="输出目录")
         parser.add_argument("--min-sample", type=int, default=None, help="最小样本量（默认见设置）")
+        parser.add_argument("--centre", type=int, default=None, help="只统计该中心（含其分中心、便民服务中心）进驻部门")
 
     def handle(self, *args, **options):
         import datetime as dt
@@ -30,7 +31,15 @@ class Command(BaseCommand):
                 raise CommandError("请给出 --month 或 --from 与 --to / give --month or --from and --to")
             out = Path(options["out"])
             out.mkdir(parents=True, exist_ok=True)
-            paths = bulletin_files(period=period, out=out, min_sample=options["min_sample"])
+            departments = None
+            if options["centre"]:
+                from django.db.models import Q
+
+                from zhengwu.org.models import Department
+
+                centre = options["centre"]
+                departments = Department.objects.filter(Q(centre_id=centre) | Q(centre__parent_id=centre))
+            paths = bulletin_files(period=period, out=out, min_sample=options["min_sample"], departments=departments)
         except (DomainError, ValueError) as exc:
             raise CommandError(str(exc)) from exc
         for path in paths:
