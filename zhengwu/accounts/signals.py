@@ -11,10 +11,23 @@ from zhengwu.core.audit import audit_record
 from zhengwu.core.models import AuditEvent
 
 
+def _login_paths() -> set[str]:
+    from django.urls import reverse
+
+    return {reverse("accounts:login"), reverse("admin:login")}
+
+
 @receiver(user_logged_in, dispatch_uid="zhengwu.accounts.login")
 def _logged_in(sender, request, user, **kwargs):
     from zhengwu.accounts.services import user_login_success_record
 
+    # Sessions opened on a login page carry the idle clock (see IdleTimeoutMiddleware).
+    if request is not None and hasattr(request, "session") and request.path in _login_paths():
+        import time
+
+        from zhengwu.accounts.middleware import SEEN_KEY
+
+        request.session[SEEN_KEY] = time.time()
     with transaction.atomic():
         user_login_success_record(user=user)
         audit_record(actor=user, action="accounts.login", obj=user, object_repr=user.get_username())
