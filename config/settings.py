@@ -50,6 +50,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "zhengwu.core.middleware.RequestContextMiddleware",
+    "zhengwu.accounts.middleware.IdleTimeoutMiddleware",
 ]
 
 AUTHENTICATION_BACKENDS = [
