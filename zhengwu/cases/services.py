@@ -64,7 +64,7 @@ from zhengwu.cases.uploads import upload_check
 from zhengwu.catalog.codes import CaseKind, LimitUnit, SpecialProcedureKind
 from zhengwu.catalog.models import FeeItem, ProcessStep, ServiceItem
 from zhengwu.core.audit import audit_record
-from zhengwu.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from zhengwu.core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
 from zhengwu.core.masking import mask_id_number, mask_name, mask_phone
 from zhengwu.documents.notice import NoticeKind, chinese_date, render_notice
 from zhengwu.notify.services import notify_send
@@ -1090,7 +1090,14 @@ def case_deem_approve(*, case_id: int) -> Case:
                          role=Role.SYSTEM, deemed=True)
         _audit(None, "case.deem_approve", case)
         if policy.licence_type_code and case.item_version.result_type == "certificate":
-            _issue_certificate(SYSTEM_ACTOR, case, Role.SYSTEM, policy)
+            try:
+                with transaction.atomic():
+                    _issue_certificate(SYSTEM_ACTOR, case, Role.SYSTEM, policy)
+            except DomainError as exc:
+                # The deemed approval stands even when the certificate cannot be made now (unpaid
+                # fees, an inactive licence type): the window issues it within §44's 10 WD.
+                case.refresh_from_db()
+                _audit(None, "case.issue_certificate", case, outcome="deferred", reason=exc.message_zh)
     return case
 
 

@@ -111,3 +111,21 @@ def test_suspended_clocks_do_not_fire(accepted, reviewer, clock, leader):
     clock.move_to(_at(30))
     sweep_once()
     assert Case.objects.get(pk=accepted.pk).status == Status.SUSPENDED
+
+
+def test_deemed_approval_stands_when_the_certificate_must_wait(accepted, leader, clerk, clock):
+    from zhengwu.licences.services import licence_type_create
+
+    licence_type_create(actor="test", code="11100000000013338W001", name="食品经营许可证")
+    services.case_item_policy_set(actor=leader, item_id=accepted.item_id, deemed_approval_enabled=True,
+                                  joint_handling=False, licence_type_code="11100000000013338W001")
+    fee = accepted.item_version.fees.get()
+    services.fee_notice_issue(actor=clerk, case_no=accepted.case_no,
+                              lines=[services.FeeLineInput(fee_item_id=fee.pk, amount="10")])
+    clock.move_to(moment(clock_of(accepted, services.CLOCK_PROMISED).due_at) + dt.timedelta(hours=9))
+    result = sweep_once()
+    assert result.errors == 0
+    case = Case.objects.get(pk=accepted.pk)
+    assert case.status == Status.APPROVED and case.deemed_approved          # unpaid fee: no certificate yet
+    assert AuditEvent.objects.filter(action="case.issue_certificate", data__outcome="deferred").exists()
+    assert clock_of(case, services.CLOCK_CERTIFICATE).status == "running"
