@@ -17,7 +17,7 @@ from zhengwu.cases.models import Case
 from zhengwu.cases.states import CLOCKED, OPEN, label
 from zhengwu.core.audit import audit_record
 from zhengwu.core.errors import NotFound
-from zhengwu.org.models import Department
+from zhengwu.org.models import Department, Window
 from zhengwu.org.selectors import departments_of, departments_supervised_by
 from zhengwu.supervision import permissions
 from zhengwu.supervision.bulletin import SH, Bulletin, Period, bulletin_compute
@@ -117,3 +117,22 @@ def dashboard_for(*, user, now: dt.datetime | None = None, department_id: int | 
                          .order_by("-n"))
     return {"by_status": by_status, "colours": colours, "overdue": overdue, "trend": trend, "feed": feed,
             "by_department": by_department, "wide": wide, "departments": list(scope)}
+
+
+def window_cases_for(*, user, window_id: int, now: dt.datetime | None = None) -> tuple[Window, list[tuple]]:
+    """Drill-down to a window: its open cases with the promised clock's colour (404 outside scope)."""
+    from zhengwu.workcalendar.services import clock_state
+
+    scope, _ = supervised_scope(user, what="window")
+    window = Window.objects.filter(pk=window_id).select_related("centre", "department").first()
+    if window is None:
+        raise NotFound("窗口不存在", "no such window")
+    cases = Case.objects.filter(window=window, department__in=scope, status__in=OPEN)
+    if window.department_id is not None and not scope.filter(pk=window.department_id).exists():
+        raise NotFound("窗口不存在", "no such window")
+    cases = list(cases.select_related("department", "item_version").order_by("accepted_at")[:200])
+    clocks = {c.owner_id: c for c in Clock.objects.filter(
+        owner_type__app_label="cases", owner_type__model="case", kind="case.promised",
+        owner_id__in=[str(c.pk) for c in cases]).order_by("id")}
+    now = now or timezone.now()
+    return window, [(c, clock_state(clocks[str(c.pk)], now) if str(c.pk) in clocks else "none") for c in cases]

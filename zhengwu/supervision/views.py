@@ -164,3 +164,12 @@ def order_act(request, order_id: int, action: str):
 
         return redirect(f"/supervision/orders/{order_id}/?{urlencode({'error': exc.message_zh})}")
     return redirect("supervision:order", order_id=order_id)
+
+
+@login_required
+def window_cases(request, window_id: int):
+    try:
+        window, rows = selectors.window_cases_for(user=request.user, window_id=window_id)
+    except NotFound:
+        raise Http404 from None
+    return render(request, "supervision/window.html", {"window": window, "rows": rows, "labels": STATE_LABELS})

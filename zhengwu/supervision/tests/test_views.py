@@ -84,3 +84,16 @@ def test_api_records_rules_and_bulletin(supervisor, outsider, persona_password, 
                                                         content_type="application/json")
     assert refused.status_code == 403
     assert Client().get("/api/v1/supervision/records").status_code == 401
+
+
+def test_window_drill_down_shows_open_cases_with_their_colour(supervisor, outsider, persona_password, item,
+                                                              window_market, clerk, applicant, clock):
+    from zhengwu.cases import services as cs
+    from zhengwu.supervision.tests.conftest import full_materials, person
+
+    case = cs.case_register_walk_in(actor=clerk, item_id=item.pk, applicant=person(), materials=full_materials(item),
+                                    window_id=window_market.pk)
+    cs.case_accept(actor=clerk, case_no=case.case_no)
+    page = _client(supervisor, persona_password).get(f"/supervision/windows/{window_market.pk}/")
+    assert page.status_code == 200 and case.case_no in page.content.decode() and "正常" in page.content.decode()
+    assert _client(outsider, persona_password).get(f"/supervision/windows/{window_market.pk}/").status_code == 404
