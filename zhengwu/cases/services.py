@@ -301,16 +301,27 @@ def _start_decision_clocks(actor, case: Case, at: dt.datetime) -> None:
 # Documents (文书): numbered, rendered, stored on the case
 
 
-def _document(case: Case, kind: NoticeKind, *, actor, paragraphs: list[str], tables=(), remedies=None,
-              issued_on: dt.date | None = None) -> tuple[str, ContentFile]:
+def _document_number(case: Case, kind: NoticeKind, *, actor, issued_on: dt.date | None = None) -> str:
     from zhengwu.licences.services import document_number_next
 
     issued_on = issued_on or timezone.localdate()
-    number = document_number_next(department=case.department, kind=kind, year=issued_on.year, actor=actor)
+    return document_number_next(department=case.department, kind=kind, year=issued_on.year, actor=actor)
+
+
+def _document_render(case: Case, kind: NoticeKind, number: str, *, paragraphs: list[str], tables=(), remedies=None,
+                     issued_on: dt.date | None = None) -> ContentFile:
     pdf = render_notice(kind=kind, number=number, recipient=case.applicant_name, paragraphs=paragraphs,
-                        tables=tables, issuer_name=case.department.name, issued_on=issued_on, remedies=remedies)
+                        tables=tables, issuer_name=case.department.name, issued_on=issued_on or timezone.localdate(),
+                        remedies=remedies)
     safe = re.sub(r"[^0-9A-Za-z-]", "", case.case_no)
-    return number, ContentFile(pdf, name=f"{safe}-{kind.code}.pdf")
+    return ContentFile(pdf, name=f"{safe}-{kind.code}.pdf")
+
+
+def _document(case: Case, kind: NoticeKind, *, actor, paragraphs: list[str], tables=(), remedies=None,
+              issued_on: dt.date | None = None) -> tuple[str, ContentFile]:
+    number = _document_number(case, kind, actor=actor, issued_on=issued_on)
+    return number, _document_render(case, kind, number, paragraphs=paragraphs, tables=tables, remedies=remedies,
+                                    issued_on=issued_on)
 
 
 def _due_text(case: Case, kind: str) -> str:
@@ -615,13 +626,7 @@ def case_accept(*, actor, case_no: str, expected_version: int | None = None, not
         now = timezone.now()
         _first_responder(case, actor)
         policy = CaseItemPolicy.objects.filter(item=case.item).first()
-        number, pdf = _document(case, NoticeKind.ACCEPTANCE, actor=actor, paragraphs=[
-            f"你（单位）于{chinese_date(timezone.localtime(case.received_at).date())}提出的"
-            f"“{case.item_version.name}”申请（办件编号 {case.case_no}），经审查，申请材料齐全、符合法定形式，"
-            "根据《中华人民共和国行政许可法》第三十二条第一款第（五）项的规定，决定予以受理。",
-            f"查询码：{case.query_code}。可凭办件编号和查询码查询办理进度。",
-        ])
-        case.acceptance_pdf.save(pdf.name, pdf, save=False)
+        number = _document_number(case, NoticeKind.ACCEPTANCE, actor=actor)
         first = _set_first_step(case)
         _transition(case, action=Action.ACCEPT, actor=actor, role=role, note=note, at=now,
                     data={"voucher_no": number, "acting_for": acting},
@@ -629,6 +634,17 @@ def case_accept(*, actor, case_no: str, expected_version: int | None = None, not
                              "current_step": first})
         _clocks_finish(actor, case, [CLOCK_ACCEPTANCE], complete=True, at=now)
         _start_decision_clocks(actor, case, now)
+        # GB/T 39046 Table 6: the voucher carries its number and the promised completion date.
+        pdf = _document_render(case, NoticeKind.ACCEPTANCE, number, paragraphs=[
+            f"你（单位）于{chinese_date(timezone.localtime(case.received_at).date())}提出的"
+            f"“{case.item_version.name}”申请（办件编号 {case.case_no}），经审查，申请材料齐全、符合法定形式，"
+            "根据《中华人民共和国行政许可法》第三十二条第一款第（五）项的规定，决定予以受理。",
+            f"法定办结期限：{_due_text(case, CLOCK_LEGAL)}前；承诺办结日期：{_due_text(case, CLOCK_PROMISED)}前"
+            "（特别程序所需时间不计算在内）。",
+            f"查询码：{case.query_code}。可凭办件编号和查询码查询办理进度。",
+        ])
+        case.acceptance_pdf.save(pdf.name, pdf, save=False)
+        case.save(update_fields=["acceptance_pdf"])
         if case.item_version.case_kind == CaseKind.IMMEDIATE:
             _decide_on_spot(actor, case, role, now)
         elif first is None:

@@ -34,6 +34,7 @@ from zhengwu.cases.tests.conftest import (
 from zhengwu.catalog.codes import SpecialProcedureKind
 from zhengwu.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from zhengwu.core.models import AuditEvent
+from zhengwu.documents.notice import chinese_date
 from zhengwu.notify.models import Notice
 from zhengwu.workcalendar.workdays import add_working_days
 
@@ -145,6 +146,8 @@ def test_accept_issues_voucher_and_starts_both_clocks(submitted, clerk, item):
     legal, promised = clock_of(case, services.CLOCK_LEGAL), clock_of(case, services.CLOCK_PROMISED)
     assert legal.due_date == add_working_days(dt.date(2026, 3, 2), 20)
     assert promised.due_date == add_working_days(dt.date(2026, 3, 2), 5)
+    assert f"承诺办结日期：{chinese_date(promised.due_date)}前" in text
+    assert f"法定办结期限：{chinese_date(legal.due_date)}前" in text
     assert clock_of(case, services.CLOCK_ACCEPTANCE).status == "completed"
     assert getattr(case.current_step, "name", None) == "审查"
 
