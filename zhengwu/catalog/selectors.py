@@ -6,6 +6,7 @@ The public sees published items only. The portal's search box and `GET /api/v1/i
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -46,7 +47,7 @@ def item_search(*, q: str | None = None, department: int | Department | None = N
     qs = _published()
     tokens = query_tokens(q)
     for token in tokens:
-        qs = qs.filter(search_text__contains=token)
+        qs = qs.filter(_token_filter(token))
     if department:
         qs = qs.filter(department=department)
     if exercise_level:
@@ -68,11 +69,22 @@ def item_search(*, q: str | None = None, department: int | Department | None = N
         qs = qs.annotate(rank=Case(
             When(current_version__name__startswith=first, then=Value(0)),
             When(current_version__name__contains=first, then=Value(1)),
-            default=Value(2), output_field=IntegerField(),
+            When(search_text__contains=first, then=Value(2)),
+            default=Value(3), output_field=IntegerField(),
         )).order_by("rank", "basic_code")
     else:
         qs = qs.order_by("basic_code")
     return qs
+
+
+def _token_filter(token: str) -> Q:
+    """A term matches its exact text or pinyin; a Chinese term of 2+ characters also matches a name
+    holding its characters in order, so 食品经营许可 finds 食品（含保健食品）经营许可核发 — citizens
+    rarely type the official name with its brackets."""
+    match = Q(search_text__contains=token)
+    if len(token) >= 2 and all("\u4e00" <= ch <= "\u9fff" for ch in token):
+        match |= Q(current_version__name__regex=".*".join(re.escape(ch) for ch in token))
+    return match
 
 
 def items_by_department(department: int | Department) -> QuerySet[ServiceItem]:

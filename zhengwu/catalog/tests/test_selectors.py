@@ -134,3 +134,13 @@ def test_result_name_matches_rank_after_name_matches():
     f.published_item(dept, name="营业执照遗失补领", basic_code="000000000012")
     assert _names(selectors.item_search(q="营业执照")) == ["营业执照遗失补领", "公司设立登记"]
     assert {*_names(selectors.item_search(q="yyzz"))} == {"营业执照遗失补领", "公司设立登记"}
+
+
+def test_a_chinese_query_finds_names_with_its_characters_in_order(catalog):
+    f.published_item(catalog["depts"][0], name="食品（含保健食品）经营许可核发")
+    found = _names(selectors.item_search(q="食品经营许可"))
+    # The exact substring ranks first; the name with brackets in between is still found.
+    assert found == ["食品经营许可（新办）", "食品（含保健食品）经营许可核发"]
+    # Characters out of order do not match, and neither does a regex metacharacter.
+    assert _names(selectors.item_search(q="许可经营食品")) == []
+    assert _names(selectors.item_search(q="食.*")) == []
