@@ -11,7 +11,7 @@ FONT = "font-family='Noto Sans CJK SC, WenQuanYi Zen Hei, sans-serif'"
 def bar_chart(items: Sequence[tuple[str, float | None]], *, title: str, percent: bool = True, target: float | None = None,
               width: int = 640) -> str:
     """Horizontal bars, one per (label, value); values are fractions when `percent`."""
-    row, left, top = 24, 190, 30
+    row, left, top = 24, 200, 30
     height = top + row * max(len(items), 1) + 20
     top_value = 1.0 if percent else max([v or 0 for _, v in items] + [1])
     scale = (width - left - 70) / top_value
@@ -25,7 +25,7 @@ def bar_chart(items: Sequence[tuple[str, float | None]], *, title: str, percent:
         colour = "#c0392b" if low else "#2e86c1"
         text = "—" if value is None else (f"{value * 100:.1f}%" if percent else f"{value:g}")
         parts.append(f"<text x='{left - 6}' y='{y + 15}' font-size='12' text-anchor='end' {FONT}>"
-                     f"{escape(label[:16])}</text>")
+                     f"{escape(label if len(label) <= 15 else label[:14] + '…')}</text>")
         parts.append(f"<rect x='{left}' y='{y + 3}' width='{w:.1f}' height='16' fill='{colour}'/>")
         parts.append(f"<text x='{left + w + 4:.1f}' y='{y + 15}' font-size='12' {FONT}>{text}</text>")
     if target is not None:

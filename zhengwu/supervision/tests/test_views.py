@@ -97,3 +97,11 @@ def test_window_drill_down_shows_open_cases_with_their_colour(supervisor, outsid
     page = _client(supervisor, persona_password).get(f"/supervision/windows/{window_market.pk}/")
     assert page.status_code == 200 and case.case_no in page.content.decode() and "正常" in page.content.decode()
     assert _client(outsider, persona_password).get(f"/supervision/windows/{window_market.pk}/").status_code == 404
+
+
+def test_svg_bars_truncate_long_names_and_mark_low_values():
+    from zhengwu.supervision.charts import bar_chart
+
+    svg = bar_chart([("金华市住房公积金管理中心清溪分中心", 0.85), ("县民政局", None)], title="现场办结率", target=0.9)
+    assert "金华市住房公积金管理中心清溪…" in svg and "#c0392b" in svg and "—" in svg
+    assert svg.startswith("<svg") and svg.endswith("</svg>")
