@@ -85,7 +85,22 @@ def main() -> int:
     parser.add_argument("--small", type=int, default=100_000)
     parser.add_argument("--large", type=int, default=1_000_000)
     parser.add_argument("--database-url", default="", help="a throwaway database (default: temporary SQLite)")
+    parser.add_argument("--postgres", action="store_true", help="start a throwaway PostgreSQL cluster (as ./dev test)")
     args = parser.parse_args()
+    cluster = None
+    if args.postgres and not args.database_url:
+        from bench_bulletin import Cluster
+
+        cluster = Cluster()
+        args.database_url = cluster.start()
+    try:
+        return run(args)
+    finally:
+        if cluster is not None:
+            cluster.stop()
+
+
+def run(args) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         setup_django(args.database_url or f"sqlite:///{Path(tmp) / 'bench.sqlite3'}")
         from django.contrib.contenttypes.models import ContentType
