@@ -12,6 +12,8 @@ urlpatterns = [
     path("screen/", views.screen, name="screen"),
     path("records/", views.records, name="records"),
     path("orders/", views.orders, name="orders"),
+    path("orders/new/", views.order_create, name="order_create"),
+    path("rules/<str:code>/toggle/", views.rule_toggle, name="rule_toggle"),
     path("orders/<int:order_id>/", views.order_detail, name="order"),
     path("orders/<int:order_id>/<slug:action>/", views.order_act, name="order_act"),
 ]

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
-from zhengwu.core.errors import DomainError, NotFound
+from zhengwu.core.errors import DomainError, NotFound, ValidationFailed
 from zhengwu.supervision import charts, selectors, services
 from zhengwu.supervision.bulletin import (
     COLUMNS,
@@ -23,7 +23,7 @@ from zhengwu.supervision.bulletin import (
     Period,
     fmt,
 )
-from zhengwu.supervision.permissions import can_supervise
+from zhengwu.supervision.permissions import can_supervise, is_supervisor
 from zhengwu.workcalendar.services import STATE_LABELS
 
 
@@ -123,8 +123,50 @@ def screen(request):
 @login_required
 def records(request):
     rows = selectors.record_list_visible_to(user=request.user)[:200]
-    return render(request, "supervision/records.html", {"records": rows,
-                                                        "rules": selectors.rule_list()})
+    return render(request, "supervision/records.html", {
+        "records": rows, "rules": selectors.rule_list(), "supervisor": is_supervisor(request.user),
+        "error": request.GET.get("error", "")})
+
+
+def _back(name: str, error: str = "", **kwargs):
+    from urllib.parse import urlencode
+
+    from django.urls import reverse
+
+    url = reverse(name, kwargs=kwargs)
+    return redirect(f"{url}?{urlencode({'error': error})}" if error else url)
+
+
+@login_required
+@require_POST
+def order_create(request):
+    """Issue a 督办单 about the ticked records (all of one department)."""
+    ids = [int(x) for x in request.POST.getlist("record_ids") if x.isdigit()]
+    try:
+        first = selectors.record_list_visible_to(user=request.user).filter(pk__in=ids).first()
+        if first is None:
+            raise ValidationFailed("请至少选择一条监察记录", "select at least one record")
+        department = selectors.department_get_visible_to(user=request.user, department_id=first.department_id)
+        days = request.POST.get("reply_days", "")
+        order = services.order_issue(actor=request.user, department=department, record_ids=ids,
+                                     content=request.POST.get("content", ""),
+                                     reply_days=int(days) if days.isdigit() else 0)
+    except DomainError as exc:
+        return _back("supervision:records", exc.message_zh)
+    return redirect("supervision:order", order_id=order.pk)
+
+
+@login_required
+@require_POST
+def rule_toggle(request, code: str):
+    try:
+        rule = next((r for r in selectors.rule_list() if r.code == code), None)
+        if rule is None:
+            raise Http404
+        services.rule_update(actor=request.user, code=code, enabled=not rule.enabled)
+    except DomainError as exc:
+        return _back("supervision:records", exc.message_zh)
+    return redirect("supervision:records")
 
 
 @login_required

@@ -105,3 +105,21 @@ def test_svg_bars_truncate_long_names_and_mark_low_values():
     svg = bar_chart([("金华市住房公积金管理中心清溪分中心", 0.85), ("县民政局", None)], title="现场办结率", target=0.9)
     assert "金华市住房公积金管理中心清溪…" in svg and "#c0392b" in svg and "—" in svg
     assert svg.startswith("<svg") and svg.endswith("</svg>")
+
+
+def test_supervisor_issues_an_order_and_switches_a_rule_from_the_records_page(supervisor, leader, persona_password,
+                                                                             record, work_calendar):
+    from zhengwu.supervision.models import SupervisionOrder, SupervisionRule
+
+    client = _client(supervisor, persona_password)
+    page = client.post("/supervision/orders/new/", {"record_ids": [record.pk], "content": "请说明先办后补",
+                                                    "reply_days": "5"})
+    order = SupervisionOrder.objects.get()
+    assert page.status_code == 302 and page["Location"].endswith(f"/supervision/orders/{order.pk}/")
+    refused = client.post("/supervision/orders/new/", {"record_ids": [record.pk], "content": "", "reply_days": "5"})
+    assert "error=" in refused["Location"] and SupervisionOrder.objects.count() == 1
+    client.post("/supervision/rules/A04/toggle/")
+    assert not SupervisionRule.objects.get(code="A04").enabled
+    dept = _client(leader, persona_password)
+    assert "error=" in dept.post("/supervision/rules/A04/toggle/")["Location"]
+    assert not SupervisionRule.objects.get(code="A04").enabled
