@@ -115,7 +115,14 @@ def dashboard_for(*, user, now: dt.datetime | None = None, department_id: int | 
                 .order_by("-occurred_at", "-id")[:20])
     by_department = list(open_cases.order_by().values("department_id", "department__name").annotate(n=Count("id"))
                          .order_by("-n"))
-    return {"by_status": by_status, "colours": colours, "overdue": overdue, "trend": trend, "feed": feed,
+    day_start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    month_start = day_start.replace(day=1)
+    today = cases.aggregate(received=Count("id", filter=Q(received_at__gte=day_start, received_at__lte=now)),
+                            decided=Count("id", filter=Q(decided_at__gte=day_start, decided_at__lte=now)))
+    month_records = SupervisionRecord.objects.filter(department__in=scope, occurred_at__gte=month_start).aggregate(
+        yellow=Count("id", filter=Q(warning_type="1")), red=Count("id", filter=Q(warning_type="2")),
+        anomalies=Count("id", filter=Q(warning_type="3")))
+    return {"today": today, "month_records": month_records, "by_status": by_status, "colours": colours, "overdue": overdue, "trend": trend, "feed": feed,
             "by_department": by_department, "wide": wide, "departments": list(scope)}
 
 

@@ -39,6 +39,7 @@ def test_supervisor_dashboard_bulletin_and_screen(supervisor, persona_password, 
     assert client.get("/supervision/bulletin.pdf?month=2026-03").content[:4] == b"%PDF"
     screen = client.get("/supervision/screen/")
     assert screen.status_code == 200 and 'http-equiv="refresh"' in screen.content.decode()
+    assert screen.context["data"]["today"]["received"] == 1  # the fixture case was received today
     assert client.get("/supervision/records/").status_code == 200
 
 
