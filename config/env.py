@@ -64,6 +64,7 @@ class Env:
     sweeper_interval: int
     sweeper_stale_after: int
     log_level: str
+    otp_required_for_all_staff: bool
 
 
 def read_env(env: Mapping[str, str] | None = None) -> Env:
@@ -124,4 +125,5 @@ def read_env(env: Mapping[str, str] | None = None) -> Env:
         sweeper_interval=_int(env, "SWEEPER_INTERVAL_SECONDS", 30, minimum=1),
         sweeper_stale_after=_int(env, "SWEEPER_STALE_AFTER_SECONDS", 180, minimum=1),
         log_level=log_level,
+        otp_required_for_all_staff=_bool(env, "OTP_REQUIRED_FOR_ALL_STAFF", default=False),
     )
