@@ -143,3 +143,13 @@ def window_cases_for(*, user, window_id: int, now: dt.datetime | None = None) ->
         owner_id__in=[str(c.pk) for c in cases]).order_by("id")}
     now = now or timezone.now()
     return window, [(c, clock_state(clocks[str(c.pk)], now) if str(c.pk) in clocks else "none") for c in cases]
+
+
+def cards_and_accountability_for(*, user, department_id: int) -> tuple[list, list]:
+    """A department's 黄牌/红牌 and 问责记录 (404 outside scope)."""
+    from zhengwu.supervision.models import AccountabilityRecord, Card
+
+    department = department_get_visible_to(user=user, department_id=department_id)
+    cards = list(Card.objects.filter(department=department).select_related("window", "user")[:50])
+    records = list(AccountabilityRecord.objects.filter(department=department).select_related("user")[:50])
+    return cards, records

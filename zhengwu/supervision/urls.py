@@ -6,6 +6,7 @@ app_name = "supervision"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("departments/<int:department_id>/", views.dashboard, name="department"),
+    path("departments/<int:department_id>/cards/", views.card_create, name="card_create"),
     path("windows/<int:window_id>/", views.window_cases, name="window"),
     path("bulletin/", views.bulletin_page, name="bulletin"),
     path("bulletin.<str:fmt_name>", views.bulletin_download, name="bulletin_download"),

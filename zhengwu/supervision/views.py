@@ -69,6 +69,10 @@ def dashboard(request, department_id: int | None = None):
         "labels": [LABELS[k] for k in ("completed", "on_time_promised_rate", "satisfaction_rate", "red", "anomalies")],
         "window_labels": [LABELS[k] for k in ("received", "completed", "on_site_rate", "on_time_promised_rate")],
         "department_id": department_id,
+        "cards": selectors.cards_and_accountability_for(user=request.user, department_id=department_id)
+        if department_id else None,
+        "can_card": department_id is not None and is_supervisor(request.user),
+        "error": request.GET.get("error", ""),
     })
 
 
@@ -215,3 +219,25 @@ def window_cases(request, window_id: int):
     except NotFound:
         raise Http404 from None
     return render(request, "supervision/window.html", {"window": window, "rows": rows, "labels": STATE_LABELS})
+
+
+@login_required
+@require_POST
+def card_create(request, department_id: int):
+    """黄牌 / 红牌 to the department, or to one of its windows or staff (by username)."""
+    from django.contrib.auth import get_user_model
+
+    try:
+        department = selectors.department_get_visible_to(user=request.user, department_id=department_id)
+        window = department.windows.filter(pk=request.POST.get("window_id") or 0).first()
+        username = request.POST.get("username", "").strip()
+        person = get_user_model().objects.filter(username=username).first() if username else None
+        if username and person is None:
+            raise ValidationFailed("该人员不存在", "no such person", field="username")
+        services.card_issue(actor=request.user, colour=request.POST.get("colour", ""), department=department,
+                            reason=request.POST.get("reason", ""), window=window, user=person)
+    except NotFound:
+        raise Http404 from None
+    except DomainError as exc:
+        return _back("supervision:department", exc.message_zh, department_id=department_id)
+    return redirect("supervision:department", department_id=department_id)

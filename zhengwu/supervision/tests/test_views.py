@@ -124,3 +124,17 @@ def test_supervisor_issues_an_order_and_switches_a_rule_from_the_records_page(su
     dept = _client(leader, persona_password)
     assert "error=" in dept.post("/supervision/rules/A04/toggle/")["Location"]
     assert not SupervisionRule.objects.get(code="A04").enabled
+
+
+def test_cards_from_the_department_page(supervisor, leader, persona_password, dept_market, window_market, clerk):
+    from zhengwu.supervision.models import Card
+
+    client = _client(supervisor, persona_password)
+    url = f"/supervision/departments/{dept_market.pk}/cards/"
+    client.post(url, {"colour": "yellow", "reason": "本月超期 3 件", "window_id": str(window_market.pk)})
+    client.post(url, {"colour": "red", "reason": "先办后补", "username": clerk.username})
+    assert sorted(Card.objects.values_list("target", "colour")) == [("staff", "red"), ("window", "yellow")]
+    page = client.get(f"/supervision/departments/{dept_market.pk}/").content.decode()
+    assert "本月超期 3 件" in page and "先办后补" in page
+    refused = _client(leader, persona_password).post(url, {"colour": "red", "reason": "x"})
+    assert "error=" in refused["Location"] and Card.objects.count() == 2
