@@ -176,7 +176,7 @@ def _fine(qs, source: str, *extra: str, **aggregates) -> list[dict[str, Any]]:
 
 def _roll(rows: list[dict[str, Any]], level: str, fields: Iterable[str]) -> dict[int, dict[str, Any]]:
     out: dict[int, dict[str, Any]] = {}
-    key = KEY_OF.get(level)
+    key = KEY_OF.get(level, "")
     for row in rows:
         unit = 1 if level == "all" else row[key]
         if unit is None:

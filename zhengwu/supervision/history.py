@@ -94,17 +94,19 @@ def _check(rows: list[HistoricalCase], versions: dict[int, Any]) -> None:
                                f"{len(errors)} rows are invalid; nothing was imported", details=errors[:100])
 
 
-def _clock(ct_id: int, case: Case, kind: str, value: int, unit: str, region_id: int | None,
+def _clock(ct_id: int, case: Case, kind: str, value: int, limit_unit: str, region_id: int | None,
            end: dt.datetime | None) -> Clock:
-    unit = UNITS.get(unit, Unit.WORKING_DAYS)
-    segments = [clockmath.Seg("running", case.accepted_at, end)]
-    schedule = clockmath.compute_schedule(kind=kind, unit=unit, budget=value, started_at=case.accepted_at,
+    unit = str(UNITS.get(LimitUnit(limit_unit), Unit.WORKING_DAYS))
+    started = case.accepted_at
+    assert started is not None  # only accepted cases get clocks
+    segments = [clockmath.Seg("running", started, end)]
+    schedule = clockmath.compute_schedule(kind=kind, unit=unit, budget=value, started_at=started,
                                           segments=segments, extensions=[], region=region_id,
                                           finished=end is not None)
     done = end is not None
     pending = [] if done else [t for t in (schedule.warn_at, schedule.due_at) if t is not None]
     return Clock(owner_type_id=ct_id, owner_id=str(case.pk), kind=kind, budget_value=value, budget_unit=unit,
-                 started_at=case.accepted_at, status=Clock.Status.COMPLETED if done else Clock.Status.RUNNING,
+                 started_at=started, status=Clock.Status.COMPLETED if done else Clock.Status.RUNNING,
                  region_id=region_id, calendar_version=schedule.calendar_revision, due_at=schedule.due_at,
                  due_date=schedule.due_date, warn_at=schedule.warn_at,
                  next_event_at=min(pending) if pending else None,
@@ -152,7 +154,8 @@ def case_history_import(*, actor, rows: list[HistoricalCase], source: str = "历
                                     actor_id=r.first_responder_id, role=Role.CLERK, note=source))
             if r.correction_at is not None:
                 notices.append(CorrectionNotice(case=case, items=[{"name": "申请材料", "reason": "不齐全"}],
-                                                issued_at=r.correction_at, issued_by_id=r.first_responder_id,
+                                                issued_at=r.correction_at,
+                                                issued_by_id=r.first_responder_id,  # type: ignore[misc]
                                                 deadline=timezone.localtime(r.correction_at).date()
                                                 + dt.timedelta(days=21), answered_at=r.correction_at))
                 events.append(CaseEvent(case=case, occurred_at=r.correction_at, action="request_correction",
@@ -248,6 +251,7 @@ def history_generate(*, actor="seed_demo", months: int = 12, per_year: int = 680
         for n in range(count):
             item = rng.choices(items, weights)[0]
             v = item.current_version
+            assert v is not None  # published items only
             staff = by_dept[item.department_id]
             clerk = rng.choice(staff[Position.CLERK])
             chief = (staff.get(Position.CHIEF_REPRESENTATIVE) or [clerk])[0]

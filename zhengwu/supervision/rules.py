@@ -100,12 +100,13 @@ def correction_repeated(rule, start, end) -> Iterator[Hit]:
 def refusal_unreasoned(rule, start, end) -> Iterator[Hit]:
     """A03: 不予受理 / 不予许可 without reasons, or a denial without 否定报备."""
     min_chars = int(rule.parameters.get("min_reason_chars", 4))
-    rejected = Case.objects.filter(status=Status.REJECTED, closed_at__gte=start, closed_at__lt=end).values(
+    rejected = Case.objects.filter(status=Status.REJECTED, closed_at__gte=start, closed_at__lt=end,
+                                   closed_at__isnull=False).values(
         "id", "case_no", "department_id", "window_id", "item_version__item_type", "closed_at", "rejection_reason",
         "first_responder_id")
     for c in rejected:
         if len((c["rejection_reason"] or "").strip()) < min_chars:
-            yield Hit(subject=f"case:{c['id']}:reject", department_id=c["department_id"], occurred_at=c["closed_at"],
+            yield Hit(subject=f"case:{c['id']}:reject", department_id=c["department_id"], occurred_at=c["closed_at"] or end,
                       description=f"办件 {c['case_no']} 不予受理未说明理由", case_id=c["id"], window_id=c["window_id"],
                       responsible_user_id=c["first_responder_id"], item_type=c["item_version__item_type"],
                       object_type="cases.case", object_id=str(c["id"]),

@@ -134,10 +134,10 @@ def window_cases_for(*, user, window_id: int, now: dt.datetime | None = None) ->
     window = Window.objects.filter(pk=window_id).select_related("centre", "department").first()
     if window is None:
         raise NotFound("窗口不存在", "no such window")
-    cases = Case.objects.filter(window=window, department__in=scope, status__in=OPEN)
     if window.department_id is not None and not scope.filter(pk=window.department_id).exists():
         raise NotFound("窗口不存在", "no such window")
-    cases = list(cases.select_related("department", "item_version").order_by("accepted_at")[:200])
+    cases = list(Case.objects.filter(window=window, department__in=scope, status__in=OPEN)
+                 .select_related("department", "item_version").order_by("accepted_at")[:200])
     clocks = {c.owner_id: c for c in Clock.objects.filter(
         owner_type__app_label="cases", owner_type__model="case", kind="case.promised",
         owner_id__in=[str(c.pk) for c in cases]).order_by("id")}

@@ -126,6 +126,13 @@ def _rule(code: str) -> SupervisionRule | None:
     return SupervisionRule.objects.filter(code=code).first()
 
 
+def rule_get(code: str) -> SupervisionRule:
+    rule = _rule(code)
+    if rule is None:
+        raise NotFound("监察规则不存在", "no such rule")
+    return rule
+
+
 # --- records -------------------------------------------------------------------------------------
 
 def _records_create(*, actor, rule: SupervisionRule, hits: Sequence[Hit]) -> list[SupervisionRecord]:

@@ -31,7 +31,8 @@ def t(day, hour=9, minute=0):
 def month(item, immediate_item, dept_market, dept_land, window_market, clerk, chief_representative, leader,
           outsider, supervisor):
     land_item = published_item(dept_land, name="建设用地规划许可", themes=[])
-    p, i = item.current_version.pk, immediate_item.current_version.pk
+    assert land_item.current_version_id is not None
+    p, i = item.current_version_id, immediate_item.current_version_id
     m = {"department_id": dept_market.pk, "window_id": window_market.pk, "first_responder_id": clerk.pk}
     rows = [
         # 1: promised 5 WD, decided after 2 WD by the chief representative: on time, early.
@@ -52,7 +53,7 @@ def month(item, immediate_item, dept_market, dept_land, window_market, clerk, ch
         HistoricalCase("H5", i, received_at=t(5), accepted_at=t(5, 9, 10), decided_at=t(6, 10), status="completed",
                        outcome="approve", decided_by_id=clerk.pk, registered_at=t(9), **m),
         # 6: the other department, one decided case (below the minimum sample of 2).
-        HistoricalCase("H6", land_item.current_version.pk, department_id=dept_land.pk, received_at=t(10),
+        HistoricalCase("H6", land_item.current_version_id, department_id=dept_land.pk, received_at=t(10),
                        accepted_at=t(10, 10), decided_at=t(12, 10), status="completed", outcome="approve",
                        decided_by_id=outsider.pk, first_responder_id=outsider.pk),
         # Outside the month: ignored.
@@ -63,7 +64,7 @@ def month(item, immediate_item, dept_market, dept_land, window_market, clerk, ch
     ]
     assert case_history_import(actor="test", rows=rows) == 7
     for code, when in (("W01", t(8)), ("W02", t(11)), ("A07", t(12))):
-        services._records_create(actor="test", rule=services._rule(code), hits=[Hit(
+        services._records_create(actor="test", rule=services.rule_get(code), hits=[Hit(
             subject=f"x:{code}", department_id=dept_market.pk, window_id=window_market.pk, occurred_at=when,
             description=code, responsible_user_id=clerk.pk)])
     Complaint.objects.create(department=dept_market, window=window_market, summary="窗口态度差", received_at=t(12))
@@ -147,7 +148,8 @@ def test_the_command_narrows_to_one_centre(month, township, county_centre, tmp_p
     other = CentreFactory(name="清溪镇便民服务中心", kind=ServiceCentre.Kind.TOWNSHIP, region=township,
                           parent=None)
     call_command("bulletin", "--month", "2026-03", "--out", str(tmp_path / "a"), "--centre", str(county_centre.pk))
-    call_command("bulletin", "--month", "2026-03", "--out", str(tmp_path / "b"), "--centre", str(other.pk))
+    call_command("bulletin", "--month", "2026-03", "--out", str(tmp_path / "b"), "--centre",
+                 str(other.pk))  # type: ignore[attr-defined]
     full = load_workbook(tmp_path / "a" / "效能通报-2026-03.xlsx")["部门"]
     empty = load_workbook(tmp_path / "b" / "效能通报-2026-03.xlsx")["部门"]
     assert full.max_row == 3 and empty.max_row == 1

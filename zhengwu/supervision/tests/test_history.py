@@ -17,7 +17,8 @@ def test_twelve_months_with_plausible_shares_and_idempotent(item, immediate_item
     with django_assert_max_num_queries(400):  # bulk: a few queries per month, not per case
         n = history_generate(per_year=1200, today=today)
     assert n == 1200 == Case.objects.count()
-    months = {c.received_at.astimezone().strftime("%Y-%m") for c in Case.objects.only("received_at")}
+    months = {c.received_at.astimezone().strftime("%Y-%m")  # type: ignore[union-attr]
+              for c in Case.objects.only("received_at")}
     assert len(months) == 12 and min(months) == "2025-11" and max(months) == "2026-10"
     decided = Decision.objects.count()
     assert 0.90 * n < decided < n

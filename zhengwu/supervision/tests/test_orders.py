@@ -18,7 +18,7 @@ from zhengwu.workcalendar.sweeper import sweep_once
 
 @pytest.fixture
 def record(dept_market, work_calendar, clock):
-    rule = services._rule("A03")
+    rule = services.rule_get("A03")
     (row,) = services._records_create(actor="test", rule=rule, hits=[Hit(
         subject="case:x", department_id=dept_market.pk, occurred_at=dt.datetime(2026, 3, 2, 9, tzinfo=SH),
         description="不予许可未说明理由")])

@@ -184,7 +184,7 @@ def test_a07_normal_order_does_not_hit(awaiting_decision, chief_representative):
 def test_a08_fee_item_of_another_item_hits(accepted, clerk, dept_market):
     other = published_item(dept_market, name="另一事项", themes=[], fee_required=True, fee_basis="文件",
                            fees=[{"order": 1, "name": "检测费", "standard": "100元", "basis": "文件"}])
-    foreign = other.current_version.fees.get()
+    foreign = other.current_version.fees.get()  # type: ignore[union-attr]
     notice = FeeNotice.objects.create(case=accepted, notice_no="JF-1", total=Decimal("100"),
                                       issued_at=timezone.now(), issued_by=clerk)
     FeeNoticeLine.objects.create(fee_notice=notice, fee_item=foreign, name=foreign.name, amount=Decimal("100"))

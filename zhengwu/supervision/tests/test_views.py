@@ -13,7 +13,7 @@ from zhengwu.supervision.tests.conftest import at
 
 @pytest.fixture
 def record(dept_market, clock):
-    (row,) = services._records_create(actor="test", rule=services._rule("A07"), hits=[Hit(
+    (row,) = services._records_create(actor="test", rule=services.rule_get("A07"), hits=[Hit(
         subject="case:v", department_id=dept_market.pk, occurred_at=at(2026, 3, 2), description="先办后补测试记录")])
     return row
 

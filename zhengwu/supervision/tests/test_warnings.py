@@ -18,6 +18,7 @@ def _records(case, code, kind="case.promised"):
 def test_promised_clock_turns_yellow_then_red_across_national_day(holiday_case, holiday_clock, clerk, leader,
                                                                   django_capture_on_commit_callbacks):
     promised = case_services.case_clock(holiday_case, case_services.CLOCK_PROMISED)
+    assert promised is not None
     # 10 WD from Fri 09-18 (not counted): Sun 09-20 counts, 09-25..27 and 10-01..07 do not → due Fri 10-09.
     assert str(promised.due_date) == "2026-10-09"
     # Yellow: 2 WD left or 80 % used, the earlier → from the 8th working day, Wed 09-30.
@@ -51,6 +52,7 @@ def test_promised_clock_turns_yellow_then_red_across_national_day(holiday_case, 
 
 def test_legal_clock_warns_on_its_own_schedule(holiday_case, holiday_clock):
     legal = case_services.case_clock(holiday_case, case_services.CLOCK_LEGAL)
+    assert legal is not None
     assert str(legal.due_date) == "2026-10-22"  # 20 WD incl. Sun 09-20 and Sat 10-10
     holiday_clock.move_to(at(2026, 10, 16, 23, 0))
     sweep_once()
