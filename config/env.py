@@ -43,6 +43,20 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> i
     return value
 
 
+def _rate(env: Mapping[str, str], name: str, default: tuple[int, int]) -> tuple[int, int]:
+    """A rate written "requests/seconds", e.g. 20/60."""
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        count, seconds = (int(part) for part in raw.split("/"))
+    except ValueError:
+        raise ImproperlyConfigured(f"环境变量 {name} 应写作 次数/秒数，如 20/60：{raw!r} / {name} must look like 20/60") from None
+    if count < 1 or seconds < 1:
+        raise ImproperlyConfigured(f"环境变量 {name} 的次数和秒数须大于 0 / {name}: both parts must be > 0")
+    return count, seconds
+
+
 def _list(env: Mapping[str, str], name: str, default: list[str]) -> list[str]:
     raw = env.get(name)
     if raw is None:
@@ -65,6 +79,11 @@ class Env:
     sweeper_stale_after: int
     log_level: str
     otp_required_for_all_staff: bool
+    rate_limit_enabled: bool
+    rate_limit_login: tuple[int, int]
+    rate_limit_progress: tuple[int, int]
+    rate_limit_submit: tuple[int, int]
+    csp_report_only: bool
 
 
 def read_env(env: Mapping[str, str] | None = None) -> Env:
@@ -126,4 +145,11 @@ def read_env(env: Mapping[str, str] | None = None) -> Env:
         sweeper_stale_after=_int(env, "SWEEPER_STALE_AFTER_SECONDS", 180, minimum=1),
         log_level=log_level,
         otp_required_for_all_staff=_bool(env, "OTP_REQUIRED_FOR_ALL_STAFF", default=False),
+        # Off in test mode: a whole test run logs in from 127.0.0.1 far faster than any person;
+        # the limiter's own tests switch it on.
+        rate_limit_enabled=_bool(env, "RATE_LIMIT_ENABLED", default=mode != "test"),
+        rate_limit_login=_rate(env, "RATE_LIMIT_LOGIN", (20, 60)),
+        rate_limit_progress=_rate(env, "RATE_LIMIT_PROGRESS", (60, 60)),
+        rate_limit_submit=_rate(env, "RATE_LIMIT_SUBMIT", (30, 600)),
+        csp_report_only=_bool(env, "CSP_REPORT_ONLY", default=False),
     )
