@@ -23,6 +23,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    # Listed so the API docs load Swagger UI from our static files, not a CDN (CSP: script-src 'self').
+    "ninja",
     "rules.apps.AutodiscoverRulesConfig",
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -43,6 +45,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "zhengwu.security.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -54,6 +57,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "zhengwu.core.middleware.RequestContextMiddleware",
+    # After the request context, so a refusal's audit row carries the client address.
+    "zhengwu.security.ratelimit.RateLimitMiddleware",
     "zhengwu.accounts.middleware.IdleTimeoutMiddleware",
     "zhengwu.accounts.otp_middleware.OTPRequiredMiddleware",
 ]
@@ -139,6 +144,26 @@ OTP_TOTP_ISSUER = "政务服务平台"
 # Wrong codes count against the security policy's lockout instead; django-otp's own growing delay
 # would reject a right code typed just after a typo.
 OTP_TOTP_THROTTLE_FACTOR = 0
+
+ZHENGWU_CSP_REPORT_ONLY = ENV.csp_report_only
+
+
+def _rate_group(name: str, paths: list[str], methods: list[str], rate: tuple[int, int]) -> dict:
+    return {"name": name, "paths": paths, "methods": methods, "limit": rate[0], "window": rate[1]}
+
+
+# Per client address; a trailing "$" makes a path exact. See zhengwu/security/ratelimit.py.
+ZHENGWU_RATE_LIMITS = {
+    "enabled": ENV.rate_limit_enabled,
+    "cache": "default",
+    "groups": [
+        _rate_group("login", ["/accounts/login/", "/accounts/otp/", "/admin/login/", "/cases/signin/"], ["POST"],
+                    ENV.rate_limit_login),
+        _rate_group("progress", ["/cases/progress/", "/api/v1/cases/progress"], [], ENV.rate_limit_progress),
+        _rate_group("submit", ["/cases/signup/", "/cases/apply/", "/api/v1/cases$"], ["POST"],
+                    ENV.rate_limit_submit),
+    ],
+}
 
 LOGGING = {
     "version": 1,
