@@ -53,7 +53,7 @@ def test_backup_then_restore_brings_back_cases_and_a_valid_audit_chain(item, app
     assert Case.objects.count() == cases
     assert AuditEvent.objects.count() == events + 1  # + the restore event
     assert not AuditEvent.objects.filter(action="security.backup").exists()
-    assert AuditEvent.objects.order_by("-seq").first().action == "security.restore"
+    assert AuditEvent.objects.order_by("-seq").values_list("action", flat=True)[0] == "security.restore"
     call_command("verify_audit")
     audit_record(actor=None, action="test.after_restore")
     assert audit_verify()[1] == [], "the chain continues from the restored head"

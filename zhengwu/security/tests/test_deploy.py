@@ -16,7 +16,7 @@ DEPLOY = BASE_DIR / "deploy"
 
 def _unit(name: str) -> configparser.ConfigParser:
     parser = configparser.ConfigParser(interpolation=None, strict=True)
-    parser.optionxform = str  # systemd keys are case-sensitive
+    parser.optionxform = str  # type: ignore[assignment,method-assign]  # systemd keys are case-sensitive
     parser.read_string((DEPLOY / name).read_text())
     return parser
 
