@@ -106,6 +106,17 @@ def test_wrong_codes_lock_the_account_and_end_the_session(client, auditadmin, pe
     assert failures == 5 and AuditEvent.objects.filter(action="accounts.user.locked").exists()
 
 
+def test_the_applicants_sign_in_page_does_not_skip_the_code(client, supervisor, persona_password):
+    response = client.post("/cases/signin/", {"username": "supervisor", "password": persona_password})
+    assert response.status_code == 302
+    assert client.get("/staff/")["Location"] == "/accounts/otp/setup/"
+
+
+def test_programmatic_logins_are_not_asked_for_a_code(client, sysadmin):
+    client.force_login(sysadmin)
+    assert client.get("/staff/").get("Location") != "/accounts/otp/setup/"
+
+
 def test_clerks_without_a_device_log_in_with_the_password_only(client, clerk, persona_password):
     response = _login(client, "clerk", persona_password)
     assert response.status_code == 302
@@ -135,3 +146,16 @@ def test_reset_by_the_account_manager_only(client, clerk, sysadmin, secadmin, au
     assert AuditEvent.objects.filter(action="accounts.otp.reset").exists()
     with pytest.raises(PermissionDenied):
         otp_device_reset(actor=sysadmin, user=auditadmin)
+
+
+@time_machine.travel(START, tick=False)
+def test_the_operator_command_resets_a_lost_phone(client, supervisor, persona_password):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    _enrol(client, supervisor, persona_password)
+    call_command("otp_reset", "supervisor", "--reason", "手机丢失")
+    assert not TOTPDevice.objects.filter(user=supervisor).exists()
+    assert AuditEvent.objects.get(action="accounts.otp.reset").data == {"reason": "手机丢失"}
+    with pytest.raises(CommandError, match="未绑定"):
+        call_command("otp_reset", "supervisor", "--reason", "again")
