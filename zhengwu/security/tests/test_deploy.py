@@ -64,6 +64,9 @@ def test_nginx_proxies_to_the_upstream_and_sets_the_trusted_address_header():
     assert "X-Forwarded-For" not in re.sub(r"#.*", "", text)
     assert "proxy_set_header X-Forwarded-Proto $scheme;" in text  # SECURE_PROXY_SSL_HEADER
     assert re.search(r"location /media/ \{\s*return 404;", text), "uploads are never served by nginx"
+    # Django's check --deploy warnings W004/W008 are silenced in production because nginx does these.
+    assert "return 301 https://$host$request_uri;" in text
+    assert re.search(r'add_header Strict-Transport-Security "max-age=\d{7,}', text)
 
 
 def test_the_production_env_example_is_accepted_by_the_settings_reader():
@@ -79,3 +82,16 @@ def test_the_production_env_example_is_accepted_by_the_settings_reader():
     example = (BASE_DIR / ".env.example").read_text()
     missing = [k for k in values if not k.startswith("GUNICORN_") and f"{k}=" not in example]
     assert missing == [], f"listed in deploy/env.production.example but not in .env.example: {missing}"
+
+
+def test_django_deploy_check_passes_in_production_mode(tmp_path):
+    import os
+    import secrets
+    import subprocess
+    import sys
+
+    env = {**os.environ, "ZHENGWU_ENV": "production", "SECRET_KEY": secrets.token_urlsafe(64), "DEBUG": "false",
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'check.sqlite3'}", "ALLOWED_HOSTS": "zhengwu.example.gov.cn"}
+    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+                            cwd=BASE_DIR, env=env, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
