@@ -13,6 +13,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import tarfile
 from pathlib import Path
 
 from django.conf import settings
@@ -84,12 +85,57 @@ def backup_create(*, actor, out_dir: Path | str, alias: str = "default") -> Path
         args, env = _pg_args(connection.settings_dict)
         _run(["pg_dump", "-Fc", "--no-owner", "--no-privileges", *args, "-f", str(target),
               connection.settings_dict["NAME"]], env)
-    checksum = _sha256(target)
-    Path(f"{target}.sha256").write_text(f"{checksum}  {target.name}\n")
+    checksum = _write_sidecar(target)
+    data = {"file": target.name, "sha256": checksum, "bytes": target.stat().st_size}
+    media = Path(settings.MEDIA_ROOT)
+    if media.is_dir() and any(media.iterdir()):
+        # Uploaded materials and certificates are part of the case record: back them up together.
+        archive = out / f"zhengwu-{stamp}-media.tar.gz"
+        with tarfile.open(archive, "w:gz") as tar:
+            tar.add(media, arcname=".")
+        data["media"] = archive.name
+        data["media_sha256"] = _write_sidecar(archive)
     with transaction.atomic(using=alias):
         audit_record(actor=actor, action="security.backup", object_type="security.backup", object_repr=target.name,
-                     data={"file": target.name, "sha256": checksum, "bytes": target.stat().st_size})
+                     data=data)
     return target
+
+
+def _write_sidecar(path: Path) -> str:
+    checksum = _sha256(path)
+    Path(f"{path}.sha256").write_text(f"{checksum}  {path.name}\n")
+    return checksum
+
+
+def _check_sidecar(path: Path) -> None:
+    sidecar = Path(f"{path}.sha256")
+    if sidecar.exists() and sidecar.read_text().split()[0] != _sha256(path):
+        raise ValidationFailed(f"备份文件 {path.name} 校验值不符，可能已损坏或被篡改，拒绝恢复",
+                               "the backup's checksum does not match; refusing to restore")
+
+
+def media_restore(*, actor, path: Path | str, confirmed: bool = False) -> int:
+    """Unpack a media archive over MEDIA_ROOT; returns the number of files. Names that would leave
+    MEDIA_ROOT (absolute, .., links out) are refused by tarfile's data filter."""
+    archive = Path(path)
+    if getattr(settings, "ZHENGWU_ENV", "") == "production" and not confirmed:
+        raise PermissionDenied("生产环境恢复附件会覆盖现有文件，请确认后加 --yes 执行",
+                               "restoring media in production overwrites files; pass --yes to confirm")
+    if not archive.is_file():
+        raise ValidationFailed(f"备份文件不存在：{archive}", f"no such backup file {archive}")
+    _check_sidecar(archive)
+    media = Path(settings.MEDIA_ROOT)
+    media.mkdir(parents=True, exist_ok=True)
+    try:
+        with tarfile.open(archive, "r:gz") as tar:
+            members = [m for m in tar.getmembers() if m.isfile()]
+            tar.extractall(media, filter="data")
+    except (tarfile.TarError, OSError) as exc:
+        raise ValidationFailed(f"附件备份无法解开：{exc}", "the media archive cannot be unpacked") from None
+    with transaction.atomic():
+        audit_record(actor=actor, action="security.restore_media", object_type="security.backup",
+                     object_repr=archive.name, data={"file": archive.name, "files": len(members)})
+    return len(members)
 
 
 def backup_restore(*, actor, path: Path | str, alias: str = "default", confirmed: bool = False) -> None:
@@ -100,10 +146,7 @@ def backup_restore(*, actor, path: Path | str, alias: str = "default", confirmed
                                "restoring in production overwrites all data; pass --yes to confirm")
     if not source.is_file():
         raise ValidationFailed(f"备份文件不存在：{source}", f"no such backup file {source}")
-    sidecar = Path(f"{source}.sha256")
-    if sidecar.exists() and sidecar.read_text().split()[0] != _sha256(source):
-        raise ValidationFailed("备份文件校验值不符，可能已损坏或被篡改，拒绝恢复",
-                               "the backup's checksum does not match; refusing to restore")
+    _check_sidecar(source)
     engine = _engine(alias)
     connection = connections[alias]
     if engine == SQLITE:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import shutil
 import subprocess
+import tarfile
 import uuid
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
@@ -15,6 +19,7 @@ from zhengwu.cases import services
 from zhengwu.cases.models import Case
 from zhengwu.cases.tests.conftest import full_materials, person
 from zhengwu.core.audit import audit_record, audit_verify
+from zhengwu.core.errors import ValidationFailed
 from zhengwu.core.models import AuditEvent
 from zhengwu.security.backup import _pg_args
 
@@ -24,6 +29,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def _need_pg_tools():
     if connection.vendor == "postgresql" and not (shutil.which("pg_dump") and shutil.which("pg_restore")):
         pytest.skip("pg_dump / pg_restore not installed: the PostgreSQL backup cannot run here")
+
+
+def _db_file(folder: Path) -> Path:
+    return next(p for p in folder.iterdir() if p.suffix in {".sqlite3", ".dump"})
 
 
 def _submit(item, applicant, key):
@@ -37,8 +46,11 @@ def test_backup_then_restore_brings_back_cases_and_a_valid_audit_chain(item, app
     _submit(item, applicant, "b-2")
     out = tmp_path / "backups"
     call_command("backup", "--out", str(out))
-    backup = next(p for p in out.iterdir() if not p.name.endswith(".sha256"))
+    backup = _db_file(out)
     assert (out / f"{backup.name}.sha256").exists()
+    media_archive = next(out.glob("*-media.tar.gz"))
+    stored = sorted(p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file())
+    assert stored, "the submitted materials are on disk"
     # The backup's own event is written after the snapshot, so the file holds one event fewer.
     cases, events = Case.objects.count(), AuditEvent.objects.count() - 1
     assert cases == 2
@@ -49,11 +61,14 @@ def test_backup_then_restore_brings_back_cases_and_a_valid_audit_chain(item, app
         cursor.execute(f"DELETE FROM {AuditEvent._meta.db_table} WHERE seq > 3")
     assert audit_verify()[1], "the damaged chain is noticed before the restore"
 
-    call_command("restore", str(backup))
+    stored[0].unlink()
+    call_command("restore", str(backup), "--media", str(media_archive))
+    assert stored[0].is_file(), "the lost upload is back"
     assert Case.objects.count() == cases
-    assert AuditEvent.objects.count() == events + 1  # + the restore event
+    assert AuditEvent.objects.count() == events + 2  # + the restore and media-restore events
     assert not AuditEvent.objects.filter(action="security.backup").exists()
-    assert AuditEvent.objects.order_by("-seq").values_list("action", flat=True)[0] == "security.restore"
+    assert list(AuditEvent.objects.order_by("-seq").values_list("action", flat=True)[:2]) == [
+        "security.restore_media", "security.restore"]
     call_command("verify_audit")
     audit_record(actor=None, action="test.after_restore")
     assert audit_verify()[1] == [], "the chain continues from the restored head"
@@ -62,7 +77,7 @@ def test_backup_then_restore_brings_back_cases_and_a_valid_audit_chain(item, app
 def test_a_tampered_backup_is_refused(applicant, tmp_path):
     _need_pg_tools()
     call_command("backup", "--out", str(tmp_path))
-    backup = next(p for p in tmp_path.iterdir() if not p.name.endswith(".sha256"))
+    backup = _db_file(tmp_path)
     with backup.open("r+b") as fh:
         fh.seek(200)
         fh.write(b"\x00garbage\x00")
@@ -100,3 +115,17 @@ def test_postgres_dump_restores_into_a_scratch_database(item, applicant, tmp_pat
     finally:
         with connection.cursor() as cursor:
             cursor.execute(f'DROP DATABASE IF EXISTS "{scratch}"')
+
+
+def test_a_media_archive_cannot_write_outside_media_root(tmp_path, db):
+    archive = tmp_path / "evil-media.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        payload = b"owned"
+        info = tarfile.TarInfo("../../escaped.txt")
+        info.size = len(payload)
+        tar.addfile(info, io.BytesIO(payload))
+    from zhengwu.security.backup import media_restore
+
+    with pytest.raises(ValidationFailed):
+        media_restore(actor=None, path=archive)
+    assert not (tmp_path.parent / "escaped.txt").exists() and not list(tmp_path.rglob("escaped.txt"))
