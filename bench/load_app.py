@@ -1,0 +1,26 @@
+"""Settings and URLconf for bench/load_test.py only (never used by the product): the project's settings
+with the progress-query throttle lifted (50 clients share one loopback address), and the project's
+URLs plus /bench/bare, a bare JSON endpoint doing one indexed SELECT, the baseline of the run."""
+
+from config.settings import *  # noqa: F403
+
+ROOT_URLCONF = "bench.load_app"
+ZHENGWU_PROGRESS_QUERY_RATE = "100000000/s"
+
+
+def _bare(request):
+    from django.http import JsonResponse
+
+    from zhengwu.cases.models import Case
+
+    row = Case.objects.filter(case_no=request.GET.get("case_no", "")).values("status").first()
+    return JsonResponse({"status": row["status"] if row else None})
+
+
+def __getattr__(name):
+    # Built on first use: Django imports settings before the apps are ready; URLs need the apps.
+    if name == "urlpatterns":
+        from django.urls import include, path
+
+        return [path("bench/bare", _bare), path("", include("config.urls"))]
+    raise AttributeError(name)
