@@ -4,6 +4,7 @@ an object the user may not see is a 404; the supervisors' wider view is audited.
 from __future__ import annotations
 
 import hmac
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -180,10 +181,17 @@ def case_clock_summary(case: Case, now: datetime | None = None) -> list[dict[str
     return rows
 
 
+_PUBLIC_CODE = re.compile(r"[0-9A-Za-z-]{1,40}")
+
+
 def progress_query(*, case_no: str, query_code: str) -> dict[str, Any]:
     """进度查询 for the public: case number + query code; masked personal data only."""
     case_no = (case_no or "").strip()
     query_code = (query_code or "").strip().upper()
+    # Refuse anything that cannot be a case number or query code before it reaches the database:
+    # PostgreSQL rejects a NUL byte in a text parameter with a server error.
+    if not (_PUBLIC_CODE.fullmatch(case_no) and _PUBLIC_CODE.fullmatch(query_code)):
+        raise NotFound("办件编号或查询码不正确", "case number or query code is wrong")
     case = (Case.objects.select_related("item_version", "department").filter(case_no=case_no)
             .exclude(status=Status.DRAFT).first())
     # Same answer for a wrong number and a wrong code, compared in constant time.

@@ -117,6 +117,13 @@ def test_public_progress_query_is_masked(submitted, client):
     assert unknown.json() == wrong.json()
 
 
+@pytest.mark.parametrize("case_no", ["2026\x00-1", "' OR 1=1 --", "办件" * 30, ""])
+def test_progress_query_answers_404_to_impossible_numbers(submitted, client, case_no):
+    # A NUL byte used to reach PostgreSQL and come back as a 500.
+    r = client.get(f"{BASE}/progress", {"case_no": case_no, "query_code": submitted.query_code})
+    assert r.status_code == 404
+
+
 def test_withdraw_and_rate_over_the_api(accepted, applicant, as_user):
     c = as_user(applicant)
     r = c.post(f"{BASE}/{accepted.case_no}/withdraw", {"reason": "不办了"}, content_type="application/json")
