@@ -58,39 +58,15 @@ def test_api_operation_conforms(case, staff_cookies):
     with transaction.atomic():
         response = case.call(headers={"X-CSRFToken": CSRF})
         transaction.set_rollback(True)
-    if _known_bug(case, response):
-        return  # held by the strict xfail tests below, so the owner sees it fixed
     case.validate_response(response, checks=[not_a_server_error, response_schema_conformance])
 
 
-UNPARSABLE = {"detail": "Cannot parse request body"}
-
-
-def _known_bug(case, response) -> bool:
-    if response.status_code == 400:
-        try:
-            return response.json() == UNPARSABLE
-        except ValueError:
-            return False
-    if case.operation.path == "/api/v1/supervision/records" and response.status_code == 500:
-        limit = (case.query or {}).get("limit")
-        return isinstance(limit, int) and limit < 0
-    if case.operation.path == "/api/v1/cases" and case.method == "GET" and response.status_code == 500:
-        offset = (case.query or {}).get("offset")
-        return isinstance(offset, int) and offset > 2**63 - 1
-    return False
-
-
-@pytest.mark.xfail(strict=True, reason="zhengwu/cases/api.py:335: ?offset= has no upper bound; past 2**63 - 1 the "
-                   "database refuses the OFFSET (SQLite: datatype mismatch), 500")
 def test_huge_case_offset_is_not_a_server_error(client, section_head):
     client.force_login(section_head)
     response = client.get(f"/api/v1/cases?offset={2**70}")
     assert response.status_code < 500
 
 
-@pytest.mark.xfail(strict=True, reason="zhengwu/api/api.py:19-37: no handler for ninja.errors.ParseError, so a "
-                   "body that is not JSON answers {'detail': ...} instead of the documented {code, message, message_en}")
 def test_unparsable_body_uses_the_one_error_format(client, section_head):
     client.force_login(section_head)
     response = client.post("/api/v1/cases", data=b"\x15not json", content_type="application/json")
@@ -98,8 +74,6 @@ def test_unparsable_body_uses_the_one_error_format(client, section_head):
     assert set(response.json()) >= {"code", "message", "message_en"}
 
 
-@pytest.mark.xfail(strict=True, reason="zhengwu/supervision/api.py:81: a negative ?limit= slices the queryset "
-                   "with a negative index: ValueError, 500")
 def test_negative_record_limit_is_not_a_server_error(client, supervisor):
     client.force_login(supervisor)
     response = client.get("/api/v1/supervision/records?limit=-1")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import Http404
 from ninja import NinjaAPI
+from ninja.errors import HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from zhengwu.core.errors import DomainError
@@ -29,6 +30,23 @@ def _validation_error(request, exc: NinjaValidationError):
     body = {"code": "bad_request", "message": "请求参数有误", "message_en": "invalid request parameters",
             "details": details}
     return api.create_response(request, body, status=400)
+
+
+_HTTP_ERRORS = {
+    400: ("bad_request", "请求内容无法解析（应为 JSON）"),
+    401: ("unauthorized", "请先登录"),
+    403: ("forbidden", "无权执行此操作"),
+    405: ("method_not_allowed", "不支持该请求方法"),
+    429: ("too_many_requests", "请求过于频繁，请稍后再试"),
+}
+
+
+@api.exception_handler(HttpError)
+def _http_error(request, exc: HttpError):
+    # ninja raises HttpError for unparsable bodies, failed auth and throttling; keep our one error format.
+    code, message = _HTTP_ERRORS.get(exc.status_code, ("error", "请求失败"))
+    return api.create_response(request, {"code": code, "message": message, "message_en": str(exc)},
+                               status=exc.status_code)
 
 
 @api.exception_handler(Http404)

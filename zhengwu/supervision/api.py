@@ -4,7 +4,7 @@
 import datetime as dt
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Query, Router, Schema
 from ninja.security import django_auth
 
 from zhengwu.supervision import selectors, services
@@ -77,8 +77,8 @@ class BulletinRow(Schema):
 
 
 @router.get("/records", response=list[RecordOut])
-def records(request: HttpRequest, department_id: int | None = None, limit: int = 100):
-    return list(selectors.record_list_visible_to(user=request.user, department_id=department_id)[:min(limit, 500)])
+def records(request: HttpRequest, department_id: int | None = None, limit: int = Query(100, ge=1, le=500)):
+    return list(selectors.record_list_visible_to(user=request.user, department_id=department_id)[:limit])
 
 
 @router.get("/rules", response=list[RuleOut])
