@@ -373,3 +373,61 @@ def test_material_download_keeps_the_sniffed_type(client, submitted, clerk):
 def test_full_materials_helper_matches_the_item(item):
     assert len(full_materials(item)) == item.current_version.materials.count()
     assert person().name == "张三"
+
+
+def test_fee_notice_payment_certificate_and_posted_delivery_through_the_pages(client, awaiting_decision, clerk,
+                                                                              chief_representative, leader, item,
+                                                                              applicant):
+    from zhengwu.licences.services import licence_type_create
+
+    licence_type_create(actor="test", code="11100000000013338W001", name="食品经营许可证")
+    services.case_item_policy_set(actor=leader, item_id=item.pk, deemed_approval_enabled=False, joint_handling=False,
+                                  licence_type_code="11100000000013338W001", validity_years=5)
+    case_no = awaiting_decision.case_no
+    act = lambda name: reverse("cases:staff_act", args=[case_no, name])  # noqa: E731
+    version = lambda: Case.objects.get(case_no=case_no).version  # noqa: E731
+    services.case_decide(actor=chief_representative, case_no=case_no, outcome="approve")
+    fee = item.current_version.fees.get()
+    client.force_login(clerk)
+    assert client.post(act("fee_notice"), {f"fee-fee_{fee.pk}": "10.00"}).status_code == 302
+    html = client.get(reverse("cases:staff_case", args=[case_no])).content.decode()
+    # Unpaid: no certificate yet, payment offered.
+    assert "制发电子证照</summary>" not in html and "登记缴费</summary>" in html
+    notice_no = Case.objects.get(case_no=case_no).fee_notices.get().notice_no
+    wrong = client.post(act("payment"), {"pay-notice_no": notice_no, "pay-amount": "9", "pay-payer_name": "张三"})
+    assert wrong.status_code == 422 and "收费金额应与缴费通知一致" in wrong.content.decode()
+    assert client.post(act("payment"), {"pay-notice_no": notice_no, "pay-amount": "10",
+                                        "pay-payer_name": "张三"}).status_code == 302
+    assert client.post(act("certificate"), {"cert-version": version()}).status_code == 302
+    assert Case.objects.get(case_no=case_no).status == Status.CERTIFICATE_ISSUED
+    missing = client.post(act("deliver"), {"dlv-method": "post", "dlv-version": version()})
+    assert missing.status_code == 422 and "物流单号" in missing.content.decode()
+    assert client.post(act("deliver"), {"dlv-method": "post", "dlv-tracking_no": "SF1234567890",
+                                        "dlv-carrier": "顺丰", "dlv-address": "清溪县人民路1号",
+                                        "dlv-version": version()}).status_code == 302
+    assert Case.objects.get(case_no=case_no).status == Status.DELIVERED
+    assert client.post(act("delivery_confirm"), {"cfm-recipient_name": "张三", "cfm-version": version()}
+                       ).status_code == 302
+    assert Case.objects.get(case_no=case_no).status == Status.COMPLETED
+
+    client.force_login(applicant)
+    response = client.get(reverse("cases:document", args=[case_no, "certificate"]))
+    assert response.status_code == 200 and b"".join(response.streaming_content).startswith(b"%PDF")
+
+
+def test_step_return_and_termination(client, accepted, reviewer, chief_representative, item):
+    case_no = accepted.case_no
+    act = lambda name: reverse("cases:staff_act", args=[case_no, name])  # noqa: E731
+    version = lambda: Case.objects.get(case_no=case_no).version  # noqa: E731
+    client.force_login(reviewer)
+    # The first step has nothing earlier to return to: not offered.
+    assert "退回</summary>" not in client.get(reverse("cases:staff_case", args=[case_no])).content.decode()
+    client.post(act("step_pass"), {"pass-opinion": "符合", "pass-version": version()})
+    client.force_login(chief_representative)
+    first = item.current_version.steps.order_by("order").first()
+    assert client.post(act("step_return"), {"ret-to_step": first.pk, "ret-reason": "补充核查",
+                                            "ret-version": version()}).status_code == 302
+    assert Case.objects.get(case_no=case_no).current_step == first
+    assert client.post(act("terminate"), {"term-reason": "申请人主体资格已注销", "term-version": version()}
+                       ).status_code == 302
+    assert Case.objects.get(case_no=case_no).status == Status.TERMINATED

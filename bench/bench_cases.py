@@ -1,0 +1,360 @@
+"""Benchmark: cases carried from application to completion per second through the service layer.
+
+Standalone. Each database runs in its own worker process (Django reads DATABASE_URL once):
+a temporary SQLite file, and PostgreSQL — a throwaway cluster started like ./dev does (initdb
+in a temporary directory, loopback, fsync off), or the database given with --database-url
+(it is migrated and written to: use a throwaway one). On that PostgreSQL, `pgbench` (TPC-B-like,
+`pgbench -i -s 10`, then `pgbench -c 2 -j 2 -T 20`) gives the baseline of the same machine in
+the same run.
+
+Two paths, each through cases/services.py only:
+- 承诺件: submit → accept → review step → decision step → approve → certificate (SM2-signed
+  电子证照 with its PDF) → collection at the window (办结);
+- 即办件: submit → accept (decided on the spot, §34) → collection (办结).
+
+Prints per database: cases/s, service calls/s and status transitions/s (CaseEvents whose status
+changed), the queries each service call issues (CaptureQueriesContext, one warm case) and the
+ratio of transitions/s to pgbench's tps. Target: transitions/s ≥ ¼ of pgbench's tps.
+
+    .venv/bin/python bench/bench_cases.py [--cases 30] [--immediate 30] [--pgbench-seconds 20]
+                                          [--database-url postgres://…] [--no-postgres]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+LICENCE_TYPE = "11100000000013338W001"
+
+
+# ------------------------------------------------------------------------------------------------
+# Worker: one database, one process
+
+
+def setup_django(database_url: str, media: Path) -> None:
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    os.environ["ZHENGWU_ENV"] = "test"
+    os.environ["DATABASE_URL"] = database_url
+    os.environ["MEDIA_ROOT"] = str(media)
+    import django
+    from django.conf import settings
+
+    django.setup()
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.ZHENGWU_NOTIFY_BACKENDS = {"sms": "zhengwu.notify.backends.LocmemBackend",
+                                        "email": "zhengwu.notify.backends.LocmemBackend"}
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+
+
+def build_world():
+    """A county, a department with one person per position, a 承诺件 with two review steps and a
+    licence type, and a 即办件 — all through services, like the test personas."""
+    from zhengwu.accounts.models import User
+    from zhengwu.cases import services
+    from zhengwu.catalog.codes import CaseKind
+    from zhengwu.catalog.tests.factories import published_item
+    from zhengwu.licences.services import licence_type_create
+    from zhengwu.org.models import Department, Position, Region, ServiceCentre, StaffPost, Window
+    from zhengwu.workcalendar.testing import seed_calendar
+
+    seed_calendar([2025, 2026])
+    region = Region.objects.create(code="330729", name="清溪县", level=Region.Level.COUNTY)
+    centre = ServiceCentre.objects.create(name="清溪县政务服务中心", kind=ServiceCentre.Kind.COUNTY, region=region)
+    dept = Department.objects.create(name="清溪县市场监督管理局", short_name="县市场监督管理局", region=region,
+                                     centre=centre, uscc="11330729002500017H")
+    window = Window.objects.create(centre=centre, number="01", name="市场监管窗口", department=dept)
+    people = {}
+    for position in (Position.CLERK, Position.REVIEWER, Position.CHIEF_REPRESENTATIVE, Position.LEADER):
+        user = User.objects.create_user(username=f"bench_{position}", password="x-Bench-2026", real_name="测试")
+        StaffPost.objects.create(user=user, position=position, department=dept,
+                                 window=window if position == Position.CLERK else None)
+        people[position] = user
+    people["applicant"] = User.objects.create_user(username="13900000000", password="x-Bench-2026",
+                                                   real_name="张三", kind=User.Kind.APPLICANT)
+    promised = published_item(dept, name="食品经营许可（新办）", steps=[
+        {"order": 1, "name": "审查", "role": Position.REVIEWER, "budget_days": 2},
+        {"order": 2, "name": "决定", "role": Position.CHIEF_REPRESENTATIVE, "budget_days": 1}])
+    immediate = published_item(dept, name="个体工商户名称登记", case_kind=CaseKind.IMMEDIATE, promised_limit_value=0,
+                               steps=[{"order": 1, "name": "审核", "role": Position.CLERK, "budget_days": 0}])
+    licence_type_create(actor="bench", code=LICENCE_TYPE, name="食品经营许可证")
+    services.case_item_policy_set(actor=people[Position.LEADER], item_id=promised.pk, deemed_approval_enabled=False,
+                                  joint_handling=False, licence_type_code=LICENCE_TYPE, validity_years=5)
+    return people, promised, immediate
+
+
+def _paths(people, promised, immediate):
+    from zhengwu.cases import services
+    from zhengwu.cases.models import ApplicantType, Delivery, IdType
+    from zhengwu.cases.services import ApplicantInput, MaterialInput
+    from zhengwu.org.models import Position
+
+    clerk, reviewer = people[Position.CLERK], people[Position.REVIEWER]
+    chief, applicant = people[Position.CHIEF_REPRESENTATIVE], people["applicant"]
+    person = ApplicantInput(applicant_type=ApplicantType.PERSON, name="张三", id_type=IdType.ID_CARD,
+                            id_number="11010519491231002X", phone="13912345678")
+
+    def materials(item):
+        return [MaterialInput(requirement_id=r.pk, content=PDF, filename="a.pdf")
+                for r in item.current_version.materials.all()]
+
+    def promised_path(key: str):
+        holder = {}
+
+        def submit():
+            holder["no"] = services.case_submit(actor=applicant, item_id=promised.pk, applicant=person,
+                                                materials=materials(promised), idempotency_key=key).case_no
+        return [
+            ("case_submit", submit),
+            ("case_accept", lambda: services.case_accept(actor=clerk, case_no=holder["no"])),
+            ("case_step_pass (审查)", lambda: services.case_step_pass(actor=reviewer, case_no=holder["no"],
+                                                                     opinion="符合")),
+            ("case_step_pass (决定)", lambda: services.case_step_pass(actor=chief, case_no=holder["no"],
+                                                                     opinion="拟准予")),
+            ("case_decide", lambda: services.case_decide(actor=chief, case_no=holder["no"], outcome="approve")),
+            ("case_issue_certificate", lambda: services.case_issue_certificate(actor=clerk, case_no=holder["no"])),
+            ("case_deliver", lambda: services.case_deliver(actor=clerk, case_no=holder["no"],
+                                                           method=Delivery.Method.COLLECTION)),
+        ]
+
+    def immediate_path(key: str):
+        holder = {}
+
+        def submit():
+            holder["no"] = services.case_submit(actor=applicant, item_id=immediate.pk, applicant=person,
+                                                materials=materials(immediate), idempotency_key=key).case_no
+        return [
+            ("case_submit", submit),
+            ("case_accept (即办)", lambda: services.case_accept(actor=clerk, case_no=holder["no"])),
+            ("case_deliver", lambda: services.case_deliver(actor=clerk, case_no=holder["no"],
+                                                           method=Delivery.Method.COLLECTION)),
+        ]
+
+    return promised_path, immediate_path
+
+
+def _shape(sql: str) -> str:
+    """The query with its literals removed, to find the same lookup issued again and again."""
+    sql = re.sub(r"'(?:[^']|'')*'", "?", sql)
+    sql = re.sub(r"\b\d+(\.\d+)?\b", "?", sql)
+    sql = re.sub(r"IN \([^)]*\)", "IN (…)", sql)
+    return sql[:150]
+
+
+def _count_queries(path) -> list[tuple[str, int, list[tuple[int, str]]]]:
+    from collections import Counter
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    out = []
+    for name, call in path:
+        with CaptureQueriesContext(connection) as ctx:
+            call()
+        repeated = Counter(_shape(q["sql"]) for q in ctx.captured_queries)
+        out.append((name, len(ctx.captured_queries), [(n, sql) for sql, n in repeated.most_common(4) if n > 1]))
+    return out
+
+
+def _run(make_path, n: int, prefix: str) -> dict:
+    from zhengwu.cases.models import CaseEvent
+
+    events_before = CaseEvent.objects.count()
+    changed_before = _status_changes()
+    calls = 0
+    per_call: dict[str, float] = {}
+    begin = time.perf_counter()
+    for i in range(n):
+        for name, call in make_path(f"{prefix}-{i}"):
+            started = time.perf_counter()
+            call()
+            per_call[name] = per_call.get(name, 0.0) + time.perf_counter() - started
+            calls += 1
+    elapsed = time.perf_counter() - begin
+    transitions = _status_changes() - changed_before
+    return {"cases": n, "seconds": elapsed, "calls": calls, "transitions": transitions,
+            "events": CaseEvent.objects.count() - events_before,
+            "ms_per_call": {name: total / n * 1000 for name, total in per_call.items()},
+            "cases_per_s": n / elapsed, "calls_per_s": calls / elapsed, "transitions_per_s": transitions / elapsed}
+
+
+def _status_changes() -> int:
+    from django.db.models import F
+
+    from zhengwu.cases.models import CaseEvent
+
+    return CaseEvent.objects.exclude(from_status=F("to_status")).count()
+
+
+def worker(database_url: str, n_promised: int, n_immediate: int) -> dict:
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    import time_machine
+
+    media = Path(tempfile.mkdtemp(prefix="bench-media-"))
+    try:
+        setup_django(database_url, media)
+        from django.db import connection
+
+        # Monday 2026-03-02 09:00, a working week far from holidays: deadlines never hit an unpublished year.
+        with time_machine.travel(dt.datetime(2026, 3, 2, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai")), tick=True):
+            people, promised, immediate = build_world()
+            promised_path, immediate_path = _paths(people, promised, immediate)
+            for i in range(2):  # warm caches (calendar index, fonts, keys)
+                for _n, call in promised_path(f"warm-p-{i}"):
+                    call()
+                for _n, call in immediate_path(f"warm-i-{i}"):
+                    call()
+            queries = {"promised": _count_queries(promised_path("q-p")),
+                       "immediate": _count_queries(immediate_path("q-i"))}
+            results = {"promised": _run(promised_path, n_promised, "p"),
+                       "immediate": _run(immediate_path, n_immediate, "i")}
+        return {"vendor": connection.vendor, "queries": queries, "results": results}
+    finally:
+        shutil.rmtree(media, ignore_errors=True)
+
+
+# ------------------------------------------------------------------------------------------------
+# Orchestrator: SQLite, PostgreSQL, pgbench
+
+
+class ThrowawayPostgres:
+    """initdb + pg_ctl in a temporary directory on loopback, as ./dev does for the tests."""
+
+    def __init__(self) -> None:
+        bins = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: [int(x) for x in re.findall(r"\d+", str(p))])
+        if not bins:
+            raise RuntimeError("PostgreSQL is not installed (apt-get install postgresql)")
+        self.bin = bins[-1]
+        self.dir = Path(tempfile.mkdtemp(prefix="zhengwu-bench-pg-"))
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.run_as = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        if self.run_as:
+            shutil.chown(self.dir, "postgres", "postgres")
+
+    def _cmd(self, *args: str) -> None:
+        subprocess.run([*self.run_as, *args], check=True, stdout=subprocess.DEVNULL)
+
+    def start(self) -> str:
+        data = self.dir / "data"
+        self._cmd(str(self.bin / "initdb"), "-D", str(data), "-U", "zhengwu", "--auth=trust", "-E", "UTF8",
+                  "--locale=C.UTF-8")
+        self._cmd(str(self.bin / "pg_ctl"), "-D", str(data), "-l", str(self.dir / "log"), "-w", "-o",
+                  f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.dir} -c fsync=off "
+                  "-c synchronous_commit=off -c full_page_writes=off -c max_connections=50", "start")
+        subprocess.run([str(self.bin / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "zhengwu",
+                        "zhengwu"], check=True)
+        return f"postgres://zhengwu@127.0.0.1:{self.port}/zhengwu"
+
+    def stop(self) -> None:
+        subprocess.run([*self.run_as, str(self.bin / "pg_ctl"), "-D", str(self.dir / "data"), "-m", "fast", "stop"],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def pgbench(database_url: str, seconds: int) -> float:
+    exe = shutil.which("pgbench") or next((str(p) for p in sorted(Path("/usr/lib/postgresql").glob("*/bin/pgbench"))),
+                                          None)
+    if exe is None:
+        raise RuntimeError("pgbench is missing (Debian: postgresql-contrib / postgresql)")
+    subprocess.run([exe, "-i", "-s", "10", "-q", database_url], check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    out = subprocess.run([exe, "-c", "2", "-j", "2", "-T", str(seconds), database_url], check=True,
+                         capture_output=True, text=True).stdout
+    subprocess.run([exe, "-i", "-I", "d", database_url], check=False, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    match = re.search(r"tps = ([\d.]+)", out)
+    if match is None:
+        raise RuntimeError(f"cannot read pgbench output:\n{out}")
+    return float(match.group(1))
+
+
+def run_worker(database_url: str, args) -> dict:
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    proc = subprocess.run([sys.executable, __file__, "--worker", database_url, "--cases", str(args.cases),
+                           "--immediate", str(args.immediate)], capture_output=True, text=True, env=env)
+    if proc.returncode != 0:
+        raise RuntimeError(f"worker on {database_url.split(':')[0]} failed:\n{proc.stderr[-4000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def report(name: str, data: dict, tps: float | None, verbose: bool = True) -> bool:
+    print(f"\n== {name} ({data['vendor']}) ==")
+    for kind, label in (("promised", "承诺件 full path"), ("immediate", "即办件 path")):
+        r = data["results"][kind]
+        print(f"  {label:18} {r['cases']:4d} cases in {r['seconds']:6.2f} s: {r['cases_per_s']:7.2f} cases/s, "
+              f"{r['calls_per_s']:7.1f} service calls/s, {r['transitions_per_s']:7.1f} transitions/s")
+    print("  queries per service call (one warm case), with the statements issued more than once:")
+    for kind in ("promised", "immediate"):
+        timing = data["results"][kind]["ms_per_call"]
+        for call, count, repeated in data["queries"][kind]:
+            print(f"    {kind:9} {call:26} {count:4d} queries  {timing.get(call, 0):7.1f} ms")
+            if verbose:
+                for n, sql in repeated:
+                    print(f"        {n:3d}× {sql}")
+    if tps is None:
+        return True
+    rate = data["results"]["promised"]["transitions_per_s"]
+    ratio = rate / tps
+    ok = ratio >= 0.25
+    print(f"  pgbench TPC-B-like: {tps:8.1f} tps; transitions/s ÷ pgbench tps = {ratio:.3f} "
+          f"(target ≥ 0.25: {'met' if ok else 'MISSED'})")
+    return ok
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=30, help="承诺件 carried through the full path")
+    parser.add_argument("--immediate", type=int, default=30, help="即办件 carried through")
+    parser.add_argument("--pgbench-seconds", type=int, default=20)
+    parser.add_argument("--database-url", default="", help="a throwaway PostgreSQL database instead of a new cluster")
+    parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--worker", default="", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.worker:
+        print(json.dumps(worker(args.worker, args.cases, args.immediate)))
+        return 0
+
+    with tempfile.TemporaryDirectory() as tmp:
+        sqlite = run_worker(f"sqlite:///{Path(tmp) / 'bench.sqlite3'}", args)
+    ok = report("SQLite", sqlite, None)
+    if args.no_postgres:
+        return 0
+    cluster = None
+    url = args.database_url or os.environ.get("BENCH_DATABASE_URL", "")
+    try:
+        if not url:
+            cluster = ThrowawayPostgres()
+            url = cluster.start()
+        tps = pgbench(url, args.pgbench_seconds)
+        postgres = run_worker(url, args)
+        ok = report("PostgreSQL", postgres, tps, verbose=False) and ok
+        sqlite_ratio = sqlite["results"]["promised"]["transitions_per_s"] / tps
+        print(f"\nSQLite transitions/s ÷ pgbench tps = {sqlite_ratio:.3f}")
+    finally:
+        if cluster is not None:
+            cluster.stop()
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
