@@ -18,6 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from zhengwu.workcalendar import workdays
 from zhengwu.workcalendar.models import Unit
@@ -42,18 +43,27 @@ REASON_LABELS = {
 }
 
 
-def warning_rule(kind: str, unit: str = Unit.WORKING_DAYS) -> dict[str, Any]:
-    """The warning rule of a clock kind: settings.ZHENGWU_CLOCK_WARNINGS[kind], else its "default",
-    else 2 days before due or 80 % of the budget used, whichever comes first (hour clocks: 80 %).
+# Owner apps refine a kind's rule per owner: clock kind → dotted path of
+# `provider(*, kind, unit, owner_id) -> dict | None` (None or {}: the kind's rule applies).
+WARNING_RULE_PROVIDERS: dict[str, str] = {}
+
+
+def warning_rule(kind: str, unit: str = Unit.WORKING_DAYS, owner_id: str | None = None) -> dict[str, Any]:
+    """The warning rule of a clock: its owner's provider (WARNING_RULE_PROVIDERS), else
+    settings.ZHENGWU_CLOCK_WARNINGS[kind], else its "default", else 2 days before due or 80 % of the
+    budget used, whichever comes first (hour clocks: 80 %).
 
     `before` is in the clock's unit (working days, calendar days or hours); either key may be None
-    to switch that half of the rule off.
+    to switch that half of the rule off. A provider's rule may carry a `source` shown in the explanation.
     """
     table = getattr(settings, "ZHENGWU_CLOCK_WARNINGS", {}) or {}
     hours = unit in (Unit.WORKING_HOURS, Unit.HOURS)
     rule = dict(DEFAULT_WARNING_HOURS if hours else DEFAULT_WARNING)
     rule.update(table.get("default", {}))
     rule.update(table.get(kind, {}))
+    path = WARNING_RULE_PROVIDERS.get(kind)
+    if path and owner_id is not None:
+        rule.update(import_string(path)(kind=kind, unit=unit, owner_id=owner_id) or {})
     return rule
 
 
@@ -196,7 +206,8 @@ def _locate(counter, running: Sequence[Seg], position: int, *, last_open: bool):
 
 
 def compute_schedule(*, kind: str, unit: str, budget: int, started_at: datetime, segments: Sequence[Seg],
-                     extensions: Sequence[Ext], region=None, finished: bool = False) -> Schedule:
+                     extensions: Sequence[Ext], region=None, finished: bool = False,
+                     owner_id: str | None = None) -> Schedule:
     """Due moment, warning moment and the line-by-line explanation of one clock.
 
     `segments` in time order, the first a running one starting at `started_at`. A clock whose last
@@ -242,7 +253,7 @@ def compute_schedule(*, kind: str, unit: str, budget: int, started_at: datetime,
     if seg is None:
         return schedule
     schedule.due_at, schedule.due_date = counter.finish(seg.start, offset)
-    rule = warning_rule(kind, unit)
+    rule = warning_rule(kind, unit, owner_id)
     candidates = []
     if rule.get("before") is not None:
         candidates.append(total - counter.scale(int(rule["before"])))
@@ -275,6 +286,7 @@ def compute_schedule(*, kind: str, unit: str, budget: int, started_at: datetime,
             parts.append(f"截止前 {counter.words(counter.scale(int(rule['before'])))}")
         if rule.get("fraction") is not None:
             parts.append(f"已用 {round(float(rule['fraction']) * 100)}%")
-        lines.append(f"预警：{_fmt_moment(unit, schedule.warn_at)} 起（{' 或 '.join(parts)}，取较早者）")
+        source = f"，{rule['source']}" if rule.get("source") else ""
+        lines.append(f"预警：{_fmt_moment(unit, schedule.warn_at)} 起（{' 或 '.join(parts)}，取较早者{source}）")
     lines.append(f"日历数据版本：v{index.revision}")
     return schedule

@@ -444,7 +444,7 @@ def clock_schedule(clock: Clock) -> clockmath.Schedule:
     return clockmath.compute_schedule(
         kind=clock.kind, unit=clock.budget_unit, budget=clock.budget_value, started_at=clock.started_at,
         segments=_segments(clock), extensions=_extensions(clock), region=clock.region_id,
-        finished=not clock.is_open)
+        finished=not clock.is_open, owner_id=clock.owner_id)
 
 
 def _fired_kinds(clock: Clock) -> set[str]:
@@ -489,6 +489,16 @@ def _recompute_open_clocks(*, actor, dates: set[date], region_ids: set[int] | No
         Q(due_date__isnull=True) | Q(due_date__gte=lo))
     if region_ids is not None:
         qs = qs.filter(region_id__in=region_ids)
+    return _recompute(actor=actor, qs=qs, reason=reason)
+
+
+def clocks_recompute(*, actor, clock_ids: Iterable[int], reason: str) -> int:
+    """Recompute open clocks whose warning rule changed (e.g. supervision's per-item-type thresholds)."""
+    with transaction.atomic():
+        return _recompute(actor=actor, qs=Clock.objects.filter(pk__in=list(clock_ids), status__in=OPEN), reason=reason)
+
+
+def _recompute(*, actor, qs, reason: str) -> int:
     entries = []
     moved = 0
     now = timezone.now()
@@ -568,7 +578,7 @@ def clock_start(*, actor, owner: models.Model, kind: str, budget_value: int, bud
         # A new clock's ledger is one open running segment: compute before the first insert.
         schedule = clockmath.compute_schedule(kind=kind, unit=budget_unit, budget=budget_value, started_at=at,
                                               segments=[clockmath.Seg("running", at, None)], extensions=[],
-                                              region=region)
+                                              region=region, owner_id=str(owner.pk))
         clock = Clock(owner_type=ContentType.objects.get_for_model(owner), owner_id=str(owner.pk), kind=kind,
                       budget_value=budget_value, budget_unit=budget_unit, started_at=at,
                       status=Clock.Status.RUNNING, region=region, note=note[:200], due_at=schedule.due_at,
