@@ -101,6 +101,7 @@ def _insert(model, values: dict[str, str], source: str, params: list) -> None:
 def build(cases: int) -> None:
     from django.db import connection
 
+    from zhengwu.accounts.models import User
     from zhengwu.cases.models import Case, Decision, Rating
     from zhengwu.catalog.tests.factories import published_item
     from zhengwu.org import services as org
@@ -124,7 +125,7 @@ def build(cases: int) -> None:
                                      region=county, centre=centre)
         window = org.window_create(actor="bench", centre=centre, number=f"{i + 1:02d}", name=f"第{i + 1}窗口",
                                    department=dept)
-        clerk = UserFactory(username=f"clerk{i}", real_name=f"窗口{i}")
+        clerk: User = UserFactory.create(username=f"clerk{i}", real_name=f"窗口{i}")
         org.staff_post_create(actor="bench", user=clerk, position=Position.CLERK, department=dept, window=window)
         for k in range(3):
             extra = {"case_kind": "1", "promised_limit_value": 0,

@@ -79,7 +79,7 @@ def build_world():
     dept = Department.objects.create(name="清溪县市场监督管理局", short_name="县市场监督管理局", region=region,
                                      centre=centre, uscc="11330729002500017H")
     window = Window.objects.create(centre=centre, number="01", name="市场监管窗口", department=dept)
-    people = {}
+    people: dict[str, User] = {}
     for position in (Position.CLERK, Position.REVIEWER, Position.CHIEF_REPRESENTATIVE, Position.LEADER):
         user = User.objects.create_user(username=f"bench_{position}", password="x-Bench-2026", real_name="测试")
         StaffPost.objects.create(user=user, position=position, department=dept,

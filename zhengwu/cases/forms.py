@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
@@ -43,8 +44,9 @@ class SignUpForm(_Base):
     password2 = forms.CharField(label="确认密码", strip=False,
                                 widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if data.get("password1") and data.get("password2") and data["password1"] != data["password2"]:
             self.add_error("password2", "两次输入的密码不一致")
         return data
@@ -89,7 +91,7 @@ class ApplicantFields(_Base):
                               agent_id_number=d["agent_id_number"], agent_phone=d["agent_phone"])
 
 
-class MaterialFieldsMixin:
+class MaterialFieldsMixin(_Base):
     """One file field per required material, and, where the applicant holds a licence in the
     licence library, a choice to reuse it instead of uploading (国务院令716号 §11)."""
 
@@ -195,8 +197,9 @@ class CorrectionNoticeForm(VersionForm):
             self.fields[reason] = forms.CharField(label=f"“{r.name}”的补正理由", max_length=500, required=False)
             self.rows.append((r, check, reason))
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         for _r, check, reason in self.rows:
             if data.get(check) and not (data.get(reason) or "").strip():
                 self.add_error(reason, "请填写该材料的补正理由")
@@ -225,7 +228,7 @@ class StepReturnForm(VersionForm):
 
     def __init__(self, *args, steps=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["to_step"].choices = [(s.pk, f"{s.order}. {s.name}") for s in steps]
+        cast(forms.TypedChoiceField, self.fields["to_step"]).choices = [(s.pk, f"{s.order}. {s.name}") for s in steps]
 
 
 class SpecialStartForm(VersionForm):
@@ -300,7 +303,7 @@ class WalkInForm(MaterialFieldsMixin, ApplicantFields):
 
     def __init__(self, *args, items=(), requirements=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["item"].choices = [(i.pk, f"{i.current_version.name}（{i.department.short_name or i.department.name}）")
+        cast(forms.TypedChoiceField, self.fields["item"]).choices = [(i.pk, f"{i.current_version.name}（{i.department.short_name or i.department.name}）")
                                        for i in items]
         self.add_material_fields(requirements)
 

@@ -48,7 +48,7 @@ CLOCK_LABELS = {
     services.CLOCK_CERTIFICATE: "制证送达期限（决定后 10 个工作日）",
 }
 # What the applicant is waiting for, in plain words, per status.
-APPLICANT_HINTS = {
+APPLICANT_HINTS: dict[str, str] = {
     Status.DRAFT: "草稿尚未提交。请上传材料后提交申请。",
     Status.SUBMITTED: "申请已提交，等待窗口审核受理（收件后 5 个工作日内告知）。",
     Status.CORRECTION: "需要您补正材料：请按一次性告知书逐项补正后提交。",
@@ -594,8 +594,9 @@ STAFF_ACTIONS: dict[str, StaffAction] = {
 
 def _return_targets(case: Case):
     steps = list(case.item_version.steps.order_by("order", "id"))
-    if case.status == Status.ACCEPTED and case.current_step_id:
-        return [s for s in steps if (s.order, s.pk) < (case.current_step.order, case.current_step.pk)]
+    current = case.current_step
+    if case.status == Status.ACCEPTED and current is not None:
+        return [s for s in steps if (s.order, s.pk) < (current.order, current.pk)]
     return steps
 
 
@@ -624,7 +625,7 @@ def staff_actions(user, case: Case) -> list[str]:
         allowed.append("correction")
     if _table_allows(s, Action.REJECT, held):
         allowed.append("reject")
-    if s == Status.ACCEPTED and case.current_step_id and case.current_step.role in held:
+    if s == Status.ACCEPTED and case.current_step is not None and case.current_step.role in held:
         allowed.append("step_pass")
         if _return_targets(case):
             allowed.append("step_return")
@@ -731,7 +732,7 @@ def walk_in(request):
     by_id = {i.pk: i for i in items}
     raw = request.POST.get("item") or request.GET.get("item") or ""
     chosen = by_id.get(int(raw)) if raw.isdigit() else None
-    requirements = list(chosen.current_version.materials.all()) if chosen else []
+    requirements = list(chosen.current_version.materials.all()) if chosen and chosen.current_version else []
     initial = {"idempotency_key": f.new_idempotency_key(), "item": chosen.pk if chosen else None}
     form = f.WalkInForm(request.POST or None, request.FILES or None, initial=initial, items=items,
                         requirements=requirements)

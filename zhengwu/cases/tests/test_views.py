@@ -322,7 +322,9 @@ def test_walk_in_registration_by_a_clerk(client, item, clerk):
     assert item.current_version.name in client.get(url).content.decode()
     form = client.get(url, {"item": item.pk}).content.decode()
     assert "收取的材料" in form
-    key = re.search(r'name="idempotency_key" value="([^"]+)"', form).group(1)
+    found = re.search(r'name="idempotency_key" value="([^"]+)"', form)
+    assert found is not None
+    key = found.group(1)
     data = {"item": item.pk, "applicant_type": "organisation", "name": "清溪县好味餐饮有限公司",
             "id_type": "uscc", "id_number": "91610800064834709T", "phone": "13912345678",
             "legal_representative": "王六", "idempotency_key": key, **_files(item)}

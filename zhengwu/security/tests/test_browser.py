@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from django_otp.oath import totp
@@ -11,12 +12,15 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from zhengwu.org.tests.factories import PASSWORD
 
+if TYPE_CHECKING:
+    from playwright.sync_api import ViewportSize
+
 # As in e2e/conftest.py, not imported from there: that module sets DJANGO_ALLOW_ASYNC_UNSAFE for
 # the whole process when imported.
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
-DESKTOP = {"width": 1280, "height": 900}
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
