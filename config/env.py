@@ -84,6 +84,7 @@ class Env:
     rate_limit_progress: tuple[int, int]
     rate_limit_submit: tuple[int, int]
     csp_report_only: bool
+    data_key: str
 
 
 def read_env(env: Mapping[str, str] | None = None) -> Env:
@@ -105,6 +106,19 @@ def read_env(env: Mapping[str, str] | None = None) -> Env:
     debug = _bool(env, "DEBUG", default=mode == "development")
     if production and debug:
         raise ImproperlyConfigured("生产模式不得开启 DEBUG / DEBUG must be off in production")
+
+    # Master secret of the SM4 keys and SM3-HMAC indexes of personal data at rest (zhengwu/core/crypto.py).
+    # Outside production SECRET_KEY stands in; production needs its own, kept apart from SECRET_KEY
+    # so rotating the session secret does not make every stored 身份证 number unreadable.
+    data_key = env.get("ZHENGWU_DATA_KEY", "").strip()
+    if production:
+        if not data_key:
+            raise ImproperlyConfigured(
+                "生产模式必须设置 ZHENGWU_DATA_KEY（个人信息加密主密钥，至少 32 个字符）"
+                " / production mode needs ZHENGWU_DATA_KEY, the master key for personal data at rest"
+            )
+        if len(data_key) < 32:
+            raise ImproperlyConfigured("ZHENGWU_DATA_KEY 至少 32 个字符 / ZHENGWU_DATA_KEY must be at least 32 characters")
 
     database_url = env.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'var' / 'zhengwu.sqlite3'}")
     try:
@@ -152,4 +166,5 @@ def read_env(env: Mapping[str, str] | None = None) -> Env:
         rate_limit_progress=_rate(env, "RATE_LIMIT_PROGRESS", (60, 60)),
         rate_limit_submit=_rate(env, "RATE_LIMIT_SUBMIT", (30, 600)),
         csp_report_only=_bool(env, "CSP_REPORT_ONLY", default=False),
+        data_key=data_key,
     )

@@ -148,6 +148,8 @@ OTP_TOTP_ISSUER = "政务服务平台"
 OTP_TOTP_THROTTLE_FACTOR = 0
 
 ZHENGWU_CSP_REPORT_ONLY = ENV.csp_report_only
+# Master secret for personal data at rest (身份证 columns, licence holders); see zhengwu/core/crypto.py.
+ZHENGWU_DATA_KEY = ENV.data_key
 
 
 def _rate_group(name: str, paths: list[str], methods: list[str], rate: tuple[int, int]) -> dict:

@@ -11,6 +11,7 @@ from django.db import models
 
 from zhengwu.cases.states import Role, Status
 from zhengwu.catalog.codes import LimitUnit, SpecialProcedureKind
+from zhengwu.core.fields import EncryptedCharField, KeyedIndexField
 
 
 class ApplicantType(models.TextChoices):
@@ -91,12 +92,16 @@ class Case(models.Model):
     applicant_type = models.CharField("申请人类型", max_length=12, choices=ApplicantType.choices)
     applicant_name = models.CharField("申请人名称", max_length=200)
     applicant_id_type = models.CharField("证件类型", max_length=20, choices=IdType.choices)
-    applicant_id_number = models.CharField("证件号码", max_length=40)
+    # 身份证 / USCC / other document numbers: SM4-GCM at rest, searched only through the keyed index
+    # (zhengwu/core/fields.py); shown masked except through the audited 查看完整证件号 action.
+    applicant_id_number = EncryptedCharField("证件号码", max_length=40)
+    applicant_id_index = KeyedIndexField("证件号码索引（SM3-HMAC）", source="applicant_id_number")
     applicant_phone = models.CharField("联系电话", max_length=20, blank=True)
     applicant_address = models.CharField("通讯地址", max_length=300, blank=True)
     legal_representative = models.CharField("法定代表人", max_length=50, blank=True)
     agent_name = models.CharField("代办人姓名", max_length=50, blank=True)
-    agent_id_number = models.CharField("代办人身份证号", max_length=40, blank=True)
+    agent_id_number = EncryptedCharField("代办人身份证号", max_length=40, blank=True)
+    agent_id_index = KeyedIndexField("代办人身份证号索引（SM3-HMAC）", source="agent_id_number")
     agent_phone = models.CharField("代办人电话", max_length=20, blank=True)
     summary = models.CharField("申请摘要", max_length=300, blank=True)
     channel = models.CharField("申报来源", max_length=14, choices=Channel.choices)

@@ -1,82 +1,27 @@
 """国密 for 电子证照: SM4-GCM for personal data and private keys at rest, SM3-HMAC lookup index,
 SM2 key pairs and SM2-with-SM3 signatures (gmssl).
 
-Keys are derived with HKDF-SM3 from ZHENGWU_LICENCE_DATA_KEY when set, else SECRET_KEY; each use
-gets its own `info` label, so one derived key never serves two purposes. Rotating the master secret
-makes stored ciphertexts unreadable: re-encrypt before rotating (docs/licences.md).
+SM4-GCM, SM3-HMAC and the HKDF-SM3 key derivation live in `zhengwu.core.crypto` (shared with the
+encrypted 身份证 columns of cases) and are re-exported here; the master secret is ZHENGWU_DATA_KEY.
 """
 
 from __future__ import annotations
 
-import base64
-import hmac as std_hmac
-import os
 import secrets
-from functools import lru_cache
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives import hmac as crypto_hmac
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from django.conf import settings
 from gmssl import sm2
 
-_CIPHER_PREFIX = "sm4gcm1:"
-_NONCE = 12
-_TAG = 16
+from zhengwu.core.crypto import (  # noqa: F401  (re-exported: licences' callers use this module)
+    DecryptionFailed,
+    constant_time_equal,
+    derived_key,
+    sm3_hmac_hex,
+    sm4_decrypt,
+    sm4_encrypt,
+)
+
 _CURVE = sm2.default_ecc_table
 _N = int(_CURVE["n"], 16)
-
-
-class DecryptionFailed(Exception):
-    """The ciphertext was altered or encrypted under another master secret."""
-
-
-def _master_secret() -> bytes:
-    return (getattr(settings, "ZHENGWU_LICENCE_DATA_KEY", "") or settings.SECRET_KEY).encode()
-
-
-@lru_cache(maxsize=16)
-def _derive(master: bytes, label: str, length: int) -> bytes:
-    return HKDF(algorithm=hashes.SM3(), length=length, salt=b"zhengwu.licences", info=label.encode()).derive(master)
-
-
-def derived_key(label: str, length: int = 16) -> bytes:
-    return _derive(_master_secret(), label, length)
-
-
-def sm4_encrypt(plaintext: str, *, label: str, aad: bytes = b"") -> str:
-    nonce = os.urandom(_NONCE)
-    encryptor = Cipher(algorithms.SM4(derived_key(label)), modes.GCM(nonce)).encryptor()
-    if aad:
-        encryptor.authenticate_additional_data(aad)
-    body = encryptor.update(plaintext.encode()) + encryptor.finalize()
-    return _CIPHER_PREFIX + base64.b64encode(nonce + body + encryptor.tag).decode()
-
-
-def sm4_decrypt(token: str, *, label: str, aad: bytes = b"") -> str:
-    if not token.startswith(_CIPHER_PREFIX):
-        raise DecryptionFailed("unknown ciphertext format")
-    raw = base64.b64decode(token[len(_CIPHER_PREFIX):])
-    nonce, body, tag = raw[:_NONCE], raw[_NONCE:-_TAG], raw[-_TAG:]
-    decryptor = Cipher(algorithms.SM4(derived_key(label)), modes.GCM(nonce, tag)).decryptor()
-    if aad:
-        decryptor.authenticate_additional_data(aad)
-    try:
-        return (decryptor.update(body) + decryptor.finalize()).decode()
-    except InvalidTag:
-        raise DecryptionFailed("ciphertext altered or wrong key") from None
-
-
-def sm3_hmac_hex(value: str, *, label: str) -> str:
-    mac = crypto_hmac.HMAC(derived_key(label, 32), hashes.SM3())
-    mac.update(value.encode())
-    return mac.finalize().hex()
-
-
-def constant_time_equal(a: str, b: str) -> bool:
-    return std_hmac.compare_digest(a.encode(), b.encode())
 
 
 def _random_scalar() -> str:

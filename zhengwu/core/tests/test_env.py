@@ -25,6 +25,8 @@ def test_postgres_url_is_parsed():
         {"ZHENGWU_ENV": "production", "SECRET_KEY": DEV_SECRET_KEY},
         {"ZHENGWU_ENV": "production", "SECRET_KEY": "short"},
         {"ZHENGWU_ENV": "production", "SECRET_KEY": "x" * 60, "DEBUG": "true"},
+        {"ZHENGWU_ENV": "production", "SECRET_KEY": "x" * 60},
+        {"ZHENGWU_ENV": "production", "SECRET_KEY": "x" * 60, "ZHENGWU_DATA_KEY": "too-short"},
         {"ZHENGWU_ENV": "staging"},
         {"DEBUG": "maybe"},
         {"DATABASE_URL": "mysql://u@h/db"},
@@ -39,8 +41,19 @@ def test_bad_values_fail_loudly(values):
 
 
 def test_production_with_its_own_secret_starts():
-    env = read_env({"ZHENGWU_ENV": "production", "SECRET_KEY": "k" * 64, "ALLOWED_HOSTS": "zw.example.gov.cn"})
+    env = read_env({"ZHENGWU_ENV": "production", "SECRET_KEY": "k" * 64, "ZHENGWU_DATA_KEY": "d" * 40,
+                    "ALLOWED_HOSTS": "zw.example.gov.cn"})
     assert env.debug is False and env.allowed_hosts == ["zw.example.gov.cn"]
+    assert env.data_key == "d" * 40
+
+
+def test_production_without_a_data_key_names_it():
+    with pytest.raises(ImproperlyConfigured, match="ZHENGWU_DATA_KEY"):
+        read_env({"ZHENGWU_ENV": "production", "SECRET_KEY": "k" * 64})
+
+
+def test_outside_production_the_data_key_may_be_left_to_secret_key():
+    assert read_env({"ZHENGWU_ENV": "development"}).data_key == ""
 
 
 def test_settings_module_refuses_to_import_in_production_with_the_default_secret(tmp_path):

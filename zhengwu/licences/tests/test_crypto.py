@@ -30,7 +30,7 @@ def test_sm4_refuses_altered_or_misplaced_ciphertext(change):
 
 def test_keys_follow_the_master_secret(settings):
     token = crypto.sm4_encrypt("secret", label="t")
-    settings.ZHENGWU_LICENCE_DATA_KEY = "another-master-secret"
+    settings.ZHENGWU_DATA_KEY = "another-master-secret"
     with pytest.raises(crypto.DecryptionFailed):
         crypto.sm4_decrypt(token, label="t")
 
@@ -39,7 +39,7 @@ def test_sm3_hmac_is_keyed_and_deterministic(settings):
     first = crypto.sm3_hmac_hex("11010519491231002X", label="i")
     assert first == crypto.sm3_hmac_hex("11010519491231002X", label="i")
     assert len(first) == 64
-    settings.ZHENGWU_LICENCE_DATA_KEY = "another-master-secret"
+    settings.ZHENGWU_DATA_KEY = "another-master-secret"
     assert crypto.sm3_hmac_hex("11010519491231002X", label="i") != first
 
 

@@ -93,6 +93,7 @@ def test_django_deploy_check_passes_in_production_mode(tmp_path):
     # The browser tests may set DJANGO_ALLOW_ASYNC_UNSAFE in this process; a deployment never has it.
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     env = {**env, "ZHENGWU_ENV": "production", "SECRET_KEY": secrets.token_urlsafe(64), "DEBUG": "false",
+           "ZHENGWU_DATA_KEY": secrets.token_urlsafe(48),
            "DATABASE_URL": f"sqlite:///{tmp_path / 'check.sqlite3'}", "ALLOWED_HOSTS": "zhengwu.example.gov.cn"}
     result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
                             cwd=BASE_DIR, env=env, capture_output=True, text=True, check=False)

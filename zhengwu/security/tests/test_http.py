@@ -123,6 +123,7 @@ def test_production_turns_on_secure_cookies(monkeypatch):
 
     monkeypatch.setenv("ZHENGWU_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "p" * 60)
+    monkeypatch.setenv("ZHENGWU_DATA_KEY", "d" * 40)
     monkeypatch.setenv("DEBUG", "false")
     try:
         prod = importlib.reload(project_settings)
