@@ -31,6 +31,7 @@ from zhengwu.catalog.codes import LimitUnit
 from zhengwu.catalog.models import ServiceItemVersion
 from zhengwu.core.audit import audit_record
 from zhengwu.core.errors import ValidationFailed
+from zhengwu.supervision.models import WarningThreshold
 from zhengwu.workcalendar import clocks as clockmath
 from zhengwu.workcalendar.models import Clock, ClockSegment, Unit
 
@@ -95,14 +96,16 @@ def _check(rows: list[HistoricalCase], versions: dict[int, Any]) -> None:
 
 
 def _clock(ct_id: int, case: Case, kind: str, value: int, limit_unit: str, region_id: int | None,
-           end: dt.datetime | None) -> Clock:
+           end: dt.datetime | None, own_threshold: bool = False) -> Clock:
     unit = str(UNITS.get(LimitUnit(limit_unit), Unit.WORKING_DAYS))
     started = case.accepted_at
     assert started is not None  # only accepted cases get clocks
     segments = [clockmath.Seg("running", started, end)]
     schedule = clockmath.compute_schedule(kind=kind, unit=unit, budget=value, started_at=started,
                                           segments=segments, extensions=[], region=region_id,
-                                          finished=end is not None)
+                                          finished=end is not None,
+                                          # Only item types with their own threshold pay for the lookup.
+                                          owner_id=str(case.pk) if own_threshold else None)
     done = end is not None
     pending = [] if done else [t for t in (schedule.warn_at, schedule.due_at) if t is not None]
     return Clock(owner_type_id=ct_id, owner_id=str(case.pk), kind=kind, budget_value=value, budget_unit=unit,
@@ -131,6 +134,7 @@ def case_history_import(*, actor, rows: list[HistoricalCase], source: str = "历
 
     regions = dict(Department.objects.filter(pk__in={r.department_id for r in rows}).values_list("id", "region_id"))
     ct_id = ContentType.objects.get_for_model(Case).pk
+    thresholds = set(WarningThreshold.objects.values_list("item_type", "clock_kind"))
     with transaction.atomic():
         cases = [Case(
             case_no=r.case_no, query_code="HIST0000"[:8], item_id=versions[r.item_version_id].item_id,
@@ -167,9 +171,11 @@ def case_history_import(*, actor, rows: list[HistoricalCase], source: str = "历
                                         role=Role.SYSTEM if r.deemed_accepted else Role.CLERK))
                 region = regions.get(r.department_id)
                 clock_rows.append(_clock(ct_id, case, "case.legal", version.legal_limit_value,
-                                         version.legal_limit_unit, region, r.decided_at or r.closed_at))
+                                         version.legal_limit_unit, region, r.decided_at or r.closed_at,
+                                         (version.item_type, "case.legal") in thresholds))
                 clock_rows.append(_clock(ct_id, case, "case.promised", version.promised_limit_value,
-                                         version.promised_limit_unit, region, r.decided_at or r.closed_at))
+                                         version.promised_limit_unit, region, r.decided_at or r.closed_at,
+                                         (version.item_type, "case.promised") in thresholds))
             if r.decided_at is not None:
                 decisions.append(Decision(case=case, outcome=r.outcome, reasons=r.reasons,
                                           decided_by_id=r.decided_by_id, decided_at=r.decided_at,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from zhengwu.catalog.codes import ItemType
 from zhengwu.supervision.states import OrderStatus
 
 
@@ -248,3 +249,40 @@ class Complaint(models.Model):
         verbose_name = "效能投诉"
         verbose_name_plural = verbose_name
         ordering = ["-received_at"]
+
+
+class ThresholdClock(models.TextChoices):
+    """The two clocks of a case, configured separately (issue 4: 法定 and 承诺 each have their own threshold)."""
+
+    LEGAL = "case.legal", "法定办结时限"
+    PROMISED = "case.promised", "承诺办结时限"
+
+
+class WarningThreshold(models.Model):
+    """黄牌预警阈值 for one 事项类型 (GB/T 39046 A.1 item type) and one clock of its cases.
+
+    Yellow from `before_days` units before the deadline or once `used_percent` % of the budget is
+    used, whichever comes first; either half may be empty (switched off). Without a row the work
+    calendar's per-kind setting applies (default: 2 working days left or 80 % used). RULES §12
+    marks the typical threshold "recalled, local practice", hence configurable.
+    """
+
+    item_type = models.CharField("事项类型", max_length=2, choices=ItemType.choices)
+    clock_kind = models.CharField("时限类别", max_length=20, choices=ThresholdClock.choices)
+    before_days = models.PositiveSmallIntegerField("截止前（时限单位）", null=True, blank=True)
+    used_percent = models.PositiveSmallIntegerField("已用比例（%）", null=True, blank=True)
+    note = models.CharField("说明", max_length=200, blank=True)
+    version = models.PositiveIntegerField("版本", default=1)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="修改人", null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    updated_at = models.DateTimeField("修改时间")
+
+    class Meta:
+        verbose_name = "预警阈值"
+        verbose_name_plural = verbose_name
+        ordering = ["item_type", "clock_kind"]
+        constraints = [models.UniqueConstraint(fields=["item_type", "clock_kind"],
+                                               name="supervision_threshold_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.get_item_type_display()} {self.get_clock_kind_display()}"

@@ -153,3 +153,29 @@ def cards_and_accountability_for(*, user, department_id: int) -> tuple[list, lis
     cards = list(Card.objects.filter(department=department).select_related("window", "user")[:50])
     records = list(AccountabilityRecord.objects.filter(department=department).select_related("user")[:50])
     return cards, records
+
+
+def threshold_table_for(*, user) -> list[dict]:
+    """Every 事项类型 × (法定, 承诺) with its own threshold or the default that applies (404 outside scope)."""
+    from zhengwu.catalog.codes import ItemType
+    from zhengwu.supervision.models import ThresholdClock
+    from zhengwu.supervision.thresholds import thresholds_by_key
+    from zhengwu.workcalendar.clocks import warning_rule
+
+    scope, _ = supervised_scope(user, what="thresholds")
+    if not scope.exists():
+        raise NotFound("页面不存在", "not found")
+    own = thresholds_by_key()
+    defaults = {k: warning_rule(k) for k in ThresholdClock.values}
+    rows = []
+    for item_type in ItemType:
+        for kind in ThresholdClock:
+            row = own.get((item_type.value, kind.value))
+            default = defaults[kind.value]
+            rows.append({
+                "item_type": item_type, "kind": kind, "row": row,
+                "before": row.before_days if row else default.get("before"),
+                "percent": row.used_percent if row else (None if default.get("fraction") is None
+                                                         else round(float(default["fraction"]) * 100)),
+            })
+    return rows

@@ -11,6 +11,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from zhengwu.catalog.codes import ItemType
 from zhengwu.core.audit import Entry, audit_record, audit_record_many
 from zhengwu.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from zhengwu.notify.services import notify_send
@@ -28,6 +29,8 @@ from zhengwu.supervision.models import (
     SupervisionOrder,
     SupervisionRecord,
     SupervisionRule,
+    ThresholdClock,
+    WarningThreshold,
     WarningType,
 )
 from zhengwu.workcalendar import services as clocks
@@ -393,6 +396,90 @@ def order_return(*, actor, order_id: int, note: str) -> SupervisionOrder:
                          note=_text(note, "note", "退回理由"))
 
 
+# --- warning thresholds (黄牌预警阈值 per 事项类型) ----------------------------------------------
+
+MAX_BEFORE_DAYS = 60
+
+
+def _threshold_clocks(item_type: str, clock_kind: str) -> list[int]:
+    """Open clocks of this kind on cases of this item type."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.db.models import CharField
+    from django.db.models.functions import Cast
+
+    from zhengwu.cases.models import Case
+
+    case_ids = (Case.objects.filter(item_version__item_type=item_type)
+                .annotate(key=Cast("pk", CharField())).values("key"))
+    return list(Clock.objects.filter(owner_type=ContentType.objects.get_for_model(Case), kind=clock_kind,
+                                     status__in=[Clock.Status.RUNNING, Clock.Status.SUSPENDED],
+                                     owner_id__in=case_ids).values_list("pk", flat=True))
+
+
+def _recompute_threshold(actor, item_type: str, clock_kind: str, why: str) -> int:
+    ids = _threshold_clocks(item_type, clock_kind)
+    return clocks.clocks_recompute(actor=actor, clock_ids=ids, reason=why) if ids else 0
+
+
+def warning_threshold_set(*, actor, item_type: str, clock_kind: str, before_days: int | None,
+                          used_percent: int | None, note: str = "") -> tuple[WarningThreshold, int]:
+    """Set the yellow threshold of one 事项类型 and clock; open clocks of its cases are recomputed at once.
+
+    Returns (row, clocks whose warning or due moment moved). A warning already fired under the
+    current deadline is not fired again; one moved into the past fires on the sweeper's next tick.
+    """
+    if not permissions.is_supervisor(actor):
+        raise PermissionDenied("只有监察员可以设置预警阈值", "only supervisors may set warning thresholds")
+    if item_type not in ItemType.values:
+        raise ValidationFailed("事项类型无效", "unknown item type", field="item_type")
+    if clock_kind not in ThresholdClock.values:
+        raise ValidationFailed("时限类别无效", "clock_kind must be case.legal or case.promised", field="clock_kind")
+    for value, name, label, low, high in ((before_days, "before_days", "截止前天数", 0, MAX_BEFORE_DAYS),
+                                          (used_percent, "used_percent", "已用比例", 1, 100)):
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high):
+            raise ValidationFailed(f"{label}应为 {low}–{high} 的整数", f"{name} must be an integer {low}..{high}",
+                                   field=name)
+    if before_days is None and used_percent is None:
+        raise ValidationFailed("请至少填写“截止前天数”或“已用比例”之一", "set before_days or used_percent",
+                               field="before_days")
+    note = _text(note, "note", "说明", max_len=200, required=False)
+    with transaction.atomic():
+        row = WarningThreshold.objects.select_for_update().filter(item_type=item_type, clock_kind=clock_kind).first()
+        before = None if row is None else {"before_days": row.before_days, "used_percent": row.used_percent,
+                                           "version": row.version}
+        if row is None:
+            row = WarningThreshold(item_type=item_type, clock_kind=clock_kind)
+        else:
+            row.version += 1
+        row.before_days, row.used_percent, row.note = before_days, used_percent, note
+        row.updated_by, row.updated_at = actor, _now()
+        row.save()
+        moved = _recompute_threshold(actor, item_type, clock_kind,
+                                     f"预警阈值调整：{row} v{row.version}")
+        audit_record(actor=actor, action="supervision.threshold_set", obj=row,
+                     data={"item_type": item_type, "clock_kind": clock_kind, "before": before,
+                           "after": {"before_days": before_days, "used_percent": used_percent,
+                                     "version": row.version}, "clocks_recomputed": moved})
+    return row, moved
+
+
+def warning_threshold_clear(*, actor, item_type: str, clock_kind: str) -> int:
+    """Remove a threshold: the per-kind setting applies again; open clocks are recomputed."""
+    if not permissions.is_supervisor(actor):
+        raise PermissionDenied("只有监察员可以设置预警阈值", "only supervisors may set warning thresholds")
+    with transaction.atomic():
+        row = WarningThreshold.objects.select_for_update().filter(item_type=item_type, clock_kind=clock_kind).first()
+        if row is None:
+            raise NotFound("该事项类型没有单独的预警阈值", "no threshold for this item type and clock")
+        label, old = str(row), {"before_days": row.before_days, "used_percent": row.used_percent,
+                                "version": row.version}
+        audit_record(actor=actor, action="supervision.threshold_clear", obj=row,
+                     data={"item_type": item_type, "clock_kind": clock_kind, "before": old})
+        row.delete()
+        moved = _recompute_threshold(actor, item_type, clock_kind, f"预警阈值恢复默认：{label}")
+    return moved
+
+
 # --- cards, accountability, complaints ---------------------------------------------------------
 
 def _records_of(department: Department, record_ids: Sequence[int]) -> list[SupervisionRecord]:
@@ -485,4 +572,4 @@ def complaint_register(*, actor, department: Department, summary: str, received_
 
 __all__ = ["Hit", "WarningType", "accountability_record", "card_issue", "complaint_register", "order_accept",
            "order_issue", "order_reply", "order_return", "record_clock_event", "rule_defaults_ensure",
-           "rule_update", "rules_run"]
+           "rule_update", "rules_run", "warning_threshold_clear", "warning_threshold_set"]

@@ -15,6 +15,8 @@ urlpatterns = [
     path("orders/", views.orders, name="orders"),
     path("orders/new/", views.order_create, name="order_create"),
     path("rules/<str:code>/toggle/", views.rule_toggle, name="rule_toggle"),
+    path("thresholds/", views.thresholds, name="thresholds"),
+    path("thresholds/save/", views.threshold_save, name="threshold_save"),
     path("orders/<int:order_id>/", views.order_detail, name="order"),
     path("orders/<int:order_id>/<slug:action>/", views.order_act, name="order_act"),
 ]

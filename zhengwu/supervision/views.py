@@ -241,3 +241,49 @@ def card_create(request, department_id: int):
     except DomainError as exc:
         return _back("supervision:department", exc.message_zh, department_id=department_id)
     return redirect("supervision:department", department_id=department_id)
+
+
+def _int_or_none(value: str, field: str) -> int | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    if not value.isdigit():
+        raise ValidationFailed("请填写整数", f"{field} must be an integer", field=field)
+    return int(value)
+
+
+@login_required
+def thresholds(request):
+    """预警阈值: every 事项类型 × 法定/承诺 clock; supervisors set or clear a row."""
+    try:
+        rows = selectors.threshold_table_for(user=request.user)
+    except NotFound:
+        raise Http404 from None
+    return render(request, "supervision/thresholds.html", {
+        "rows": rows, "supervisor": is_supervisor(request.user), "error": request.GET.get("error", ""),
+        "done": request.GET.get("done", "")})
+
+
+@login_required
+@require_POST
+def threshold_save(request):
+    from urllib.parse import urlencode
+
+    from django.urls import reverse
+
+    post = request.POST
+    try:
+        if post.get("action") == "clear":
+            moved = services.warning_threshold_clear(actor=request.user, item_type=post.get("item_type", ""),
+                                                     clock_kind=post.get("clock_kind", ""))
+        else:
+            _, moved = services.warning_threshold_set(
+                actor=request.user, item_type=post.get("item_type", ""), clock_kind=post.get("clock_kind", ""),
+                before_days=_int_or_none(post.get("before_days", ""), "before_days"),
+                used_percent=_int_or_none(post.get("used_percent", ""), "used_percent"), note=post.get("note", ""))
+    except NotFound as exc:
+        return _back("supervision:thresholds", exc.message_zh)
+    except DomainError as exc:
+        return _back("supervision:thresholds", exc.message_zh)
+    done = f"已保存，重新计算在办时钟 {moved} 个"
+    return redirect(f"{reverse('supervision:thresholds')}?{urlencode({'done': done})}")

@@ -45,7 +45,10 @@ REASON_LABELS = {
 
 # Owner apps refine a kind's rule per owner: clock kind → dotted path of
 # `provider(*, kind, unit, owner_id) -> dict | None` (None or {}: the kind's rule applies).
-WARNING_RULE_PROVIDERS: dict[str, str] = {}
+WARNING_RULE_PROVIDERS: dict[str, str] = {
+    "case.legal": "zhengwu.supervision.thresholds.case_warning_rule",
+    "case.promised": "zhengwu.supervision.thresholds.case_warning_rule",
+}
 
 
 def warning_rule(kind: str, unit: str = Unit.WORKING_DAYS, owner_id: str | None = None) -> dict[str, Any]:
