@@ -58,12 +58,12 @@ from zhengwu.cases.models import (
     SpecialProcedure,
     StepAction,
 )
-from zhengwu.cases.permissions import can_view_case, role_for
+from zhengwu.cases.permissions import can_view_case, positions_in, role_for
 from zhengwu.cases.states import Action, Role, Status
 from zhengwu.cases.uploads import upload_check
 from zhengwu.catalog.codes import CaseKind, LimitUnit, SpecialProcedureKind
 from zhengwu.catalog.models import FeeItem, ProcessStep, ServiceItem
-from zhengwu.core.audit import audit_record
+from zhengwu.core.audit import audit_batch, audit_record
 from zhengwu.core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
 from zhengwu.core.masking import mask_id_number, mask_name, mask_phone
 from zhengwu.documents.notice import NoticeKind, chinese_date, render_notice
@@ -170,10 +170,7 @@ def _transition(case: Case, *, action: str, actor, role: str, to: str | None = N
                 at: dt.datetime | None = None) -> Case:
     """The one executor: lock the row, check the caller's version, check the table, stamp the
     times, bump the version and append the CaseEvent. Nothing else assigns `Case.status`."""
-    locked = Case.objects.select_for_update().get(pk=case.pk)
-    if locked.version != case.version or locked.status != case.status:
-        raise Conflict("办件已被他人处理，请刷新后重试", "the case changed meanwhile; reload and retry",
-                       details=[{"status": locked.status, "version": locked.version}])
+    locked = _relock(case)
     try:
         dst = states.check(locked.status, action, role, to)
     except states.TransitionRefused as exc:
@@ -204,12 +201,40 @@ def _transition(case: Case, *, action: str, actor, role: str, to: str | None = N
     return case
 
 
+def _relock(case: Case) -> Case:
+    """The case row as locked in this transaction. A case that came from `_lock_case` (or a clock
+    handler's SELECT … FOR UPDATE) is already locked and current: no second read. Anything else is
+    locked now and checked against the caller's copy, so a stale copy cannot overwrite a newer row."""
+    if getattr(case, "_row_locked", False):
+        return case
+    locked = Case.objects.select_for_update().get(pk=case.pk)
+    if locked.version != case.version or locked.status != case.status:
+        raise Conflict("办件已被他人处理，请刷新后重试", "the case changed meanwhile; reload and retry",
+                       details=[{"status": locked.status, "version": locked.version}])
+    case._row_locked = True  # type: ignore[attr-defined]
+    return case
+
+
+def _locked(case: Case) -> Case:
+    case._row_locked = True  # type: ignore[attr-defined]
+    return case
+
+
 def _lock_case(*, actor, case_no: str, expected_version: int | None = None, system: bool = False) -> Case:
-    """The case locked for update; 404 when it does not exist or the actor may not see it."""
+    """The case locked for update; 404 when it does not exist or the actor may not see it.
+
+    The actor's positions in the case's department are read once here (own posts and AB岗 cover)
+    and kept on the case for `_role`, so a service asks the org tables once per call."""
     case = (Case.objects.select_for_update(of=("self",)).select_related("item", "item_version", "department", "current_step")
             .filter(case_no=case_no).first())
-    if case is None or (not system and not can_view_case(actor, case)):
+    if case is None:
         raise NotFound("办件不存在", "case not found")
+    if not system:
+        held = {} if _is_applicant(actor, case) else positions_in(actor, case.department_id)
+        case._held = (getattr(actor, "pk", None), held)  # type: ignore[attr-defined]
+        if not held and not _is_applicant(actor, case) and not can_view_case(actor, case):
+            raise NotFound("办件不存在", "case not found")
+    _locked(case)
     if expected_version is not None and case.version != expected_version:
         raise Conflict("办件已被他人处理，请刷新后重试", "the case changed meanwhile; reload and retry",
                        details=[{"status": case.status, "version": case.version}])
@@ -217,7 +242,11 @@ def _lock_case(*, actor, case_no: str, expected_version: int | None = None, syst
 
 
 def _role(actor, case: Case, roles: Sequence[str], what: str) -> tuple[str, int | None]:
-    found = role_for(actor, case, roles)
+    cached = getattr(case, "_held", None)
+    if cached is not None and cached[0] == getattr(actor, "pk", None) and cached[0] is not None:
+        found = next(((r, cached[1][r]) for r in roles if r in cached[1]), None)
+    else:
+        found = role_for(actor, case, roles)
     if found is None:
         labels = "、".join(Position(r).label for r in roles)
         raise PermissionDenied(f"只有本部门的{labels}可以{what}", f"only {', '.join(roles)} of the department may {what}")
@@ -441,12 +470,12 @@ def _new_case(*, actor, item: ServiceItem, applicant, data: ApplicantInput, chan
               idempotency_key: str | None, summary: str, window=None) -> Case:
     now = timezone.now()
     assert item.current_version is not None
-    return Case.objects.create(
+    return _locked(Case.objects.create(
         case_no=_case_no(item.department, now), query_code=_query_code(), item=item,
         item_version=item.current_version, department=item.department, window=window, applicant=applicant,
         channel=channel, idempotency_key=idempotency_key or None, summary=(summary or "").strip()[:300],
         status=Status.DRAFT, **_applicant_fields(data),
-    )
+    ))
 
 
 def _by_key(idempotency_key: str | None, applicant) -> Case | None:
@@ -480,7 +509,7 @@ def case_draft_create(*, actor, item_id: int, applicant: ApplicantInput, channel
         return existing
     item = _published_item(item_id)
     try:
-        with transaction.atomic():
+        with transaction.atomic(), audit_batch():
             case = _new_case(actor=actor, item=item, applicant=actor, data=applicant, channel=channel,
                              idempotency_key=key, summary=summary)
             _event(case, action="draft", actor=actor, role=Role.APPLICANT, dst=Status.DRAFT, public=False)
@@ -496,7 +525,7 @@ def case_draft_create(*, actor, item_id: int, applicant: ApplicantInput, channel
 
 def case_material_add(*, actor, case_no: str, materials: Sequence[MaterialInput]) -> list[CaseMaterial]:
     """Add materials to a draft, a case waiting for acceptance, or a case under correction."""
-    with transaction.atomic():
+    with transaction.atomic(), audit_batch():
         case = _lock_case(actor=actor, case_no=case_no)
         if case.status not in (Status.DRAFT, Status.SUBMITTED, Status.CORRECTION):
             raise Conflict(f"办件当前状态为“{states.label(case.status)}”，不能再补充材料",
@@ -530,7 +559,7 @@ def case_submit(*, actor, case_no: str | None = None, item_id: int | None = None
     """
     key = _key(idempotency_key)
     # One transaction for draft + submission: a refused upload leaves no draft behind.
-    with transaction.atomic():
+    with transaction.atomic(), audit_batch():
         if case_no is None:
             existing = _by_key(key, actor)
             if existing is not None and existing.status != Status.DRAFT:
@@ -575,7 +604,7 @@ def case_register_walk_in(*, actor, item_id: int, applicant: ApplicantInput, mat
         window = item.department.windows.filter(pk=window_id).first() or item.windows.filter(pk=window_id).first()
         if window is None:
             raise ValidationFailed("窗口不属于本事项的办理窗口", "the window does not serve this item", field="window_id")
-    with transaction.atomic():
+    with transaction.atomic(), audit_batch():
         case = _new_case(actor=actor, item=item, applicant=None, data=applicant, channel=channel,
                          idempotency_key=key, summary=summary, window=window)
         checked = _check_materials(case, materials)
@@ -613,7 +642,7 @@ def case_accept(*, actor, case_no: str, expected_version: int | None = None, not
 
     即办件: decided on the spot at acceptance (§34) and recorded as 现场办结.
     """
-    with transaction.atomic():
+    with transaction.atomic(), audit_batch():
         case = _lock_case(actor=actor, case_no=case_no, expected_version=expected_version)
         role, acting = _role(actor, case, [Position.CLERK, Position.CHIEF_REPRESENTATIVE], "受理")
         if case.status != Status.SUBMITTED:
@@ -671,7 +700,7 @@ def case_reject(*, actor, case_no: str, reason: str, competent_agency: str = "",
                 expected_version: int | None = None) -> Case:
     """不予受理 (行政许可法 §32(1)(2)): written, with the reason, naming the competent agency when known."""
     reason = _text(reason, "reason", "不予受理理由")
-    with transaction.atomic():
+    with transaction.atomic(), audit_batch():
         case = _lock_case(actor=actor, case_no=case_no, expected_version=expected_version)
         role, _ = _role(actor, case, [Position.CLERK, Position.CHIEF_REPRESENTATIVE], "作出不予受理决定")
         if case.status not in (Status.SUBMITTED, Status.CORRECTION):
@@ -702,7 +731,7 @@ def case_request_correction(*, actor, case_no: str, items: Sequence[CorrectionIt
     if not isinstance(days, int) or not 1 <= days <= 60:
         raise ValidationFailed("补正期限应为 1–60 个工作日", "the correction period is 1..60 working days",
                                field="deadline_days")
-    with transaction.atomic():
+    with transaction.atomic(), audit_batch():
         case = _lock_case(actor=actor, case_no=case_no, expected_version=expected_version)
         role, _ = _role(actor, case, [Position.CLERK, Position.CHIEF_REPRESENTATIVE], "告知补正")
         if CorrectionNotice.objects.filter(case=case).exists():
@@ -760,7 +789,7 @@ def case_submit_correction(*, actor, case_no: str, materials: Sequence[MaterialI
                            expected_version: int | None = None) -> Case:
     if not materials:
         raise ValidationFailed("请提交补正材料", "upload the corrected materials", field="materials")
-    with transaction.atomic():
+    with transaction.atomic(), audit_batch():
         case = _lock_case(actor=actor, case_no=case_no, expected_version=expected_version)
         role: str
         if _is_applicant(actor, case):
@@ -786,8 +815,9 @@ def case_submit_correction(*, actor, case_no: str, materials: Sequence[MaterialI
 def case_deem_accept(*, case_id: int) -> Case:
     """Clock handler: no notice and no accept/reject within 5 WD ⇒ accepted FROM THE DAY OF RECEIPT
     (行政许可法 §32(4)); the legal and promised clocks count from receipt."""
-    with transaction.atomic():
-        case = Case.objects.select_for_update(of=("self",)).select_related("item_version", "department__region").get(pk=case_id)
+    with transaction.atomic(), audit_batch():
+        case = _locked(Case.objects.select_for_update(of=("self",)).select_related("item_version", "department__region")
+                       .get(pk=case_id))
         if case.status != Status.SUBMITTED or CorrectionNotice.objects.filter(case=case).exists():
             return case
         received = case.received_at
@@ -812,8 +842,8 @@ def case_deem_accept(*, case_id: int) -> Case:
 
 def case_correction_lapse(*, case_id: int) -> Case:
     """Clock handler: the applicant's correction period ended with nothing supplied: the case ends."""
-    with transaction.atomic():
-        case = Case.objects.select_for_update(of=("self",)).select_related("item_version").get(pk=case_id)
+    with transaction.atomic(), audit_batch():
+        case = _locked(Case.objects.select_for_update(of=("self",)).select_related("item_version").get(pk=case_id))
         if case.status != Status.CORRECTION:
             return case
         reason = "申请人逾期未补正材料，终止办理"
@@ -841,7 +871,7 @@ def _step_started_at(case: Case) -> dt.datetime:
 def case_step_pass(*, actor, case_no: str, opinion: str, expected_version: int | None = None) -> Case:
     """通过: only the role the current step names, in the item's department (or its B岗 when A is absent)."""
     opinion = _text(opinion, "opinion", "处理意见")
-    with transaction.atomic():
+    with transaction.atomic(), audit_batch():
         case = _lock_case(actor=actor, case_no=case_no, expected_version=expected_version)
         if case.status != Status.ACCEPTED or case.current_step is None:
             raise Conflict(f"办件当前状态为“{states.label(case.status)}”，没有待办环节", "no open step on this case")
@@ -855,9 +885,7 @@ def case_step_pass(*, actor, case_no: str, opinion: str, expected_version: int |
         later = [s for s in steps if (s.order, s.pk) > (step.order, step.pk)]
         data = {"step": step.name, "acting_for": acting}
         if later:
-            locked = Case.objects.select_for_update().get(pk=case.pk)
-            if locked.version != case.version:
-                raise Conflict("办件已被他人处理，请刷新后重试", "the case changed meanwhile")
+            _relock(case)
             case.current_step = later[0]
             case.version += 1
             case.save(update_fields=["current_step", "version"])
@@ -874,7 +902,7 @@ def case_step_return(*, actor, case_no: str, to_step_id: int, reason: str,
                      expected_version: int | None = None) -> Case:
     """退回 to an earlier step, with the reason; from the decision stage a decider returns it to review."""
     reason = _text(reason, "reason", "退回理由")
-    with transaction.atomic():
+    with transaction.atomic(), audit_batch():
         case = _lock_case(actor=actor, case_no=case_no, expected_version=expected_version)
         steps = _steps(case)
         target = next((s for s in steps if s.pk == to_step_id), None)
@@ -901,9 +929,7 @@ def case_step_return(*, actor, case_no: str, to_step_id: int, reason: str,
             _transition(case, action=Action.STEP_RETURN, actor=actor, role=role, note=reason, data=data,
                         changes={"current_step": target}, at=now)
         else:
-            locked = Case.objects.select_for_update().get(pk=case.pk)
-            if locked.version != case.version:
-                raise Conflict("办件已被他人处理，请刷新后重试", "the case changed meanwhile")
+            _relock(case)
             case.current_step = target
             case.version += 1
             case.save(update_fields=["current_step", "version"])
@@ -932,7 +958,7 @@ def case_special_procedure_start(*, actor, case_no: str, kind: str, reason: str,
         raise ValidationFailed("请填写预计所需时间（1–365）", "expected duration 1..365", field="expected_value")
     if expected_unit not in LimitUnit.values:
         raise ValidationFailed("时限单位无效", "invalid unit", field="expected_unit")
-    with transaction.atomic():
+    with transaction.atomic(), audit_batch():
         case = _lock_case(actor=actor, case_no=case_no, expected_version=expected_version)
         role, _ = _role(actor, case, _REVIEW_POSITIONS, "启动特别程序")
         allowed = set(case.item_version.special_procedures.values_list("kind", flat=True))
@@ -969,7 +995,7 @@ def case_special_procedure_start(*, actor, case_no: str, kind: str, reason: str,
 def case_special_procedure_end(*, actor, case_no: str, result: str,
                                expected_version: int | None = None) -> SpecialProcedure:
     result = _text(result, "result", "特别程序结果")
-    with transaction.atomic():
+    with transaction.atomic(), audit_batch():
         case = _lock_case(actor=actor, case_no=case_no, expected_version=expected_version)
         role, _ = _role(actor, case, _REVIEW_POSITIONS, "结束特别程序")
         procedure = case.special_procedures.filter(ended_at__isnull=True).first()
@@ -993,7 +1019,7 @@ def case_extend(*, actor, case_no: str, days: int, reason: str, expected_version
     """延期 (行政许可法 §42): once, ≤10 WD (≤15 WD under §26 joint handling), approved by the
     agency's leader or section head; the reason is told to the applicant."""
     reason = _text(reason, "reason", "延期理由", max_len=500)
-    with transaction.atomic():
+    with transaction.atomic(), audit_batch():
         case = _lock_case(actor=actor, case_no=case_no, expected_version=expected_version)
         role, _ = _role(actor, case, [Position.LEADER, Position.SECTION_HEAD], "批准延期")
         if case.status not in states.CLOCKED:
@@ -1081,7 +1107,7 @@ def case_decide(*, actor, case_no: str, outcome: str, reasons: str = "",
     reasons = (reasons or "").strip()
     if outcome == DecisionOutcome.DENY:
         reasons = _text(reasons, "reasons", "不予许可的理由")
-    with transaction.atomic():
+    with transaction.atomic(), audit_batch():
         case = _lock_case(actor=actor, case_no=case_no, expected_version=expected_version)
         role, _ = _role(actor, case, [Position.CHIEF_REPRESENTATIVE, Position.SECTION_HEAD, Position.LEADER], "作出决定")
         if case.status != Status.AWAITING_DECISION:
@@ -1095,9 +1121,9 @@ def case_decide(*, actor, case_no: str, outcome: str, reasons: str = "",
 def case_deem_approve(*, case_id: int) -> Case:
     """Clock handler (超时默许): the promised limit ran out with no decision on an item configured
     for deemed approval: record an approval flagged deemed, and issue the result."""
-    with transaction.atomic():
-        case = Case.objects.select_for_update(of=("self",)).select_related("item", "item_version", "department__region").get(
-            pk=case_id)
+    with transaction.atomic(), audit_batch():
+        case = _locked(Case.objects.select_for_update(of=("self",)).select_related(
+            "item", "item_version", "department__region").get(pk=case_id))
         policy = CaseItemPolicy.objects.filter(item=case.item).first()
         if case.status not in (Status.ACCEPTED, Status.AWAITING_DECISION) or not (
                 policy and policy.deemed_approval_enabled):
@@ -1107,7 +1133,7 @@ def case_deem_approve(*, case_id: int) -> Case:
         _audit(None, "case.deem_approve", case)
         if policy.licence_type_code and case.item_version.result_type == "certificate":
             try:
-                with transaction.atomic():
+                with transaction.atomic(), audit_batch():
                     _issue_certificate(SYSTEM_ACTOR, case, Role.SYSTEM, policy)
             except DomainError as exc:
                 # The deemed approval stands even when the certificate cannot be made now (unpaid
@@ -1154,7 +1180,7 @@ def _issue_certificate(actor, case: Case, role: str, policy: CaseItemPolicy | No
 def case_issue_certificate(*, actor, case_no: str, expected_version: int | None = None):
     """制证 (行政许可法 §44, within 10 WD of approval): a signed 电子证照 through licences.licence_issue;
     later applications may reuse it instead of an upload."""
-    with transaction.atomic():
+    with transaction.atomic(), audit_batch():
         case = _lock_case(actor=actor, case_no=case_no, expected_version=expected_version)
         role, _ = _role(actor, case, [Position.CLERK, Position.CHIEF_REPRESENTATIVE], "制证")
         if case.status != Status.APPROVED:
@@ -1177,7 +1203,7 @@ def case_deliver(*, actor, case_no: str, method: str, tracking_no: str = "", car
     if method == Delivery.Method.POST:
         tracking_no = _text(tracking_no, "tracking_no", "物流单号", max_len=50)
         address = _text(address, "address", "寄送地址", max_len=300)
-    with transaction.atomic():
+    with transaction.atomic(), audit_batch():
         case = _lock_case(actor=actor, case_no=case_no, expected_version=expected_version)
         role, _ = _role(actor, case, [Position.CLERK, Position.CHIEF_REPRESENTATIVE], "送达")
         action = Action.COMPLETE if method == Delivery.Method.COLLECTION else Action.DELIVER_POST
@@ -1203,7 +1229,7 @@ def case_deliver(*, actor, case_no: str, method: str, tracking_no: str = "", car
 def case_delivery_confirm(*, actor, case_no: str, recipient_name: str = "",
                           expected_version: int | None = None) -> Case:
     """The posted result was signed for: 办结."""
-    with transaction.atomic():
+    with transaction.atomic(), audit_batch():
         case = _lock_case(actor=actor, case_no=case_no, expected_version=expected_version)
         role, _ = _role(actor, case, [Position.CLERK, Position.CHIEF_REPRESENTATIVE], "确认签收")
         now = timezone.now()
@@ -1231,7 +1257,7 @@ def _close_open_procedures(case: Case, actor, why: str) -> None:
 def case_withdraw(*, actor, case_no: str, reason: str = "", expected_version: int | None = None) -> Case:
     """撤回: the applicant (or the window for a walk-in applicant) before the decision."""
     reason = (reason or "").strip()[:500] or "申请人撤回申请"
-    with transaction.atomic():
+    with transaction.atomic(), audit_batch():
         case = _lock_case(actor=actor, case_no=case_no, expected_version=expected_version)
         role: str
         if _is_applicant(actor, case):
@@ -1249,7 +1275,7 @@ def case_withdraw(*, actor, case_no: str, reason: str = "", expected_version: in
 def case_terminate(*, actor, case_no: str, reason: str, expected_version: int | None = None) -> Case:
     """终止: staff end the procedure with a reason (e.g. the applicant died or the entity was dissolved)."""
     reason = _text(reason, "reason", "终止理由", max_len=500)
-    with transaction.atomic():
+    with transaction.atomic(), audit_batch():
         case = _lock_case(actor=actor, case_no=case_no, expected_version=expected_version)
         role, _ = _role(actor, case, [Position.CHIEF_REPRESENTATIVE, Position.SECTION_HEAD, Position.LEADER], "终止办理")
         _transition(case, action=Action.TERMINATE, actor=actor, role=role, note=reason, changes={"close_reason": reason})
@@ -1279,7 +1305,7 @@ def fee_notice_issue(*, actor, case_no: str, lines: Sequence[FeeLineInput]) -> F
     (行政许可法 §58: no fee without a legal basis)."""
     if not lines:
         raise ValidationFailed("请至少列出一项收费", "list at least one fee", field="lines")
-    with transaction.atomic():
+    with transaction.atomic(), audit_batch():
         case = _lock_case(actor=actor, case_no=case_no)
         _role(actor, case, [Position.CLERK, Position.CHIEF_REPRESENTATIVE], "开具缴费通知")
         if case.status in states.TERMINAL or case.status == Status.DRAFT:
@@ -1310,7 +1336,7 @@ def payment_record(*, actor, notice_no: str, amount, payer_name: str, method: st
     """收费 and 票据: the full amount of the notice, once."""
     payer_name = _text(payer_name, "payer_name", "缴款人", max_len=200)
     paid = _amount(amount)
-    with transaction.atomic():
+    with transaction.atomic(), audit_batch():
         notice = FeeNotice.objects.select_for_update(of=("self",)).select_related("case").filter(notice_no=notice_no).first()
         if notice is None or not can_view_case(actor, notice.case) or case_no not in (None, notice.case.case_no):
             raise NotFound("缴费通知不存在", "fee notice not found")
@@ -1348,7 +1374,7 @@ def case_rate(*, actor, case_no: str, level: str, channel: str, comment: str = "
     comment = (comment or "").strip()
     if len(comment) > 1000:
         raise ValidationFailed("文字评价不能超过 1000 字", "comment too long", field="comment")
-    with transaction.atomic():
+    with transaction.atomic(), audit_batch():
         case = _lock_case(actor=actor, case_no=case_no)
         if not _is_applicant(actor, case):
             raise PermissionDenied("只有申请人可以评价", "only the applicant may rate")
@@ -1377,7 +1403,7 @@ def case_item_policy_set(*, actor, item_id: int, deemed_approval_enabled: bool, 
               "设置事项办件规则")
     if not isinstance(validity_years, int) or not 0 <= validity_years <= 30:
         raise ValidationFailed("证照有效期应为 0–30 年（0 = 长期）", "validity is 0..30 years", field="validity_years")
-    with transaction.atomic():
+    with transaction.atomic(), audit_batch():
         policy, _ = CaseItemPolicy.objects.select_for_update().get_or_create(item=item)
         policy.deemed_approval_enabled = bool(deemed_approval_enabled)
         policy.joint_handling = bool(joint_handling)

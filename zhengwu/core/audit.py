@@ -1,14 +1,19 @@
 """The audit log: append-only events chained by an SM3 hash (DESIGN.md §4).
 
 `audit_record` must be called inside the transaction of the write it records, so the event
-and the change commit or roll back together.
+and the change commit or roll back together. A service that records several events wraps its
+transaction body in `audit_batch()`: the events are collected and appended in one locked step
+at the end of the block (one head lock, one bulk insert, one head update) instead of three
+statements each, and the chain head stays locked only for the last moments of the transaction.
 """
 
 from __future__ import annotations
 
+import contextvars
 import json
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +22,7 @@ from django.utils import timezone
 
 from zhengwu.core import context
 from zhengwu.core.crypto import sm3_hex
-from zhengwu.core.models import AuditEvent, AuditHead
+from zhengwu.core.models import AuditArchive, AuditEvent, AuditHead
 
 GENESIS = "0" * 64
 
@@ -42,8 +47,17 @@ def _hashed_fields(event: AuditEvent) -> dict[str, Any]:
     }
 
 
+HASHED_KEYS = ("seq", "occurred_at", "actor_id", "actor_label", "action", "object_type", "object_id",
+               "object_repr", "ip", "outcome", "data")
+
+
+def fields_hash(fields: dict[str, Any], prev_hash: str) -> str:
+    """The chain hash of one event given as its hashed fields (a row, or a line of an archive file)."""
+    return sm3_hex(prev_hash.encode() + _canonical({key: fields[key] for key in HASHED_KEYS}))
+
+
 def event_hash(event: AuditEvent, prev_hash: str) -> str:
-    return sm3_hex(prev_hash.encode() + _canonical(_hashed_fields(event)))
+    return fields_hash(_hashed_fields(event), prev_hash)
 
 
 def _actor_parts(actor) -> tuple[int | None, str]:
@@ -65,24 +79,89 @@ class Entry:
     object_type: str = ""
     object_id: str = ""
     object_repr: str = ""
+    actor: Any = field(default=None, compare=False)
+    occurred_at: datetime | None = None
+    has_actor: bool = False
+
+
+_BATCH: contextvars.ContextVar[list[Entry] | None] = contextvars.ContextVar("zhengwu_audit_batch", default=None)
+
+
+@contextmanager
+def audit_batch() -> Iterator[None]:
+    """Collect the `audit_record` calls made inside the block and append them together when it
+    ends without an exception. Use it inside the transaction it audits:
+
+        with transaction.atomic(), audit_batch():
+            ...
+
+    An exception drops the collected events (the transaction rolls back with them). Nested
+    batches join the outermost one.
+    """
+    outer = _BATCH.get()
+    if outer is not None:
+        # Inside a savepoint of the outer transaction: its events go if the savepoint rolls back.
+        mark = len(outer)
+        try:
+            yield
+        except BaseException:
+            del outer[mark:]
+            raise
+        return
+    token = _BATCH.set([])
+    try:
+        yield
+        entries = _BATCH.get() or []
+    finally:
+        _BATCH.reset(token)
+    if entries:
+        audit_record_many(actor=None, entries=entries)
+
+
+def step_atomic():
+    """`transaction.atomic()` for a service that other services call. Inside a caller's
+    `audit_batch()` the caller owns the transaction and lets every error propagate, so no savepoint
+    is made (two statements fewer per call); called on its own it is a normal atomic block, so a
+    caller that catches its error keeps a usable transaction."""
+    return transaction.atomic(savepoint=_BATCH.get() is None)
 
 
 def audit_record(*, actor, action: str, obj: models.Model | None = None, data: dict[str, Any] | None = None,
                  outcome: str = AuditEvent.Outcome.SUCCESS, object_type: str = "", object_id: str = "",
-                 object_repr: str = "") -> AuditEvent:
-    return audit_record_many(actor=actor, entries=[Entry(action, obj, data, outcome, object_type, object_id,
-                                                         object_repr)])[0]
+                 object_repr: str = "") -> AuditEvent | None:
+    """Append one event now, or add it to the open `audit_batch()` (then None is returned)."""
+    entry = Entry(action, obj, data, outcome, object_type, object_id, object_repr, actor=actor,
+                  occurred_at=timezone.now(), has_actor=True)
+    batch = _BATCH.get()
+    if batch is not None:
+        # The object's id and label are read now: a later change or deletion must not alter them.
+        batch.append(_frozen(entry))
+        return None
+    return audit_record_many(actor=actor, entries=[entry])[0]
+
+
+def _frozen(entry: Entry) -> Entry:
+    obj = entry.obj
+    if obj is None:
+        return entry
+    return Entry(entry.action, None, entry.data, entry.outcome,
+                 entry.object_type or obj._meta.label_lower,
+                 entry.object_id or (str(obj.pk) if obj.pk is not None else ""),
+                 entry.object_repr or str(obj), actor=entry.actor, occurred_at=entry.occurred_at,
+                 has_actor=entry.has_actor)
 
 
 def audit_record_many(*, actor, entries: Iterable[Entry], occurred_at: datetime | None = None) -> list[AuditEvent]:
-    """Append several events in one locked step (one head update, one bulk insert)."""
+    """Append several events in one locked step (one head update, one bulk insert). An entry that
+    names its own actor or time keeps them; the others take `actor` and `occurred_at` (or now)."""
     entries = list(entries)
     if not entries:
         return []
-    actor_id, actor_label = _actor_parts(actor)
+    default_actor = _actor_parts(actor)
     ctx = context.current()
     now = occurred_at or timezone.now()
-    with transaction.atomic():
+    # No savepoint of its own: inside a service's transaction the events share its fate.
+    with transaction.atomic(savepoint=False):
         head = AuditHead.objects.select_for_update().filter(pk=1).first()
         if head is None:
             AuditHead.objects.get_or_create(pk=1)
@@ -93,9 +172,10 @@ def audit_record_many(*, actor, entries: Iterable[Entry], occurred_at: datetime 
         for entry in entries:
             seq += 1
             obj = entry.obj
+            actor_id, actor_label = _actor_parts(entry.actor) if entry.has_actor else default_actor
             event = AuditEvent(
                 seq=seq,
-                occurred_at=now,
+                occurred_at=entry.occurred_at or now,
                 actor_id=actor_id,
                 actor_label=actor_label,
                 action=entry.action,
@@ -121,15 +201,32 @@ class ChainProblem:
     problem: str
 
 
-def audit_verify(batch_size: int = 5000) -> tuple[int, list[ChainProblem]]:
-    """Walk the whole chain; return (events checked, problems). Detects edits, deletions and forks."""
+def audit_verify(batch_size: int = 5000, archive_dir=None) -> tuple[int, list[ChainProblem]]:
+    """Walk the whole chain, archives first; return (events checked, problems).
+
+    Detects edits, deletions and forks in the table and in the archive files (their SM3 and their
+    own chain), and a seam that does not join: the first row kept must follow the last archived one.
+    """
+    from zhengwu.core.archive import archive_problems
+
     problems: list[ChainProblem] = []
     prev = GENESIS
     expected_seq = 1
     checked = 0
-    last_seq = 0
+    for archive in AuditArchive.objects.order_by("first_seq"):
+        if archive.first_seq != expected_seq:
+            problems.append(ChainProblem(expected_seq, f"归档缺少第 {expected_seq}–{archive.first_seq - 1} 条 / archive gap"))
+        if archive.first_prev_hash != prev:
+            problems.append(ChainProblem(archive.first_seq, "归档与前序哈希不连续 / archive does not follow the chain"))
+        problems += [ChainProblem(seq, problem) for seq, problem in archive_problems(archive, directory=archive_dir)]
+        checked += archive.event_count
+        prev = archive.last_hash
+        expected_seq = archive.last_seq + 1
+    last_seq = expected_seq - 1
+    if last_seq and AuditEvent.objects.filter(seq__lte=last_seq).exists():
+        problems.append(ChainProblem(last_seq, "已归档的事件仍在表中 / archived rows are still in the table"))
     queryset = AuditEvent.objects.order_by("seq")
-    start = 0
+    start = last_seq
     while True:
         batch = list(queryset.filter(seq__gt=start)[:batch_size])
         if not batch:
@@ -147,6 +244,6 @@ def audit_verify(batch_size: int = 5000) -> tuple[int, list[ChainProblem]]:
             last_seq = event.seq
         start = batch[-1].seq
     head = AuditHead.objects.filter(pk=1).first()
-    if head is not None and (head.last_seq != last_seq or head.last_hash != (prev if checked else head.last_hash)):
+    if head is not None and (head.last_seq != last_seq or (last_seq and head.last_hash != prev)):
         problems.append(ChainProblem(last_seq + 1, f"链尾缺失（链头记录到第 {head.last_seq} 条）/ rows deleted at the end"))
     return checked, problems

@@ -14,7 +14,7 @@ from django.utils import timezone
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
-from zhengwu.core.audit import audit_record
+from zhengwu.core.audit import audit_record, step_atomic
 from zhengwu.core.crypto import sm3_hex
 from zhengwu.core.errors import Conflict, ValidationFailed
 from zhengwu.core.masking import mask_id_number, mask_name
@@ -43,7 +43,7 @@ FIRST_VERSION = 1
 
 def _counter_next(*, department: Department, kind: str, year: int) -> int:
     """Next value of a gap-free counter, inside the caller's transaction."""
-    with transaction.atomic():
+    with step_atomic():
         lookup = {"department": department, "kind": kind, "year": year}
         counter = DocumentCounter.objects.select_for_update().filter(**lookup).first()
         if counter is None:
@@ -68,7 +68,7 @@ def document_number_next(*, department: Department, kind: NoticeKind | str, year
     notice_kind = NoticeKind.of(kind)
     if year < 2000 or year > 2999:
         raise ValidationFailed(f"年度无效：{year}", f"invalid year {year}", field="year")
-    with transaction.atomic():
+    with step_atomic():
         seq = _counter_next(department=department, kind=f"notice:{notice_kind.code}", year=year)
         prefix = (department.short_name or department.name) + notice_kind.number_word
         number = format_document_number(prefix=prefix, year=year, seq=seq)
@@ -244,7 +244,7 @@ def licence_issue(*, actor, licence_type: LicenceType, issuer: Department, holde
     stored_content = json.loads(json.dumps(content, ensure_ascii=False, default=str))
     issued_on = timezone.localdate()
 
-    with transaction.atomic():
+    with step_atomic():
         key = _active_signing_key(actor=actor, department=issuer)
         seq = _counter_next(department=issuer, kind=SERIAL_KIND, year=issued_on.year)
         serial = f"{issued_on.year}{seq:06d}"

@@ -19,7 +19,7 @@ from django.db import models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from zhengwu.core.audit import Entry, audit_record, audit_record_many
+from zhengwu.core.audit import Entry, audit_record, audit_record_many, step_atomic
 from zhengwu.core.errors import Conflict, NotFound, ValidationFailed
 from zhengwu.core.masking import mask_name
 from zhengwu.workcalendar import clocks as clockmath
@@ -573,7 +573,7 @@ def clock_start(*, actor, owner: models.Model, kind: str, budget_value: int, bud
         raise ValidationFailed(f"时限应为 0–{MAX_BUDGET} 的整数", f"budget must be an integer 0..{MAX_BUDGET}",
                                field="budget_value")
     at = _moment(started_at, what="起算时间")
-    with transaction.atomic():
+    with step_atomic():
         workdays.calendar_index(region, fresh=True)
         # A new clock's ledger is one open running segment: compute before the first insert.
         schedule = clockmath.compute_schedule(kind=kind, unit=budget_unit, budget=budget_value, started_at=at,
@@ -595,7 +595,7 @@ def clock_suspend(*, actor, clock: Clock, reason: str, at: datetime | None = Non
     """Stop counting (补正 / 特别程序 / third-party consultation); the deadline is unknown until resumed."""
     if reason not in SuspendReason.values:
         raise ValidationFailed(f"挂起事由无效：{reason}", f"unknown suspension reason {reason}", field="reason")
-    with transaction.atomic():
+    with step_atomic():
         clock, target = _lock(clock, "suspend")
         last = _last_segment(clock)
         moment = _moment(at, not_before=last.started_at, what="挂起时间")
@@ -611,7 +611,7 @@ def clock_suspend(*, actor, clock: Clock, reason: str, at: datetime | None = Non
 
 def clock_resume(*, actor, clock: Clock, at: datetime | None = None) -> Clock:
     """Restart counting; the suspended days are added to the deadline (the resume day not counted)."""
-    with transaction.atomic():
+    with step_atomic():
         clock, target = _lock(clock, "resume")
         last = _last_segment(clock)
         moment = _moment(at, not_before=last.started_at, what="恢复时间")
@@ -636,7 +636,7 @@ def clock_extend(*, actor, clock: Clock, value: int, reason: str, approved_by=No
     if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_BUDGET:
         raise ValidationFailed("延长时限应为正整数", "the extension must be a positive integer", field="value")
     moment = _moment(approved_at, what="批准时间")
-    with transaction.atomic():
+    with step_atomic():
         clock, _ = _lock(clock, "extend")
         label = ""
         if approved_by is not None:
@@ -654,7 +654,7 @@ def clock_extend(*, actor, clock: Clock, value: int, reason: str, approved_by=No
 
 
 def _finish(*, actor, clock: Clock, action: str, at: datetime | None, reason: str = "") -> Clock:
-    with transaction.atomic():
+    with step_atomic():
         clock, target = _lock(clock, action)
         last = _last_segment(clock)
         moment = _moment(at, not_before=last.started_at, what="结束时间")
