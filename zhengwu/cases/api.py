@@ -217,7 +217,11 @@ class CaseDetailOut(CaseOut):
     applicant_id_number: str
     applicant_phone: str
     acceptance_no: str
-    allowed_actions: list[str]
+    allowed_actions: list[str] = Field(..., description=(
+        "此刻可办理的操作，与办件页面按钮一致（selectors.case_actions_for）。工作人员：accept, correction, reject, "
+        "step_pass, step_return, special_start, special_end, extend, decide, certificate, deliver, "
+        "delivery_confirm, fee_notice, payment, withdraw, terminate；申请人：submit, materials, "
+        "submit_correction, withdraw, rate"))
     clocks: list[ClockOut]
     timeline: list[EventOut]
 
@@ -308,11 +312,11 @@ def _out(case: Case, *, masked: bool) -> dict:
 def _detail(request: HttpRequest, case_no: str) -> dict:
     case = selectors.case_get_visible_to(user=request.user, case_no=case_no)
     data = _out(case, masked=False)
-    role_list = selectors.case_actions_for(user=request.user, case=case)
+    actions = selectors.case_actions_for(user=request.user, case=case)
     data.update({
         "query_code": case.query_code, "applicant_id_number": case.applicant_id_number,
         "applicant_phone": case.applicant_phone, "acceptance_no": case.acceptance_no,
-        "allowed_actions": role_list, "clocks": selectors.case_clock_summary(case),
+        "allowed_actions": actions, "clocks": selectors.case_clock_summary(case),
         "timeline": [e.__dict__ for e in selectors.case_timeline(case, public_only=is_applicant(request.user))],
     })
     return data

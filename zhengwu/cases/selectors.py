@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hmac
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,8 +16,8 @@ from django.utils import timezone
 
 from zhengwu.accounts.permissions import is_applicant, is_business_staff
 from zhengwu.cases import states
-from zhengwu.cases.models import Case, CaseEvent, DenialReport
-from zhengwu.cases.permissions import positions_in
+from zhengwu.cases.models import Case, CaseEvent, DenialReport, FeeNotice
+from zhengwu.cases.permissions import is_case_applicant, positions_in
 from zhengwu.cases.services import DECISION_CLOCKS, case_clocks, masked_applicant
 from zhengwu.cases.states import Status
 from zhengwu.core.audit import audit_record
@@ -246,38 +247,125 @@ def open_decision_clocks(case: Case) -> QuerySet[Clock]:
     return case_clocks(case, DECISION_CLOCKS)
 
 
-def case_actions_for(*, user, case: Case) -> list[str]:
-    """What this user may do on this case now (for buttons); the services check again when called."""
-    from zhengwu.cases.models import Extension, Rating
-    from zhengwu.cases.permissions import can_approve_extension, can_register, is_case_applicant, role_for
+# The actions a user may be offered on a case, in the order the buttons are shown. Staff actions are
+# named as the page's POST /work/<case_no>/<action>/ (docs/cases.md maps them to the API endpoints);
+# the applicant's are submit, materials, submit_correction, withdraw and rate.
+STAFF_ACTIONS: tuple[str, ...] = (
+    "accept", "correction", "reject", "step_pass", "step_return", "special_start", "special_end", "extend",
+    "decide", "certificate", "deliver", "delivery_confirm", "fee_notice", "payment", "withdraw", "terminate",
+)
+APPLICANT_ACTIONS: tuple[str, ...] = ("submit", "materials", "submit_correction", "withdraw", "rate")
 
-    A = states.Action
-    applicant = bool(is_case_applicant(user, case))
-    actions: list[str] = []
-    for action in states.allowed_actions(case.status):
-        if action in (A.DEEM_ACCEPT, A.DEEM_APPROVE, A.REVIEW_COMPLETE, A.APPROVE_ON_SPOT):
-            continue
-        roles = states.TRANSITIONS[(case.status, action)].roles
-        if action == A.STEP_RETURN:
-            continue
-        if (states.Role.APPLICANT in roles and applicant) or role_for(
-                user, case, [r for r in roles if r in Position.values]) is not None:
-            names: dict[str, str] = {A.APPROVE: "decide", A.DENY: "decide", A.DELIVER_POST: "deliver",
-                                     A.COMPLETE: "deliver" if case.status != Status.DELIVERED else "confirm_delivery"}
-            name = names.get(action, action)
-            if name not in actions:
-                actions.append(name)
-    if case.status == Status.ACCEPTED and case.current_step is not None and role_for(
-            user, case, [case.current_step.role]) is not None:
-        actions += ["step_pass", "step_return"]
-    if case.status == Status.AWAITING_DECISION and "decide" in actions:
-        actions.append("step_return")
-    if case.status in states.CLOCKED and can_approve_extension(user, case) and not Extension.objects.filter(
-            case=case).exists():
-        actions.append("extend")
-    if case.status in states.OPEN and case.status != Status.DRAFT and can_register(user, case):
-        actions.append("fee_notice")
-    if applicant and case.status in (Status.COMPLETED, Status.REJECTED) and not Rating.objects.filter(
-            case=case).exists():
-        actions.append("rate")
-    return actions
+# Table action → the page action that performs it. Not listed: the sweeper's moves, review_complete
+# (the last step_pass makes it), approve_on_spot (case_accept makes it for a 即办件) and the window
+# submitting on the applicant's behalf (case_register_walk_in does that in one call).
+_STAFF_ACTION_OF: dict[str, str] = {
+    states.Action.ACCEPT: "accept", states.Action.REQUEST_CORRECTION: "correction",
+    states.Action.REJECT: "reject", states.Action.STEP_RETURN: "step_return",
+    states.Action.SPECIAL_START: "special_start", states.Action.SPECIAL_END: "special_end",
+    states.Action.APPROVE: "decide", states.Action.DENY: "decide",
+    states.Action.ISSUE_CERTIFICATE: "certificate", states.Action.DELIVER_POST: "deliver",
+    states.Action.WITHDRAW: "withdraw", states.Action.TERMINATE: "terminate",
+}
+_APPLICANT_ACTION_OF: dict[str, str] = {
+    states.Action.SUBMIT: "submit", states.Action.SUBMIT_CORRECTION: "submit_correction",
+    states.Action.WITHDRAW: "withdraw",
+}
+_COUNTER = frozenset({Position.CLERK, Position.CHIEF_REPRESENTATIVE})
+
+
+def _has_related(case: Case, model_name: str) -> bool:
+    from django.apps import apps
+
+    # A query, not the reverse one-to-one accessor: that caches "none" on the instance and would
+    # keep offering an action after it was done.
+    return apps.get_model("cases", model_name)._default_manager.filter(case=case).exists()
+
+
+def _return_targets_exist(case: Case) -> bool:
+    steps = case.item_version.steps.all()
+    current = case.current_step
+    if case.status == Status.ACCEPTED and current is not None:
+        return steps.filter(Q(order__lt=current.order) | Q(order=current.order, pk__lt=current.pk)).exists()
+    return steps.exists()
+
+
+def _table_actions(status: str, roles: Iterable[str]) -> set[str]:
+    return {action for role in roles for action in states.allowed_actions(status, role)}
+
+
+def _applicant_actions(case: Case) -> list[str]:
+    s = case.status
+    found = {_APPLICANT_ACTION_OF[a] for a in _table_actions(s, [states.Role.APPLICANT]) if a in _APPLICANT_ACTION_OF}
+    if s == Status.DRAFT:
+        found.add("materials")
+    # 一事一评 after the case is finished; case_rate refuses a second rating.
+    if s in (Status.COMPLETED, Status.REJECTED) and not _has_related(case, "Rating"):
+        found.add("rate")
+    return [a for a in APPLICANT_ACTIONS if a in found]
+
+
+def _staff_actions(user, case: Case) -> list[str]:
+    held = positions_in(user, case.department_id)
+    if not held:
+        return []
+    s = case.status
+    table = _table_actions(s, held)
+    found = {_STAFF_ACTION_OF[a] for a in table if a in _STAFF_ACTION_OF}
+    counter = bool(_COUNTER & set(held))
+    # 行政许可法 §32(4) allows one notice per application.
+    if "correction" in found and _has_related(case, "CorrectionNotice"):
+        found.discard("correction")
+    # Moves between steps: the current step's role (role_for: own post or B岗 cover) passes it or
+    # returns it to an earlier step; from 待决定 a decider returns it to any step.
+    step = case.current_step
+    if s == Status.ACCEPTED and step is not None and step.role in held:
+        found.add("step_pass")
+        found.add("step_return")
+    if "step_return" in found and not _return_targets_exist(case):
+        found.discard("step_return")
+    # Collected at the window (complete) and posted (deliver_post) are one page action; a posted
+    # result is then signed for.
+    if states.Action.COMPLETE in table:
+        found.add("delivery_confirm" if s == Status.DELIVERED else "deliver")
+    # §44 certificate only for items whose result is one, and never while a fee notice is unpaid.
+    unpaid = counter and case.fee_notices.filter(state=FeeNotice.State.UNPAID).exists()
+    if "certificate" in found and (case.item_version.result_type != "certificate" or unpaid):
+        found.discard("certificate")
+    # §42 延期: once, approved by the department's leader or section head.
+    if (s in states.CLOCKED and {Position.LEADER, Position.SECTION_HEAD} & set(held)
+            and not _has_related(case, "Extension")):
+        found.add("extend")
+    # 一口收费: only the fee items the catalog version lists (§58), at the counter.
+    if counter and s not in states.TERMINAL and s != Status.DRAFT and case.item_version.fees.exists():
+        found.add("fee_notice")
+    if unpaid:
+        found.add("payment")
+    # The window withdraws only for a walk-in applicant (one without an account).
+    if "withdraw" in found and case.applicant_id is not None:
+        found.discard("withdraw")
+    return [a for a in STAFF_ACTIONS if a in found]
+
+
+def case_actions_for(*, user, case: Case) -> list[str]:
+    """What this user may do on this case now: the buttons on the pages and `allowed_actions` in
+    the API. Built from the transition table (states.allowed_actions) for the roles the user holds
+    in the case's department (permissions.positions_in, as role_for: AB岗 cover included) and the
+    services' own rules; the services check everything again when called."""
+    if is_case_applicant(user, case):
+        return _applicant_actions(case)
+    return _staff_actions(user, case)
+
+
+def case_certificate(case: Case):
+    """The 电子证照 issued on this case (the latest issue event names it), or None."""
+    from zhengwu.licences.selectors import licence_get_by_identifier
+
+    event = case.events.filter(action=states.Action.ISSUE_CERTIFICATE).order_by("-id").first()
+    identifier = (event.data or {}).get("identifier") if event else None
+    if not identifier:
+        return None
+    try:
+        return licence_get_by_identifier(identifier)
+    except NotFound:
+        return None

@@ -30,7 +30,7 @@ from zhengwu.cases import forms as f
 from zhengwu.cases import selectors, services, states
 from zhengwu.cases.models import Case, Channel, FeeNotice
 from zhengwu.cases.permissions import positions_in
-from zhengwu.cases.states import Action, Status
+from zhengwu.cases.states import Status
 from zhengwu.catalog.selectors import item_get_published, items_by_department
 from zhengwu.core.errors import DomainError, NotFound, ValidationFailed
 from zhengwu.core.masking import mask_id_number, mask_name, mask_phone
@@ -229,19 +229,6 @@ def _clock_rows(case: Case, *, explain: bool) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: r["state"] == "done")
 
 
-def _certificate_of(case: Case):
-    from zhengwu.licences.selectors import licence_get_by_identifier
-
-    event = case.events.filter(action=Action.ISSUE_CERTIFICATE).order_by("-id").first()
-    identifier = (event.data or {}).get("identifier") if event else None
-    if not identifier:
-        return None
-    try:
-        return licence_get_by_identifier(identifier)
-    except NotFound:
-        return None
-
-
 def _documents(case: Case) -> list[tuple[str, str, str]]:
     """(kind, label, number) of every written document on the case, newest last."""
     docs = []
@@ -260,7 +247,7 @@ def _documents(case: Case) -> list[tuple[str, str, str]]:
     if _has(case, "decision_record") and case.decision_record.pdf:
         label = "准予行政许可决定书" if case.decision_record.outcome == "approve" else "不予行政许可决定书"
         docs.append(("decision", label, case.decision_record.document_no))
-    certificate = _certificate_of(case)
+    certificate = selectors.case_certificate(case)
     if certificate is not None and certificate.pdf:
         docs.append(("certificate", f"电子证照：{certificate.name}", certificate.number))
     return docs
@@ -286,16 +273,19 @@ def _applicant_context(request, case: Case, **extra: Any) -> dict[str, Any]:
         "fees": case.fee_notices.prefetch_related("lines").all(),
         "rating": case.rating if _has(case, "rating") else None,
     }
-    if case.status == Status.DRAFT:
+    # The same list the API gives as allowed_actions: a form is shown only for what may be done now.
+    actions = selectors.case_actions_for(user=request.user, case=case)
+    ctx["actions"] = actions
+    if "materials" in actions:
         ctx["upload_form"] = extra.pop("upload_form", None) or f.MaterialsForm(requirements=requirements,
                                                                                certificates=_my_certificates(request.user))
-    if case.status == Status.CORRECTION and notice is not None:
+    if "submit_correction" in actions and notice is not None:
         only = {x["requirement_id"] for x in notice.items if x.get("requirement_id")}
         ctx["correction_form"] = extra.pop("correction_form", None) or f.MaterialsForm(
             requirements=requirements, certificates=_my_certificates(request.user), only=only, prefix="fix")
-    if case.status in states._BEFORE_DECISION or case.status == Status.DRAFT:
+    if "withdraw" in actions:
         ctx["withdraw_form"] = extra.pop("withdraw_form", None) or f.WithdrawForm()
-    if case.status in (Status.COMPLETED, Status.REJECTED) and ctx["rating"] is None:
+    if "rate" in actions:
         ctx["rate_form"] = extra.pop("rate_form", None) or f.RateForm()
     ctx.update(extra)
     for key in ("upload_form", "correction_form"):
@@ -422,7 +412,7 @@ def document_download(request, case_no: str, kind: str):
         sp = case.special_procedures.filter(pk=int(kind[8:])).first()
         field, name = (sp.notice_pdf if sp else None), "特别程序告知书"
     elif kind == "certificate":
-        certificate = _certificate_of(case)
+        certificate = selectors.case_certificate(case)
         field, name = (certificate.pdf if certificate else None), "电子证照"
     return _attachment(field, f"{case.case_no}-{name}.pdf", "application/pdf")
 
@@ -605,65 +595,13 @@ def _unpaid(case: Case) -> dict[str, Any]:
     return {"notice_no": notice.notice_no, "amount": notice.total} if notice else {}
 
 
-def _table_allows(status: str, action: str, roles: set[str]) -> bool:
-    rule = states.TRANSITIONS.get((status, action))
-    return rule is not None and bool(rule.roles & roles)
-
-
-def staff_actions(user, case: Case) -> list[str]:
-    """The actions this user may take on the case now: the positions the user holds in the case's
-    department (incl. AB岗 cover) checked against the transition table and the services' rules."""
-    held = set(positions_in(user, case.department_id))
-    if not held:
-        return []
-    s = case.status
-    counter = held & {Position.CLERK, Position.CHIEF_REPRESENTATIVE}
-    allowed = []
-    if _table_allows(s, Action.ACCEPT, held):
-        allowed.append("accept")
-    if _table_allows(s, Action.REQUEST_CORRECTION, held) and not _has(case, "correction_notice"):
-        allowed.append("correction")
-    if _table_allows(s, Action.REJECT, held):
-        allowed.append("reject")
-    if s == Status.ACCEPTED and case.current_step is not None and case.current_step.role in held:
-        allowed.append("step_pass")
-        if _return_targets(case):
-            allowed.append("step_return")
-    if s == Status.AWAITING_DECISION and _table_allows(s, Action.STEP_RETURN, held) and _return_targets(case):
-        allowed.append("step_return")
-    if _table_allows(s, Action.SPECIAL_START, held):
-        allowed.append("special_start")
-    if _table_allows(s, Action.SPECIAL_END, held):
-        allowed.append("special_end")
-    if s in states.CLOCKED and held & {Position.LEADER, Position.SECTION_HEAD} and not _has(case, "extension"):
-        allowed.append("extend")
-    if _table_allows(s, Action.APPROVE, held):
-        allowed.append("decide")
-    if (_table_allows(s, Action.ISSUE_CERTIFICATE, held) and case.item_version.result_type == "certificate"
-            and not case.fee_notices.filter(state=FeeNotice.State.UNPAID).exists()):
-        allowed.append("certificate")
-    if counter and s in (Status.APPROVED, Status.CERTIFICATE_ISSUED, Status.DENIED):
-        allowed.append("deliver")
-    if _table_allows(s, Action.COMPLETE, held) and s == Status.DELIVERED:
-        allowed.append("delivery_confirm")
-    if counter and s not in states.TERMINAL and s != Status.DRAFT and case.item_version.fees.exists():
-        allowed.append("fee_notice")
-    if counter and case.fee_notices.filter(state=FeeNotice.State.UNPAID).exists():
-        allowed.append("payment")
-    if Position.CLERK in held and case.applicant_id is None and _table_allows(s, Action.WITHDRAW, held):
-        allowed.append("withdraw")
-    if _table_allows(s, Action.TERMINATE, held):
-        allowed.append("terminate")
-    return allowed
-
-
 def _staff_case(request, case_no: str) -> Case:
     _staff_only(request)
     return _or_404(selectors.case_get_visible_to, user=request.user, case_no=case_no)
 
 
 def _staff_context(request, case: Case, bound: tuple[str, Any] | None = None) -> dict[str, Any]:
-    allowed = staff_actions(request.user, case)
+    allowed = selectors.case_actions_for(user=request.user, case=case)
     action_forms = []
     for name in allowed:
         spec = STAFF_ACTIONS[name]
