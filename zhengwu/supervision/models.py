@@ -286,3 +286,37 @@ class WarningThreshold(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_item_type_display()} {self.get_clock_kind_display()}"
+
+
+class ContactMethod(models.TextChoices):
+    PHONE = "phone", "电话回访"
+    VISIT = "visit", "上门回访"
+    SMS = "sms", "短信"
+    ONLINE = "online", "网上回复"
+    NOT_REACHED = "not_reached", "多次联系未果"
+
+
+class RatingFollowUp(models.Model):
+    """回访整改: the department's follow-up on a 不满意 / 非常不满意 rating (差评整改, rule A10).
+
+    A rating counts as followed up from the first row recorded within the working days that A10's
+    `follow_up_working_days` allows (国办发〔2019〕51号: 差评 to be verified and rectified; the 15 WD
+    default is local practice, RULES §12 "recalled", hence a rule parameter).
+    """
+
+    rating = models.ForeignKey("cases.Rating", verbose_name="评价", on_delete=models.CASCADE,
+                               related_name="follow_ups")
+    department = models.ForeignKey("org.Department", verbose_name="整改部门", on_delete=models.PROTECT,
+                                   related_name="+")
+    contact_method = models.CharField("回访方式", max_length=12, choices=ContactMethod.choices)
+    contacted_at = models.DateTimeField("回访时间")
+    explanation = models.TextField("情况说明")
+    rectification = models.TextField("整改措施")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="记录人", on_delete=models.PROTECT,
+                                    related_name="+")
+    recorded_at = models.DateTimeField("记录时间", db_index=True)
+
+    class Meta:
+        verbose_name = "差评回访整改"
+        verbose_name_plural = verbose_name
+        ordering = ["recorded_at", "id"]

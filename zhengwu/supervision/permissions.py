@@ -22,3 +22,8 @@ def can_reply_for(user, department) -> bool:
     if not departments_of(user).filter(pk=department.pk).exists():
         return False
     return any(user_has_position(user, p, department) for p in REPLY_POSITIONS)
+
+
+def can_follow_up(user, department) -> bool:
+    """差评回访整改 is the department's: those who answer its 督办单 record it."""
+    return can_reply_for(user, department)

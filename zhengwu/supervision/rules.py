@@ -11,7 +11,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from zhengwu.cases.models import (
@@ -31,7 +31,7 @@ from zhengwu.cases.states import Status
 from zhengwu.catalog.models import ProcessStep
 from zhengwu.catalog.models import SpecialProcedure as CatalogSpecial
 from zhengwu.org.models import StaffPost
-from zhengwu.supervision.models import SupervisionRule
+from zhengwu.supervision.models import RatingFollowUp, SupervisionRule
 from zhengwu.supervision.services import Hit
 from zhengwu.workcalendar import workdays
 from zhengwu.workcalendar.models import ClockExtension
@@ -265,26 +265,40 @@ def actor_not_posted(rule, start, end) -> Iterator[Hit]:
                         event_id=row["id"], action=row["action"], actor_id=row["actor_id"])
 
 
+def follow_up_due(region_id: int | None, rated_at: dt.datetime, days: int) -> dt.date:
+    """Last day for the follow-up: N working days after the rating day (民法典 §201: that day not counted)."""
+    return workdays.calendar_index(region_id).add(_day(rated_at), days)
+
+
 def bad_rating_unfollowed(rule, start, end) -> Iterator[Hit]:
-    """A10: 不满意 / 非常不满意 with no follow-up within N working days (回访整改率 100%)."""
+    """A10: 不满意 / 非常不满意 with no 回访整改 (RatingFollowUp, or a case event named in
+    `follow_up_actions` for data from other systems) by the end of the Nth working day (回访整改率 100%)."""
     p = rule.parameters
     days = int(p.get("follow_up_working_days", 15))
-    now = timezone.now()
-    followed = CaseEvent.objects.filter(case_id=OuterRef("case_id"), action__in=p.get("follow_up_actions", []),
-                                        occurred_at__gte=OuterRef("rated_at"))
+    today = _day(timezone.now())
+    by_event = (CaseEvent.objects.filter(case_id=OuterRef("case_id"), action__in=p.get("follow_up_actions", []),
+                                         occurred_at__gte=OuterRef("rated_at"))
+                .order_by("occurred_at").values("occurred_at")[:1])
+    by_record = (RatingFollowUp.objects.filter(rating_id=OuterRef("pk")).order_by("recorded_at")
+                 .values("recorded_at")[:1])
     rows = (Rating.objects.filter(rated_at__gte=start, rated_at__lt=end,
                                   level__in=[RatingLevel.DISSATISFIED, RatingLevel.VERY_DISSATISFIED])
-            .annotate(followed=Exists(followed)).filter(followed=False)
-            .values(*CASE_FIELDS, "level", "rated_at", "case__first_responder_id"))
+            .annotate(first_event=Subquery(by_event), first_record=Subquery(by_record))
+            .values(*CASE_FIELDS, "level", "rated_at", "case__first_responder_id", "first_event", "first_record"))
     for row in rows:
-        region = row["case__department__region_id"]
-        due = workdays.calendar_index(region).add(_day(row["rated_at"]), days)
-        if _day(now) <= due:
+        due = follow_up_due(row["case__department__region_id"], row["rated_at"], days)
+        done = min([t for t in (row["first_event"], row["first_record"]) if t is not None], default=None)
+        if done is not None and _day(done) <= due:
+            continue  # followed up in time
+        if done is None and today <= due:
             continue  # still within the follow-up period
         row["responsible"] = row["case__first_responder_id"]
+        late = f"，{_day(done)} 才回访" if done is not None else ""
         yield _case_hit(rule, f"rating:{row['case_id']}", row, row["rated_at"],
-                        f"办件 {row['case__case_no']} 差评（{RatingLevel(row['level']).label}）超过 {days} 个工作日未回访整改",
-                        level=row["level"], rated_at=row["rated_at"].isoformat(), follow_up_due=str(due))
+                        f"办件 {row['case__case_no']} 差评（{RatingLevel(row['level']).label}）超过 {days} 个工作日"
+                        f"未回访整改{late}",
+                        level=row["level"], rated_at=row["rated_at"].isoformat(), follow_up_due=str(due),
+                        followed_up_at=done.isoformat() if done else None)
 
 
 RULES: dict[str, RuleFn] = {

@@ -179,3 +179,48 @@ def threshold_table_for(*, user) -> list[dict]:
                                                          else round(float(default["fraction"]) * 100)),
             })
     return rows
+
+
+def _follow_up_days() -> int:
+    rule = SupervisionRule.objects.filter(code="A10").first()
+    return int((rule.parameters if rule else {}).get("follow_up_working_days", 15))
+
+
+def _bad_ratings(scope):
+    from zhengwu.cases.models import Rating, RatingLevel
+
+    return (Rating.objects.filter(case__department__in=scope,
+                                  level__in=[RatingLevel.DISSATISFIED, RatingLevel.VERY_DISSATISFIED])
+            .select_related("case__department", "case__item_version").prefetch_related("follow_ups"))
+
+
+def _follow_up_state(rating, days: int, today: dt.date) -> dict:
+    from zhengwu.core.masking import mask_name
+    from zhengwu.supervision.rules import follow_up_due
+
+    due = follow_up_due(rating.case.department.region_id, rating.rated_at, days)
+    rows = list(rating.follow_ups.all())
+    first = rows[0].recorded_at if rows else None
+    if first is not None:
+        state = "on_time" if timezone.localtime(first).date() <= due else "late"
+    else:
+        state = "overdue" if today > due else "pending"
+    return {"rating": rating, "case": rating.case, "applicant": mask_name(rating.case.applicant_name),
+            "due": due, "follow_ups": rows, "state": state,
+            "state_label": {"on_time": "已按期回访", "late": "逾期后回访", "overdue": "逾期未回访",
+                            "pending": "待回访"}[state]}
+
+
+def bad_rating_list_visible_to(*, user, limit: int = 200) -> list[dict]:
+    """差评 (不满意 / 非常不满意) of the user's departments with their 回访整改 state, newest first."""
+    scope, _ = supervised_scope(user, what="bad ratings")
+    days, today = _follow_up_days(), timezone.localdate()
+    return [_follow_up_state(r, days, today) for r in _bad_ratings(scope).order_by("-rated_at", "-id")[:limit]]
+
+
+def bad_rating_get_visible_to(*, user, rating_id: int) -> dict:
+    scope, _ = supervised_scope(user, what="bad rating")
+    rating = _bad_ratings(scope).filter(pk=rating_id).first()
+    if rating is None:
+        raise NotFound("评价不存在", "no such rating")
+    return _follow_up_state(rating, _follow_up_days(), timezone.localdate())

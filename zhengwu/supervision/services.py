@@ -24,8 +24,10 @@ from zhengwu.supervision.models import (
     AccountabilityRecord,
     Card,
     Complaint,
+    ContactMethod,
     NumberCounter,
     OrderEvent,
+    RatingFollowUp,
     SupervisionOrder,
     SupervisionRecord,
     SupervisionRule,
@@ -480,6 +482,45 @@ def warning_threshold_clear(*, actor, item_type: str, clock_kind: str) -> int:
     return moved
 
 
+# --- 差评回访整改 (rating follow-up) -------------------------------------------------------------
+
+def rating_follow_up_record(*, actor, rating_id: int, contact_method: str, explanation: str, rectification: str,
+                            contacted_at: dt.datetime | None = None) -> RatingFollowUp:
+    """The department records its 回访整改 on a 不满意 / 非常不满意 rating (what A10 looks for).
+
+    Recorded by the case department's section heads, leaders or chief representatives; anyone outside
+    the department learns nothing (404).
+    """
+    from zhengwu.cases.models import Rating
+
+    if contact_method not in ContactMethod.values:
+        raise ValidationFailed("回访方式无效", "unknown contact method", field="contact_method")
+    explanation = _text(explanation, "explanation", "情况说明")
+    rectification = _text(rectification, "rectification", "整改措施")
+    with transaction.atomic():
+        rating = Rating.objects.select_related("case__department").filter(pk=rating_id).first()
+        if rating is None or not permissions.can_follow_up(actor, rating.case.department):
+            raise NotFound("评价不存在", "no such rating")
+        if not rating.is_bad:
+            raise ValidationFailed("只有“不满意”“非常不满意”的评价需要回访整改",
+                                   "only dissatisfied ratings are followed up", field="rating_id")
+        now = _now()
+        at = contacted_at or now
+        if timezone.is_naive(at):
+            raise ValidationFailed("时间必须带时区", "datetimes must be aware", field="contacted_at")
+        if at > now or at < rating.rated_at:
+            raise ValidationFailed("回访时间应在评价之后、不晚于现在", "contacted_at must lie between rating and now",
+                                   field="contacted_at")
+        row = RatingFollowUp.objects.create(rating=rating, department=rating.case.department,
+                                            contact_method=contact_method, contacted_at=at,
+                                            explanation=explanation, rectification=rectification,
+                                            recorded_by=actor, recorded_at=now)
+        audit_record(actor=actor, action="supervision.rating_follow_up", obj=row,
+                     data={"case_no": rating.case.case_no, "level": rating.level,
+                           "contact_method": contact_method, "contacted_at": at.isoformat()})
+    return row
+
+
 # --- cards, accountability, complaints ---------------------------------------------------------
 
 def _records_of(department: Department, record_ids: Sequence[int]) -> list[SupervisionRecord]:
@@ -571,5 +612,5 @@ def complaint_register(*, actor, department: Department, summary: str, received_
 
 
 __all__ = ["Hit", "WarningType", "accountability_record", "card_issue", "complaint_register", "order_accept",
-           "order_issue", "order_reply", "order_return", "record_clock_event", "rule_defaults_ensure",
+           "order_issue", "order_reply", "order_return", "rating_follow_up_record", "record_clock_event", "rule_defaults_ensure",
            "rule_update", "rules_run", "warning_threshold_clear", "warning_threshold_set"]

@@ -287,3 +287,37 @@ def threshold_save(request):
         return _back("supervision:thresholds", exc.message_zh)
     done = f"已保存，重新计算在办时钟 {moved} 个"
     return redirect(f"{reverse('supervision:thresholds')}?{urlencode({'done': done})}")
+
+
+@login_required
+def ratings(request):
+    """差评回访整改: the dissatisfied ratings of the user's departments and their follow-up state."""
+    if not selectors.supervised_scope(request.user, what="bad ratings page")[0].exists():
+        raise Http404
+    return render(request, "supervision/ratings.html", {"rows": selectors.bad_rating_list_visible_to(user=request.user)})
+
+
+@login_required
+def rating_follow_up(request, rating_id: int):
+    from zhengwu.supervision.models import ContactMethod
+    from zhengwu.supervision.permissions import can_follow_up
+
+    try:
+        row = selectors.bad_rating_get_visible_to(user=request.user, rating_id=rating_id)
+    except NotFound:
+        raise Http404 from None
+    error = ""
+    if request.method == "POST":
+        try:
+            services.rating_follow_up_record(
+                actor=request.user, rating_id=rating_id, contact_method=request.POST.get("contact_method", ""),
+                explanation=request.POST.get("explanation", ""), rectification=request.POST.get("rectification", ""))
+        except NotFound:
+            raise Http404 from None
+        except DomainError as exc:
+            error = exc.message_zh
+        else:
+            return redirect("supervision:rating", rating_id=rating_id)
+    return render(request, "supervision/rating.html", {
+        "row": row, "methods": ContactMethod.choices, "error": error, "post": request.POST,
+        "can_record": can_follow_up(request.user, row["case"].department)}, status=422 if error else 200)
