@@ -69,3 +69,28 @@ def test_public_keys_starting_with_0_or_4_verify(private_hex):
     assert public_hex[0] in "04"
     signature = crypto.sm2_sign(b"licence", private_key_hex=private_hex, public_key_hex=public_hex)
     assert crypto.sm2_verify(b"licence", signature, public_key_hex=public_hex)
+
+
+def test_sm2_agrees_with_gmssl_both_ways():
+    # An independent implementation (gmssl, pure Python) checks the C one: same Z value (default
+    # user id), same curve, same encoding of r||s and of the public key.
+    from gmssl import sm2 as gm
+
+    private_hex, public_hex = crypto.sm2_generate_keypair()
+    engine = gm.CryptSM2(private_key=private_hex, public_key="")
+    engine.public_key = public_hex
+    assert engine._kg(int(private_hex, 16), gm.default_ecc_table["g"]) == public_hex
+    data = "电子证照 1.2.156.3005.2".encode()
+    ours = crypto.sm2_sign(data, private_key_hex=private_hex, public_key_hex=public_hex)
+    assert engine.verify_with_sm3(ours, data)
+    theirs = engine.sign_with_sm3(data, crypto._random_scalar())
+    assert crypto.sm2_verify(data, theirs, public_key_hex=public_hex)
+    assert not crypto.sm2_verify(data + b"!", theirs, public_key_hex=public_hex)
+
+
+def test_sm2_verify_refuses_malformed_input():
+    private_hex, public_hex = crypto.sm2_generate_keypair()
+    signature = crypto.sm2_sign(b"x", private_key_hex=private_hex, public_key_hex=public_hex)
+    assert not crypto.sm2_verify(b"x", "zz" * 64, public_key_hex=public_hex)
+    assert not crypto.sm2_verify(b"x", signature, public_key_hex="00" * 64)
+    assert not crypto.sm2_verify(b"x", signature, public_key_hex=public_hex[:-2])
