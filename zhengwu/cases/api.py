@@ -214,7 +214,7 @@ class EventOut(Schema):
 
 class CaseDetailOut(CaseOut):
     query_code: str
-    applicant_id_number: str
+    applicant_id_number: str = Field(..., description="证件号码，脱敏（前 6 后 4）；完整号码见 POST /{case_no}/id-numbers")
     applicant_phone: str
     acceptance_no: str
     allowed_actions: list[str] = Field(..., description=(
@@ -229,6 +229,13 @@ class CaseDetailOut(CaseOut):
 class CasePage(Schema):
     count: int
     results: list[CaseOut]
+
+
+class IdNumbersOut(Schema):
+    case_no: str
+    applicant_id_type: str
+    applicant_id_number: str
+    agent_id_number: str = Field(..., description="代办人身份证号；无代办人时为空")
 
 
 class DocumentOut(Schema):
@@ -314,7 +321,7 @@ def _detail(request: HttpRequest, case_no: str) -> dict:
     data = _out(case, masked=False)
     actions = selectors.case_actions_for(user=request.user, case=case)
     data.update({
-        "query_code": case.query_code, "applicant_id_number": case.applicant_id_number,
+        "query_code": case.query_code, "applicant_id_number": services.masked_applicant(case)["id_number"],
         "applicant_phone": case.applicant_phone, "acceptance_no": case.acceptance_no,
         "allowed_actions": actions, "clocks": selectors.case_clock_summary(case),
         "timeline": [e.__dict__ for e in selectors.case_timeline(case, public_only=is_applicant(request.user))],
@@ -365,6 +372,12 @@ def case_walk_in(request, payload: WalkInIn):
 @router.get("/{case_no}", response={200: CaseDetailOut, **ERRORS}, summary="办件详情")
 def case_get(request, case_no: str):
     return _detail(request, case_no)
+
+
+@router.post("/{case_no}/id-numbers", response={200: IdNumbersOut, **ERRORS}, summary="查看完整证件号（留痕）",
+             description="仅收件窗口人员和首席代表可用；每次查看记入审计日志，其他可见办件的人员 403，无权可见者 404。")
+def case_id_numbers(request, case_no: str):
+    return selectors.case_id_numbers_reveal(user=request.user, case_no=case_no)
 
 
 @router.post("/{case_no}/accept", response={200: DocumentOut, **ERRORS}, summary="受理")

@@ -72,9 +72,14 @@ can_approve_extension = _holds(Position.LEADER, Position.SECTION_HEAD)
 can_terminate = can_decide
 can_withdraw = is_case_applicant | _holds(Position.CLERK)
 can_rate = is_case_applicant
+# 查看完整证件号: only the window roles that check the applicant's documents against the file (the
+# clerk and the chief representative of the case's department, AB岗 cover included). Reviewers,
+# leaders and supervisors work with the masked number; the applicant is shown it masked too.
+can_view_full_id_number = is_case_department_staff & can_register
 
 rules.add_perm("cases.view_case", can_view_case)
 rules.add_perm("cases.accept_case", can_accept)
 rules.add_perm("cases.decide_case", can_decide)
 rules.add_perm("cases.approve_extension", can_approve_extension)
 rules.add_perm("cases.act_on_step", can_act_on_current_step)
+rules.add_perm("cases.view_full_id_number", can_view_full_id_number)

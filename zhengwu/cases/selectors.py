@@ -17,12 +17,14 @@ from django.utils import timezone
 from zhengwu.accounts.permissions import is_applicant, is_business_staff
 from zhengwu.cases import states
 from zhengwu.cases.models import Case, CaseEvent, DenialReport, FeeNotice
-from zhengwu.cases.permissions import is_case_applicant, positions_in
+from zhengwu.cases.permissions import can_view_full_id_number, is_case_applicant, positions_in
 from zhengwu.cases.services import DECISION_CLOCKS, case_clocks, masked_applicant
 from zhengwu.cases.states import Status
 from zhengwu.core.audit import audit_record
-from zhengwu.core.errors import NotFound, ValidationFailed
-from zhengwu.core.masking import mask_name
+from zhengwu.core.errors import NotFound, PermissionDenied, ValidationFailed
+from zhengwu.core.fields import id_number_index
+from zhengwu.core.masking import mask_id_number, mask_name
+from zhengwu.core.models import AuditEvent
 from zhengwu.org.models import Position
 from zhengwu.org.selectors import departments_of, departments_supervised_by
 from zhengwu.workcalendar.models import Clock
@@ -98,11 +100,21 @@ def case_list_visible_to(*, user, queue: str | None = None, status: str | None =
     if status:
         qs = qs.filter(status=status)
     search = (search or "").strip()
+    by_id_number = looks_like_id_number(search)
     if search:
-        qs = qs.filter(Q(case_no__icontains=search) | Q(item_version__name__icontains=search))
+        found = Q(case_no__icontains=search) | Q(item_version__name__icontains=search)
+        if by_id_number:
+            # The number columns are encrypted: equal numbers meet only in the keyed index.
+            index = id_number_index(search)
+            found |= Q(applicant_id_index=index) | Q(agent_id_index=index)
+        qs = qs.filter(found)
+    logged_search = mask_id_number(search) if by_id_number else search
+    if by_id_number and is_business_staff(user):
+        audit_record(actor=user, action="case.search_id_number", object_type="cases.case",
+                     data={"search": logged_search})
     if wide:
         audit_record(actor=user, action="case.list_supervised", object_type="cases.case",
-                     data={"queue": queue or "", "status": status or "", "search": search})
+                     data={"queue": queue or "", "status": status or "", "search": logged_search})
     return qs.select_related("item_version", "department", "current_step").order_by("-created_at", "-id")
 
 
@@ -119,6 +131,41 @@ def case_get_visible_to(*, user, case_no: str) -> Case:
         audit_record(actor=user, action="case.read_supervised" if supervising else "case.read", obj=case,
                      data={"case_no": case.case_no})
     return case
+
+
+_ID_NUMBER_SHAPE = re.compile(r"[0-9A-Za-z]{8,40}")
+
+
+def looks_like_id_number(text: str) -> bool:
+    """A search term that may be a document number (身份证 18, USCC 18, passports 8–9): digits and
+    letters only, with at least six digits, so words and case numbers (with dashes) do not qualify."""
+    value = (text or "").strip().replace(" ", "")
+    return bool(_ID_NUMBER_SHAPE.fullmatch(value)) and sum(c.isdigit() for c in value) >= 6
+
+
+def case_list_by_id_number(*, user, id_number: str) -> QuerySet[Case]:
+    """Cases the user may see where the number is the applicant's or the agent's (重复申请 checks,
+    证照复用); through the keyed index, since the columns themselves are encrypted."""
+    index = id_number_index(id_number)
+    if not index:
+        return Case.objects.none()
+    qs, _wide = _scope(user)
+    return qs.filter(Q(applicant_id_index=index) | Q(agent_id_index=index)).order_by("-created_at", "-id")
+
+
+def case_id_numbers_reveal(*, user, case_no: str) -> dict[str, str]:
+    """查看完整证件号: the full applicant's and agent's numbers for the roles that check documents
+    (permissions.can_view_full_id_number). Each view is audited (who, which case, when); a refusal
+    is audited too. Outsiders get 404 (case_get_visible_to), other roles who see the case 403."""
+    case = case_get_visible_to(user=user, case_no=case_no)
+    if not can_view_full_id_number(user, case):
+        audit_record(actor=user, action="case.id_number_view", obj=case, outcome=AuditEvent.Outcome.DENIED,
+                     data={"case_no": case.case_no})
+        raise PermissionDenied("无权查看完整证件号码", "not allowed to view the full ID number")
+    fields = ["applicant_id_number"] + (["agent_id_number"] if case.agent_id_number else [])
+    audit_record(actor=user, action="case.id_number_view", obj=case, data={"case_no": case.case_no, "fields": fields})
+    return {"case_no": case.case_no, "applicant_id_type": case.get_applicant_id_type_display(),
+            "applicant_id_number": case.applicant_id_number, "agent_id_number": case.agent_id_number}
 
 
 def case_list_for_applicant(*, user) -> QuerySet[Case]:

@@ -24,5 +24,6 @@ urlpatterns = [
     path("work/", views.workbench, name="workbench"),
     path("work/register/", views.walk_in, name="walk_in"),
     path("work/<str:case_no>/", views.staff_case, name="staff_case"),
+    path("work/<str:case_no>/id-number/", views.staff_id_number, name="staff_id_number"),
     path("work/<str:case_no>/<slug:action>/", views.staff_act, name="staff_act"),
 ]

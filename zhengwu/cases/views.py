@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -29,10 +30,10 @@ from zhengwu.accounts.services import user_create
 from zhengwu.cases import forms as f
 from zhengwu.cases import selectors, services, states
 from zhengwu.cases.models import Case, Channel, FeeNotice
-from zhengwu.cases.permissions import positions_in
+from zhengwu.cases.permissions import can_view_full_id_number, positions_in
 from zhengwu.cases.states import Status
 from zhengwu.catalog.selectors import item_get_published, items_by_department
-from zhengwu.core.errors import DomainError, NotFound, ValidationFailed
+from zhengwu.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from zhengwu.core.masking import mask_id_number, mask_name, mask_phone
 from zhengwu.org.models import Position
 from zhengwu.org.selectors import departments_of
@@ -618,9 +619,11 @@ def _staff_context(request, case: Case, bound: tuple[str, Any] | None = None) ->
         "fees": case.fee_notices.prefetch_related("lines").all(),
         "steps": list(case.item_version.steps.order_by("order", "id")),
         "step_records": case.step_records.select_related("actor").all(),
-        # Staff of the department may read the full identity; the read itself is audited by the selector.
-        "identity": {"name": case.applicant_name, "id_number": case.applicant_id_number,
+        # Staff of the department read name and phone (the read is audited by the selector); the ID
+        # number stays masked unless the window roles ask for it (staff_id_number, audited).
+        "identity": {"name": case.applicant_name, "id_number": applicant["id_number"],
                      "phone": case.applicant_phone, "masked": applicant},
+        "can_view_full_id": can_view_full_id_number(request.user, case),
         "agent": {"name": mask_name(case.agent_name), "id_number": mask_id_number(case.agent_id_number),
                   "phone": mask_phone(case.agent_phone)} if case.agent_name else None,
     }
@@ -631,6 +634,22 @@ def _staff_context(request, case: Case, bound: tuple[str, Any] | None = None) ->
 def staff_case(request, case_no: str):
     case = _staff_case(request, case_no)
     return render(request, "cases/staff_case.html", _staff_context(request, case))
+
+
+@never_cache
+@require_POST
+@login_required
+def staff_id_number(request, case_no: str):
+    """查看完整证件号: the full numbers on a page of their own, for the clerk and the chief
+    representative of the case's department; every view is audited, others get 403 / 404."""
+    _staff_only(request)
+    try:
+        numbers = selectors.case_id_numbers_reveal(user=request.user, case_no=case_no)
+    except NotFound as exc:
+        raise Http404(exc.message_zh) from exc
+    except PermissionDenied as exc:
+        raise DjangoPermissionDenied(exc.message_zh) from exc
+    return render(request, "cases/staff_id_number.html", {"numbers": numbers})
 
 
 @require_POST

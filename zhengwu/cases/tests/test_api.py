@@ -72,7 +72,10 @@ def test_staff_flow_over_the_api(submitted, clerk, reviewer, chief_representativ
     assert r.status_code == 200 and [x["case_no"] for x in r.json()["results"]] == [no]
     assert r.json()["results"][0]["applicant_name"] == "张*"          # masked in lists
     r = c.get(f"{BASE}/{no}")
-    assert r.json()["applicant_id_number"] == "11010519491231002X"     # full on the detail, audited
+    assert r.json()["applicant_id_number"] == "110105********002X"     # masked on the detail too
+    full = c.post(f"{BASE}/{no}/id-numbers")                          # the window's audited full view
+    assert full.json()["applicant_id_number"] == "11010519491231002X"
+    assert AuditEvent.objects.filter(action="case.id_number_view", actor=clerk).exists()
     assert AuditEvent.objects.filter(action="case.read", actor=clerk).exists()
     version = r.json()["version"]
     r = c.post(f"{BASE}/{no}/accept", {"expected_version": version}, content_type="application/json")
