@@ -142,11 +142,16 @@ def build(cases: int) -> None:
     accepted = f"({received} + interval '30 minutes')"
     open_case = "(g % 20 = 0)"
     decided = f"(CASE WHEN {open_case} THEN NULL ELSE {accepted} + ((g * 7) % 9) * interval '1 day' END)"
+    from zhengwu.core.fields import id_number_index
+
+    # The number column is SM4-encrypted: one ciphertext (and its keyed index) serves every row.
+    id_cipher = Case._meta.get_field("applicant_id_number").get_db_prep_save("11010519491231002X", connection)
     _insert(Case, {
         "id": "g", "case_no": "'BN' || g", "query_code": "'BENCH001'", "item_id": arr(0),
         "item_version_id": arr(1), "department_id": arr(2), "window_id": arr(3), "first_responder_id": arr(4),
         "applicant_type": "'person'", "applicant_name": "'张三'", "applicant_id_type": "'id_card'",
-        "applicant_id_number": "'11010519491231002X'", "channel": "'window'",
+        "applicant_id_number": f"'{id_cipher}'", "applicant_id_index": f"'{id_number_index('11010519491231002X')}'",
+        "channel": "'window'",
         "status": f"CASE WHEN {open_case} THEN 'accepted' ELSE 'completed' END", "version": "1",
         "created_at": received, "received_at": received, "accepted_at": accepted, "decided_at": decided,
         "completed_at": decided, "completed_on_site": "(g % 10 <> 0)",
