@@ -337,6 +337,13 @@ def _return_targets_exist(case: Case) -> bool:
     return steps.exists()
 
 
+def _licence_type_configured(case: Case) -> bool:
+    from django.apps import apps
+
+    policies = apps.get_model("cases", "CaseItemPolicy")._default_manager
+    return policies.filter(item_id=case.item_id).exclude(licence_type_code="").exists()
+
+
 def _table_actions(status: str, roles: Iterable[str]) -> set[str]:
     return {action for role in roles for action in states.allowed_actions(status, role)}
 
@@ -375,9 +382,11 @@ def _staff_actions(user, case: Case) -> list[str]:
     # result is then signed for.
     if states.Action.COMPLETE in table:
         found.add("delivery_confirm" if s == Status.DELIVERED else "deliver")
-    # §44 certificate only for items whose result is one, and never while a fee notice is unpaid.
+    # §44 certificate only for items whose result is one and whose licence type is configured, and
+    # never while a fee notice is unpaid.
     unpaid = counter and case.fee_notices.filter(state=FeeNotice.State.UNPAID).exists()
-    if "certificate" in found and (case.item_version.result_type != "certificate" or unpaid):
+    if "certificate" in found and (case.item_version.result_type != "certificate" or unpaid
+                                   or not _licence_type_configured(case)):
         found.discard("certificate")
     # §42 延期: once, approved by the department's leader or section head.
     if (s in states.CLOCKED and {Position.LEADER, Position.SECTION_HEAD} & set(held)

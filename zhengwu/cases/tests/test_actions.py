@@ -13,6 +13,15 @@ from zhengwu.cases.services import FeeLineInput
 from zhengwu.cases.states import Status
 from zhengwu.cases.tests.conftest import full_materials, person
 
+
+def _licence_type(leader, item_id: int) -> None:
+    from zhengwu.licences.services import licence_type_create
+
+    licence_type_create(actor="test", code="11100000000013338W001", name="食品经营许可证")
+    services.case_item_policy_set(actor=leader, item_id=item_id, deemed_approval_enabled=False,
+                                  joint_handling=False, licence_type_code="11100000000013338W001", validity_years=5)
+
+
 PERSONAS = ["clerk", "reviewer", "chief_representative", "section_head", "leader", "supervisor", "outsider",
             "applicant"]
 
@@ -88,7 +97,9 @@ def test_one_correction_notice_then_the_applicant_supplies(submitted, clerk, app
     assert selectors.case_actions_for(user=clerk, case=case) == ["accept", "reject", "fee_notice"]
 
 
-def test_an_unpaid_fee_offers_payment_and_holds_the_certificate(awaiting_decision, clerk, chief_representative):
+def test_an_unpaid_fee_offers_payment_and_holds_the_certificate(awaiting_decision, clerk, chief_representative,
+                                                                 leader):
+    _licence_type(leader, awaiting_decision.item_id)
     services.case_decide(actor=chief_representative, case_no=awaiting_decision.case_no, outcome="approve")
     case = selectors.case_get_visible_to(user=clerk, case_no=awaiting_decision.case_no)
     assert selectors.case_actions_for(user=clerk, case=case) == ["certificate", "deliver", "fee_notice"]
@@ -144,13 +155,16 @@ def test_outsiders_get_404_on_page_and_api(client, accepted, outsider):
     assert client.get(reverse("cases:staff_case", args=[accepted.case_no])).status_code == 404
 
 
-def test_the_certificate_is_found_from_its_issue_event(awaiting_decision, chief_representative, clerk, leader):
-    from zhengwu.licences.services import licence_type_create
+def test_no_certificate_button_without_a_licence_type(awaiting_decision, clerk, chief_representative):
+    services.case_decide(actor=chief_representative, case_no=awaiting_decision.case_no, outcome="approve")
+    case = selectors.case_get_visible_to(user=clerk, case_no=awaiting_decision.case_no)
+    # case_issue_certificate refuses when the item has no licence type configured: no button for it.
+    assert selectors.case_actions_for(user=clerk, case=case) == ["deliver", "fee_notice"]
 
+
+def test_the_certificate_is_found_from_its_issue_event(awaiting_decision, chief_representative, clerk, leader):
     case = awaiting_decision
-    licence_type_create(actor="test", code="11100000000013338W001", name="食品经营许可证")
-    services.case_item_policy_set(actor=leader, item_id=case.item_id, deemed_approval_enabled=False,
-                                  joint_handling=False, licence_type_code="11100000000013338W001", validity_years=5)
+    _licence_type(leader, case.item_id)
     services.case_decide(actor=chief_representative, case_no=case.case_no, outcome="approve")
     assert selectors.case_certificate(case) is None
     certificate = services.case_issue_certificate(actor=clerk, case_no=case.case_no)
