@@ -191,6 +191,14 @@ class Card(models.Model):
     issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="出具人", on_delete=models.PROTECT,
                                   related_name="+")
     issued_at = models.DateTimeField("出具时间", db_index=True)
+    revoked_at = models.DateTimeField("撤销时间", null=True, blank=True)
+    revoked_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="撤销人", null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    revoke_reason = models.TextField("撤销理由", blank=True)
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
 
     class Meta:
         verbose_name = "黄牌/红牌"
@@ -320,3 +328,32 @@ class RatingFollowUp(models.Model):
         verbose_name = "差评回访整改"
         verbose_name_plural = verbose_name
         ordering = ["recorded_at", "id"]
+
+
+class AppealStatus(models.TextChoices):
+    PENDING = "pending", "待裁决"
+    UPHELD = "upheld", "申诉成立（撤销）"
+    REJECTED = "rejected", "申诉不成立（维持）"
+
+
+class CardAppeal(models.Model):
+    """申诉 against a 黄牌 / 红牌 and the supervisor's ruling (政府督查工作条例: objection → 复核, applied
+    for within 30 days, decided within 30 days; RULES §12). One appeal per card; the ruling period is a
+    clock on the shared ledger (kind `supervision.card_appeal`, 30 calendar days)."""
+
+    card = models.OneToOneField(Card, verbose_name="黄牌/红牌", on_delete=models.PROTECT, related_name="appeal")
+    grounds = models.TextField("申诉理由")
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="申诉人", on_delete=models.PROTECT,
+                                     related_name="+")
+    submitted_at = models.DateTimeField("申诉时间")
+    ruling_due_at = models.DateTimeField("裁决期限", null=True, blank=True)
+    status = models.CharField("状态", max_length=10, choices=AppealStatus.choices, default=AppealStatus.PENDING)
+    ruling = models.TextField("裁决意见", blank=True)
+    ruled_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="裁决人", null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="+")
+    ruled_at = models.DateTimeField("裁决时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "黄牌/红牌申诉"
+        verbose_name_plural = verbose_name
+        ordering = ["-submitted_at", "-id"]

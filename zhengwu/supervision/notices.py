@@ -17,6 +17,10 @@ TEMPLATES = {
         "督办单审核结果", "督办单 {number}：{result}。{note}", "【电子监察】督办单{number}{result}。"),
     "supervision.card": templates.NoticeTemplate(
         "{colour}通知", "{target}被出示{colour}（{number}）。理由：{reason}", "【电子监察】{target}被出示{colour}。"),
+    "supervision.card_appealed": templates.NoticeTemplate(
+        "黄牌/红牌申诉", "{number} 收到申诉：{grounds}。请于 {due} 前裁决。", "【电子监察】{number}收到申诉，请于{due}前裁决。"),
+    "supervision.card_ruled": templates.NoticeTemplate(
+        "黄牌/红牌申诉裁决", "{number} 的申诉裁决：{result}。{ruling}", "【电子监察】{number}申诉裁决：{result}。"),
 }
 
 

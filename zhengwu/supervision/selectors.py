@@ -145,14 +145,29 @@ def window_cases_for(*, user, window_id: int, now: dt.datetime | None = None) ->
     return window, [(c, clock_state(clocks[str(c.pk)], now) if str(c.pk) in clocks else "none") for c in cases]
 
 
-def cards_and_accountability_for(*, user, department_id: int) -> tuple[list, list]:
-    """A department's 黄牌/红牌 and 问责记录 (404 outside scope)."""
+def cards_and_accountability_for(*, user, department_id: int) -> dict:
+    """A department's 黄牌/红牌 (with revocation and 申诉), 问责记录, and the evidence a supervisor may cite
+    (its recent 监察记录 and 督办单); 404 outside scope."""
     from zhengwu.supervision.models import AccountabilityRecord, Card
+    from zhengwu.supervision.services import appeal_deadline
 
     department = department_get_visible_to(user=user, department_id=department_id)
-    cards = list(Card.objects.filter(department=department).select_related("window", "user")[:50])
-    records = list(AccountabilityRecord.objects.filter(department=department).select_related("user")[:50])
-    return cards, records
+    cards = list(Card.objects.filter(department=department)
+                 .select_related("department", "window", "user", "revoked_by", "appeal__submitted_by",
+                                 "appeal__ruled_by")[:50])
+    today = timezone.localdate()
+    answers = permissions.can_reply_for(user, department)
+    for card in cards:
+        appeal, last_day = getattr(card, "appeal", None), appeal_deadline(card)
+        # Page-only attributes, set on the instances the template iterates.
+        card.__dict__.update(appeal_row=appeal, appeal_last_day=last_day, appealable=(
+            not card.is_revoked and appeal is None and today <= last_day
+            and (answers or card.user_id == user.pk)))
+    accountability = list(AccountabilityRecord.objects.filter(department=department).select_related("user")
+                          .prefetch_related("records", "orders")[:50])
+    return {"cards": cards, "accountability": accountability,
+            "records": list(SupervisionRecord.objects.filter(department=department).order_by("-occurred_at")[:50]),
+            "orders": list(SupervisionOrder.objects.filter(department=department).order_by("-issued_at")[:50])}
 
 
 def threshold_table_for(*, user) -> list[dict]:

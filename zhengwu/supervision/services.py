@@ -22,7 +22,9 @@ from zhengwu.supervision.defaults import DEFAULT_RULES
 from zhengwu.supervision.models import (
     AccountabilityKind,
     AccountabilityRecord,
+    AppealStatus,
     Card,
+    CardAppeal,
     Complaint,
     ContactMethod,
     NumberCounter,
@@ -567,6 +569,109 @@ def card_issue(*, actor, colour: str, department: Department, reason: str, windo
     return card
 
 
+APPEAL_CLOCK = "supervision.card_appeal"
+# 政府督查工作条例 (RULES §12): an objection is raised within 30 days and the 复核 decided within 30 days.
+APPEAL_DAYS = 30
+RULING_DAYS = 30
+
+
+def _lock_card(card_id: int) -> Card:
+    card = Card.objects.select_for_update().select_related("department").filter(pk=card_id).first()
+    if card is None:
+        raise NotFound("黄牌/红牌不存在", "no such card")
+    return card
+
+
+def _revoke(card: Card, *, actor, reason: str, at: dt.datetime) -> None:
+    card.revoked_at, card.revoked_by, card.revoke_reason = at, actor, reason
+    card.save(update_fields=["revoked_at", "revoked_by", "revoke_reason"])
+
+
+def card_revoke(*, actor, card_id: int, reason: str) -> Card:
+    """A supervisor withdraws a card (issued in error, or the facts changed); it stays on file, marked 已撤销."""
+    reason = _text(reason, "reason", "撤销理由")
+    with transaction.atomic():
+        card = _lock_card(card_id)
+        if not permissions.can_supervise(actor, card.department):
+            raise NotFound("黄牌/红牌不存在", "no such card")
+        if card.is_revoked:
+            raise Conflict("该黄牌/红牌已撤销", "the card is already revoked")
+        if CardAppeal.objects.filter(card=card, status=AppealStatus.PENDING).exists():
+            raise Conflict("该黄牌/红牌有待裁决的申诉，请通过裁决处理", "rule on the pending appeal instead")
+        _revoke(card, actor=actor, reason=reason, at=_now())
+        audit_record(actor=actor, action="supervision.card_revoke", obj=card, data={"reason": reason})
+    return card
+
+
+def appeal_deadline(card: Card) -> dt.date:
+    """Last day to appeal: 30 days after the card's day; a last day that is a rest day moves on (民法典 §203)."""
+    from zhengwu.workcalendar import workdays
+
+    last = timezone.localtime(card.issued_at).date() + dt.timedelta(days=APPEAL_DAYS)
+    return workdays.calendar_index(card.department.region_id).next_working_day(last, include=True)
+
+
+def card_appeal_submit(*, actor, card_id: int, grounds: str) -> CardAppeal:
+    """申诉: the carded department (who answers its 督办单) or the carded staff member objects to a card."""
+    grounds = _text(grounds, "grounds", "申诉理由")
+    with transaction.atomic():
+        card = _lock_card(card_id)
+        if not (permissions.can_reply_for(actor, card.department) or
+                (card.user_id is not None and card.user_id == getattr(actor, "pk", None))):
+            raise NotFound("黄牌/红牌不存在", "no such card")
+        if card.is_revoked:
+            raise Conflict("该黄牌/红牌已撤销，无需申诉", "the card is revoked")
+        if CardAppeal.objects.filter(card=card).exists():
+            raise Conflict("该黄牌/红牌已申诉过，每张只能申诉一次", "a card is appealed once")
+        now = _now()
+        last = appeal_deadline(card)
+        if timezone.localtime(now).date() > last:
+            raise ValidationFailed(f"申诉期限已过（应于 {last:%Y-%m-%d} 前提出，出具之日起 {APPEAL_DAYS} 日）",
+                                   f"the appeal period ended on {last}", field="grounds")
+        appeal = CardAppeal.objects.create(card=card, grounds=grounds, submitted_by=actor, submitted_at=now)
+        clock = clocks.clock_start(actor=actor, owner=appeal, kind=APPEAL_CLOCK, budget_value=RULING_DAYS,
+                                   budget_unit=Unit.CALENDAR_DAYS, region=card.department.region,
+                                   note="申诉裁决期限（政府督查工作条例：30日内复核）")
+        appeal.ruling_due_at = clock.due_at
+        appeal.save(update_fields=["ruling_due_at"])
+        audit_record(actor=actor, action="supervision.card_appeal", obj=appeal,
+                     data={"card": card.number, "grounds": grounds})
+        due = timezone.localtime(clock.due_at).date() - dt.timedelta(days=1) if clock.due_at else "—"
+        notify_send(recipient_user=card.issued_by, template="supervision.card_appealed",
+                    context={"number": card.number, "grounds": grounds, "due": str(due)})
+    return appeal
+
+
+def card_appeal_rule(*, actor, appeal_id: int, upheld: bool, ruling: str) -> CardAppeal:
+    """The supervisor's ruling: upheld revokes the card, rejected keeps it; the ruling clock stops."""
+    ruling = _text(ruling, "ruling", "裁决意见")
+    with transaction.atomic():
+        appeal = CardAppeal.objects.select_for_update().select_related("card__department").filter(
+            pk=appeal_id).first()
+        if appeal is None or not permissions.can_supervise(actor, appeal.card.department):
+            raise NotFound("申诉不存在", "no such appeal")
+        if appeal.status != AppealStatus.PENDING:
+            raise Conflict("该申诉已裁决", "the appeal has been ruled on")
+        now = _now()
+        appeal.status = AppealStatus.UPHELD if upheld else AppealStatus.REJECTED
+        appeal.ruling, appeal.ruled_by, appeal.ruled_at = ruling, actor, now
+        appeal.save(update_fields=["status", "ruling", "ruled_by", "ruled_at"])
+        card = _lock_card(appeal.card_id)
+        if upheld and not card.is_revoked:
+            _revoke(card, actor=actor, reason=f"申诉成立：{ruling}", at=now)
+        clock = Clock.objects.filter(owner_type__app_label="supervision", owner_type__model="cardappeal",
+                                     owner_id=str(appeal.pk), kind=APPEAL_CLOCK,
+                                     status__in=[Clock.Status.RUNNING, Clock.Status.SUSPENDED]).first()
+        if clock is not None:
+            clocks.clock_complete(actor=actor, clock=clock)
+        audit_record(actor=actor, action="supervision.card_appeal_rule", obj=appeal,
+                     data={"card": card.number, "upheld": bool(upheld), "ruling": ruling,
+                           "on_time": bool(appeal.ruling_due_at and now < appeal.ruling_due_at)})
+        notify_send(recipient_user=appeal.submitted_by, template="supervision.card_ruled",
+                    context={"number": card.number, "result": appeal.get_status_display(), "ruling": ruling})
+    return appeal
+
+
 def accountability_record(*, actor, kind: str, department: Department, reason: str, user=None,
                           record_ids: Sequence[int] = (), order_ids: Sequence[int] = ()) -> AccountabilityRecord:
     """问责 (诫勉谈话, 通报批评 …) linked to its evidence; at least one record or order is required."""
@@ -611,6 +716,7 @@ def complaint_register(*, actor, department: Department, summary: str, received_
     return row
 
 
-__all__ = ["Hit", "WarningType", "accountability_record", "card_issue", "complaint_register", "order_accept",
+__all__ = ["Hit", "WarningType", "accountability_record", "card_appeal_rule", "card_appeal_submit", "card_issue",
+           "card_revoke", "complaint_register", "order_accept",
            "order_issue", "order_reply", "order_return", "rating_follow_up_record", "record_clock_event", "rule_defaults_ensure",
            "rule_update", "rules_run", "warning_threshold_clear", "warning_threshold_set"]

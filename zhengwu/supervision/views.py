@@ -23,6 +23,7 @@ from zhengwu.supervision.bulletin import (
     Period,
     fmt,
 )
+from zhengwu.supervision.models import AccountabilityKind
 from zhengwu.supervision.permissions import can_supervise, is_supervisor
 from zhengwu.workcalendar.services import STATE_LABELS
 
@@ -71,7 +72,8 @@ def dashboard(request, department_id: int | None = None):
         "department_id": department_id,
         "cards": selectors.cards_and_accountability_for(user=request.user, department_id=department_id)
         if department_id else None,
-        "can_card": department_id is not None and is_supervisor(request.user),
+        "can_card": department_id is not None and can_supervise(request.user, data["departments"][0]),
+        "accountability_kinds": AccountabilityKind.choices,
         "error": request.GET.get("error", ""),
     })
 
@@ -321,3 +323,59 @@ def rating_follow_up(request, rating_id: int):
     return render(request, "supervision/rating.html", {
         "row": row, "methods": ContactMethod.choices, "error": error, "post": request.POST,
         "can_record": can_follow_up(request.user, row["case"].department)}, status=422 if error else 200)
+
+
+def _ids(values) -> list[int]:
+    return [int(x) for x in values if x.isdigit()]
+
+
+@login_required
+@require_POST
+def accountability_create(request, department_id: int):
+    """问责记录 from the department page, citing ticked 监察记录 and / or 督办单 as evidence."""
+    from django.contrib.auth import get_user_model
+
+    post = request.POST
+    try:
+        department = selectors.department_get_visible_to(user=request.user, department_id=department_id)
+        username = post.get("username", "").strip()
+        person = get_user_model().objects.filter(username=username).first() if username else None
+        if username and person is None:
+            raise ValidationFailed("该人员不存在", "no such person", field="username")
+        services.accountability_record(actor=request.user, kind=post.get("kind", ""), department=department,
+                                       reason=post.get("reason", ""), user=person,
+                                       record_ids=_ids(post.getlist("record_ids")),
+                                       order_ids=_ids(post.getlist("order_ids")))
+    except NotFound:
+        raise Http404 from None
+    except DomainError as exc:
+        return _back("supervision:department", exc.message_zh, department_id=department_id)
+    return redirect("supervision:department", department_id=department_id)
+
+
+@login_required
+@require_POST
+def card_act(request, department_id: int, card_id: int, action: str):
+    """撤销 a card (supervisor), 申诉 against it (the department or the carded person), or rule on the appeal."""
+    from zhengwu.supervision.models import CardAppeal
+
+    post = request.POST
+    try:
+        selectors.department_get_visible_to(user=request.user, department_id=department_id)
+        if action == "revoke":
+            services.card_revoke(actor=request.user, card_id=card_id, reason=post.get("reason", ""))
+        elif action == "appeal":
+            services.card_appeal_submit(actor=request.user, card_id=card_id, grounds=post.get("grounds", ""))
+        elif action == "rule":
+            appeal = CardAppeal.objects.filter(card_id=card_id, card__department_id=department_id).first()
+            if appeal is None:
+                raise NotFound("申诉不存在", "no such appeal")
+            services.card_appeal_rule(actor=request.user, appeal_id=appeal.pk, upheld=post.get("upheld") == "1",
+                                      ruling=post.get("ruling", ""))
+        else:
+            raise Http404
+    except NotFound:
+        raise Http404 from None
+    except DomainError as exc:
+        return _back("supervision:department", exc.message_zh, department_id=department_id)
+    return redirect("supervision:department", department_id=department_id)
