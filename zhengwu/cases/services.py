@@ -225,7 +225,7 @@ def _lock_case(*, actor, case_no: str, expected_version: int | None = None, syst
 
     The actor's positions in the case's department are read once here (own posts and AB岗 cover)
     and kept on the case for `_role`, so a service asks the org tables once per call."""
-    case = (Case.objects.select_for_update(of=("self",)).select_related("item", "item_version", "department", "current_step")
+    case = (Case.objects.select_for_update(of=("self",)).select_related("item", "item_version", "department__region", "current_step", "applicant")
             .filter(case_no=case_no).first())
     if case is None:
         raise NotFound("办件不存在", "case not found")
@@ -306,7 +306,7 @@ def _clock_start(actor, case: Case, kind: str, value: int, unit: str, at: dt.dat
 
 def _clocks_finish(actor, case: Case, kinds: Iterable[str], *, complete: bool, reason: str = "",
                    at: dt.datetime | None = None) -> None:
-    for clock in case_clocks(case, kinds):
+    for clock in clocks.clocks_locked(case_clocks(case, kinds)):
         if complete:
             clocks.clock_complete(actor=actor, clock=clock, at=at)
         else:
@@ -983,7 +983,7 @@ def case_special_procedure_start(*, actor, case_no: str, kind: str, reason: str,
         procedure.save()
         _transition(case, action=Action.SPECIAL_START, actor=actor, role=role, to=Status.SUSPENDED, note=reason,
                     data={"kind": kind, "expected": duration, "notice_no": number}, at=now)
-        for clock in case_clocks(case, DECISION_CLOCKS):
+        for clock in clocks.clocks_locked(case_clocks(case, DECISION_CLOCKS)):
             if clock.status == Clock.Status.RUNNING:
                 clocks.clock_suspend(actor=actor, clock=clock, reason=SuspendReason.SPECIAL_PROCEDURE, at=now,
                                      note=kind_label)
@@ -1007,7 +1007,7 @@ def case_special_procedure_end(*, actor, case_no: str, result: str,
         procedure.save(update_fields=["ended_at", "ended_by", "result"])
         _transition(case, action=Action.SPECIAL_END, actor=actor, role=role, to=procedure.resume_status,
                     note=result, data={"kind": procedure.kind}, at=now)
-        for clock in case_clocks(case, DECISION_CLOCKS):
+        for clock in clocks.clocks_locked(case_clocks(case, DECISION_CLOCKS)):
             if clock.status == Clock.Status.SUSPENDED:
                 clocks.clock_resume(actor=actor, clock=clock, at=now)
         _audit(actor, "case.special_procedure_end", case, kind=procedure.kind)
@@ -1039,7 +1039,7 @@ def case_extend(*, actor, case_no: str, days: int, reason: str, expected_version
                               approved_at=now, notice_no=number)
         extension.notice_pdf.save(pdf.name, pdf, save=False)
         extension.save()
-        for clock in case_clocks(case, DECISION_CLOCKS):
+        for clock in clocks.clocks_locked(case_clocks(case, DECISION_CLOCKS)):
             clocks.clock_extend(actor=actor, clock=clock, value=days, reason=reason, approved_by=actor,
                                 approved_at=now)
         _event(case, action="extend", actor=actor, role=role, note=reason, data={"days": days, "notice_no": number},

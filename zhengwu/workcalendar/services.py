@@ -430,13 +430,25 @@ def regional_day_off_update(*, actor, day_off: RegionalDayOff, name: str, source
 
 # --- clocks --------------------------------------------------------------------------------------
 
+def _segment_rows(clock: Clock) -> list[ClockSegment]:
+    # `.all()` uses a prefetch when the caller made one (an owner finishing several clocks at once).
+    return sorted(clock.segments.all(), key=lambda s: (s.started_at, s.pk))
+
+
 def _segments(clock: Clock) -> list[clockmath.Seg]:
-    return [clockmath.Seg(s.kind, s.started_at, s.ended_at, s.reason) for s in clock.segments.order_by("started_at", "id")]
+    return [clockmath.Seg(s.kind, s.started_at, s.ended_at, s.reason) for s in _segment_rows(clock)]
 
 
 def _extensions(clock: Clock) -> list[clockmath.Ext]:
     return [clockmath.Ext(e.value, e.approved_by_label, e.reason, e.approved_at)
-            for e in clock.extensions.order_by("approved_at", "id")]
+            for e in sorted(clock.extensions.all(), key=lambda e: (e.approved_at, e.pk))]
+
+
+def _ledger_changed(clock: Clock) -> None:
+    cache = getattr(clock, "_prefetched_objects_cache", None)
+    if cache:
+        cache.pop("segments", None)
+        cache.pop("extensions", None)
 
 
 def clock_schedule(clock: Clock) -> clockmath.Schedule:
@@ -444,7 +456,8 @@ def clock_schedule(clock: Clock) -> clockmath.Schedule:
     return clockmath.compute_schedule(
         kind=clock.kind, unit=clock.budget_unit, budget=clock.budget_value, started_at=clock.started_at,
         segments=_segments(clock), extensions=_extensions(clock), region=clock.region_id,
-        finished=not clock.is_open, owner_id=clock.owner_id)
+        # An ended clock warns no more: its owner's warning rule need not be looked up.
+        finished=not clock.is_open, owner_id=clock.owner_id if clock.is_open else None)
 
 
 def _fired_kinds(clock: Clock) -> set[str]:
@@ -532,7 +545,9 @@ def _moment(at: datetime | None, *, not_before: datetime | None = None, what: st
 
 
 def _lock(clock: Clock, action: str) -> tuple[Clock, str]:
-    locked = Clock.objects.select_for_update().filter(pk=clock.pk).first()
+    # A clock the caller selected FOR UPDATE in this transaction (see `clocks_locked`) is current.
+    locked = clock if getattr(clock, "_row_locked", False) else (
+        Clock.objects.select_for_update().filter(pk=clock.pk).first())
     if locked is None:
         raise NotFound("时钟不存在", "no such clock")
     target = states.target_status(action, locked.status)
@@ -543,7 +558,8 @@ def _lock(clock: Clock, action: str) -> tuple[Clock, str]:
 
 
 def _last_segment(clock: Clock) -> ClockSegment:
-    last = clock.segments.order_by("-started_at", "-id").first()
+    rows = _segment_rows(clock)
+    last = rows[-1] if rows else None
     if last is None:
         raise Conflict("时钟缺少计时区段", "the clock has no segments")
     return last
@@ -553,6 +569,15 @@ def _audit_clock(actor, action: str, clock: Clock, **data: Any) -> None:
     audit_record(actor=actor, action=action, obj=clock, data={
         "kind": clock.kind, "owner": f"{clock.owner_type_id}:{clock.owner_id}", "status": clock.status,
         "due_at": clock.due_at.isoformat() if clock.due_at else None, **data})
+
+
+def clocks_locked(qs) -> list[Clock]:
+    """Clocks of `qs` locked FOR UPDATE with their ledgers, in three statements however many there
+    are, for an owner that suspends, resumes or finishes several clocks in one transaction."""
+    rows = list(qs.select_for_update(of=("self",)).prefetch_related("segments", "extensions"))
+    for clock in rows:
+        clock._row_locked = True  # type: ignore[attr-defined]
+    return rows
 
 
 def clock_start(*, actor, owner: models.Model, kind: str, budget_value: int, budget_unit: str,
@@ -603,6 +628,7 @@ def clock_suspend(*, actor, clock: Clock, reason: str, at: datetime | None = Non
         last.save(update_fields=["ended_at"])
         ClockSegment.objects.create(clock=clock, kind=ClockSegment.Kind.SUSPENDED, reason=reason,
                                     note=note[:200], started_at=moment)
+        _ledger_changed(clock)
         clock.status = target
         _refresh(clock)
         _audit_clock(actor, "clock.suspend", clock, reason=reason, at=moment.isoformat())
@@ -618,6 +644,7 @@ def clock_resume(*, actor, clock: Clock, at: datetime | None = None) -> Clock:
         last.ended_at = moment
         last.save(update_fields=["ended_at"])
         ClockSegment.objects.create(clock=clock, kind=ClockSegment.Kind.RUNNING, started_at=moment)
+        _ledger_changed(clock)
         clock.status = target
         old, new = _refresh(clock)
         _audit_clock(actor, "clock.resume", clock, at=moment.isoformat(), suspended_from=last.started_at.isoformat())
@@ -644,6 +671,7 @@ def clock_extend(*, actor, clock: Clock, value: int, reason: str, approved_by=No
         ClockExtension.objects.create(clock=clock, value=value, reason=reason[:300], approved_at=moment,
                                       approved_by=approved_by if getattr(approved_by, "pk", None) else None,
                                       approved_by_label=label[:100])
+        _ledger_changed(clock)
         old, new = _refresh(clock)
         ClockRecalculation.objects.create(clock=clock, reason=f"延期 +{value}：{reason}"[:300], old_due_at=old,
                                           new_due_at=new, calendar_version=clock.calendar_version,
