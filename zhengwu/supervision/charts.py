@@ -57,3 +57,57 @@ def line_chart(points: Sequence[tuple[str, float]], *, title: str, width: int = 
                      f"{escape(label)}</text>")
     parts.append("</svg>")
     return "".join(parts)
+
+
+def multi_line_chart(labels: Sequence[str], series: Sequence[tuple[str, str, Sequence[float | None]]], *,
+                     title: str, target: tuple[str, float] | None = None, width: int = 720,
+                     height: int = 280) -> str:
+    """Several percentage series (name, colour, fractions or None) over the same labelled x positions.
+
+    A missing value (no cases or no ratings that month) leaves a gap instead of a fall to zero; the
+    y axis is 0–100 %; `target` draws a dashed reference line (e.g. 现场办结率 90 %).
+    """
+    left, right, top, bottom = 44, 16, 52, 30
+    plot_h = height - top - bottom
+    n = max(len(labels) - 1, 1)
+    xs = [left + i * (width - left - right) / n for i in range(len(labels))]
+
+    def y_of(value: float) -> float:
+        return height - bottom - value * plot_h
+
+    parts = [f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {width} {height}' role='img' "
+             f"aria-label='{escape(title)}' class='chart'>",
+             f"<text x='4' y='18' font-size='14' font-weight='bold' {FONT}>{escape(title)}</text>"]
+    for i, (name, colour, _) in enumerate(series):
+        x = left + i * 170
+        parts.append(f"<rect x='{x}' y='28' width='14' height='4' fill='{colour}'/>"
+                     f"<text x='{x + 18}' y='34' font-size='12' {FONT}>{escape(name)}</text>")
+    for tick in (0, 0.25, 0.5, 0.75, 1.0):
+        y = y_of(tick)
+        parts.append(f"<line x1='{left}' y1='{y:.1f}' x2='{width - right}' y2='{y:.1f}' stroke='#e5e5e5'/>"
+                     f"<text x='{left - 4}' y='{y + 4:.1f}' font-size='10' text-anchor='end' {FONT}>"
+                     f"{round(tick * 100)}%</text>")
+    if target is not None:
+        name, value = target
+        y = y_of(value)
+        parts.append(f"<line x1='{left}' y1='{y:.1f}' x2='{width - right}' y2='{y:.1f}' stroke='#c0392b' "
+                     f"stroke-dasharray='4 3'/><text x='{width - right}' y='{y - 3:.1f}' font-size='10' "
+                     f"text-anchor='end' fill='#c0392b' {FONT}>{escape(name)}</text>")
+    for _, colour, values in series:
+        run: list[str] = []
+        for px, v in zip(xs, values, strict=True):
+            if v is None:
+                if len(run) > 1:
+                    parts.append(f"<polyline points='{' '.join(run)}' fill='none' stroke='{colour}' stroke-width='2'/>")
+                run = []
+                continue
+            run.append(f"{px:.1f},{y_of(v):.1f}")
+            parts.append(f"<circle cx='{px:.1f}' cy='{y_of(v):.1f}' r='2.5' fill='{colour}'>"
+                         f"<title>{v * 100:.1f}%</title></circle>")
+        if len(run) > 1:
+            parts.append(f"<polyline points='{' '.join(run)}' fill='none' stroke='{colour}' stroke-width='2'/>")
+    for label, lx in zip(labels, xs, strict=True):
+        parts.append(f"<text x='{lx:.1f}' y='{height - 10}' font-size='10' text-anchor='middle' {FONT}>"
+                     f"{escape(label)}</text>")
+    parts.append("</svg>")
+    return "".join(parts)

@@ -73,6 +73,16 @@ def bulletin_for(*, user, period: Period, min_sample: int | None = None) -> Bull
     return bulletin_compute(period, departments=scope, min_sample=min_sample)
 
 
+def trend_for(*, user, period: Period, department_id: int | None = None) -> list:
+    """The twelve months up to `period`: 按时办结率（承诺）, 现场办结率, 测评满意率 of the user's scope."""
+    from zhengwu.supervision.bulletin import trend_compute
+
+    scope, _ = supervised_scope(user, what=f"trend to {period.label}")
+    if department_id is not None:
+        scope = scope.filter(pk=department_id)
+    return trend_compute(period, departments=scope)
+
+
 def bulletin_files(*, period: Period, out: Path, min_sample: int | None = None, departments=None) -> list[Path]:
     """The command-line bulletin over every department, or one centre's (run by the office, not the web)."""
     from zhengwu.supervision.exports import bulletin_pdf, bulletin_xlsx

@@ -20,6 +20,7 @@ from zhengwu.supervision.bulletin import (
     LABELS,
     LEVEL_LABELS,
     ON_SITE_TARGET,
+    TREND_KEYS,
     Period,
     fmt,
 )
@@ -61,9 +62,18 @@ def dashboard(request, department_id: int | None = None):
                                      title=f"{period.label} 按时办结率（承诺）")
     trend_chart = charts.line_chart([(f"{m:%m}月", n) for m, n in data["trend"]], title="近十二个月收件量")
     windows = [r for r in bulletin.levels["window"]]
+    trend = selectors.trend_for(user=request.user, period=period, department_id=department_id)
+    kpi_chart = charts.multi_line_chart(
+        [f"{p.month:%y.%m}" for p in trend],
+        [(LABELS[k], colour, [p.values[k] for p in trend])
+         for k, colour in zip(TREND_KEYS, ("#2e86c1", "#e67e22", "#27ae60"), strict=True)],
+        title=f"近十二个月效能趋势（至{period.label}）", target=("现场办结率目标 90%", ON_SITE_TARGET))
     return render(request, "supervision/dashboard.html", {
         "data": data, "period": period, "state_labels": STATE_LABELS,
         "ranking_chart": mark_safe(ranking_chart), "trend_chart": mark_safe(trend_chart),  # our own escaped SVG
+        "kpi_chart": mark_safe(kpi_chart),
+        "trend_labels": [LABELS[k] for k in TREND_KEYS],
+        "trend_rows": [(p.month, [fmt(k, p.values[k]) for k in TREND_KEYS]) for p in trend],
         "dept_table": _table(dept_rows, ["completed", "on_time_promised_rate", "satisfaction_rate", "red",
                                          "anomalies"]),
         "window_table": _table(windows, ["received", "completed", "on_site_rate", "on_time_promised_rate"]),
