@@ -13,6 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEV_SECRET_KEY = "zhengwu-development-only-secret-key-do-not-use-in-production-0000"
 MODES = ("development", "test", "production")
+AUDIT_RETENTION_MIN_DAYS = 180
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -84,6 +85,8 @@ class Env:
     rate_limit_progress: tuple[int, int]
     rate_limit_submit: tuple[int, int]
     csp_report_only: bool
+    audit_retention_days: int
+    audit_archive_dir: Path
     data_key: str
 
 
@@ -166,5 +169,9 @@ def read_env(env: Mapping[str, str] | None = None) -> Env:
         rate_limit_progress=_rate(env, "RATE_LIMIT_PROGRESS", (60, 60)),
         rate_limit_submit=_rate(env, "RATE_LIMIT_SUBMIT", (30, 600)),
         csp_report_only=_bool(env, "CSP_REPORT_ONLY", default=False),
+        # 网络安全法 §21: network logs kept no less than six months, so nothing shorter is accepted.
+        audit_retention_days=_int(env, "AUDIT_RETENTION_DAYS", AUDIT_RETENTION_MIN_DAYS,
+                                  minimum=AUDIT_RETENTION_MIN_DAYS),
+        audit_archive_dir=Path(env.get("AUDIT_ARCHIVE_DIR", "").strip() or BASE_DIR / "var" / "audit-archive"),
         data_key=data_key,
     )

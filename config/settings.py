@@ -148,6 +148,9 @@ OTP_TOTP_ISSUER = "政务服务平台"
 OTP_TOTP_THROTTLE_FACTOR = 0
 
 ZHENGWU_CSP_REPORT_ONLY = ENV.csp_report_only
+# Audit events stay in the table this long, then `manage.py audit_archive` moves them to files here.
+ZHENGWU_AUDIT_RETENTION_DAYS = ENV.audit_retention_days
+ZHENGWU_AUDIT_ARCHIVE_DIR = ENV.audit_archive_dir
 # Master secret for personal data at rest (身份证 columns, licence holders); see zhengwu/core/crypto.py.
 ZHENGWU_DATA_KEY = ENV.data_key
 

@@ -87,3 +87,34 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class AuditArchive(models.Model):
+    """One file of audit events moved out of the table after the retention (网络安全法 §21: ≥ 6 months).
+
+    The row is the manifest that `verify_audit` trusts: the file's SM3 and the chain ends it must
+    reproduce. Like the events, it is append-only (database triggers refuse UPDATE and DELETE), and
+    the `audit.archive` event that records it sits in the chain itself.
+    """
+
+    first_seq = models.BigIntegerField("起始序号", unique=True)
+    last_seq = models.BigIntegerField("结束序号", unique=True)
+    first_prev_hash = models.CharField("起始前序哈希", max_length=64)
+    last_hash = models.CharField("结束哈希", max_length=64)
+    event_count = models.BigIntegerField("事件数")
+    first_occurred_at = models.DateTimeField("最早事件时间")
+    last_occurred_at = models.DateTimeField("最晚事件时间")
+    before = models.DateTimeField("归档截止时间")
+    file_name = models.CharField("文件名", max_length=200)
+    file_sm3 = models.CharField("文件 SM3", max_length=64)
+    file_size = models.BigIntegerField("文件字节数")
+    created_at = models.DateTimeField("归档时间")
+    created_by = models.CharField("归档人", max_length=150)
+
+    class Meta:
+        verbose_name = "审计归档"
+        verbose_name_plural = verbose_name
+        ordering = ["first_seq"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} (#{self.first_seq}–#{self.last_seq})"

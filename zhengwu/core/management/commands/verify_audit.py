@@ -1,15 +1,22 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from zhengwu.core.audit import audit_verify
+from zhengwu.core.models import AuditArchive
 
 
 class Command(BaseCommand):
-    help = "校验审计日志的 SM3 哈希链 / verify the audit log's SM3 hash chain"
+    help = "校验审计日志的 SM3 哈希链（含归档文件）/ verify the audit log's SM3 hash chain, archives included"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--archive-dir", default=None,
+                            help="归档文件所在目录（默认 AUDIT_ARCHIVE_DIR），用于异地副本 / where the archive files are")
 
     def handle(self, *args, **options):
-        checked, problems = audit_verify()
+        checked, problems = audit_verify(archive_dir=options["archive_dir"])
         for problem in problems:
             self.stderr.write(f"第 {problem.seq} 条：{problem.problem}")
         if problems:
             raise CommandError(f"审计链校验失败：{len(problems)} 处问题（共 {checked} 条）/ audit chain broken")
-        self.stdout.write(f"审计链完整：{checked} 条 / audit chain intact: {checked} events")
+        archives = AuditArchive.objects.count()
+        suffix = f"（含 {archives} 个归档文件）" if archives else ""
+        self.stdout.write(f"审计链完整：{checked} 条{suffix} / audit chain intact: {checked} events")

@@ -1,0 +1,44 @@
+"""Archive audit events older than the retention (zhengwu/core/archive.py); the audit administrator's command."""
+
+import datetime as dt
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from zhengwu.core.archive import archive_dir, audit_archive_create, audit_archive_list, retention_days
+from zhengwu.core.errors import DomainError
+
+
+class Command(BaseCommand):
+    help = ("将超过保留期的审计事件归档到文件（先写入并校验文件，再移出数据表），仅审计管理员可用 / "
+            "archive audit events older than the retention; audit administrator only")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--user", required=True, help="执行归档的审计管理员账号 / the audit administrator's username")
+        parser.add_argument("--before", type=dt.date.fromisoformat, default=None,
+                            help="归档此日期（当地时间 0 点）之前的事件，默认按保留期 / archive events before this date")
+        parser.add_argument("--out", default=None, help="归档目录，默认 AUDIT_ARCHIVE_DIR / archive directory")
+        parser.add_argument("--list", action="store_true", help="列出已有归档 / list the archives")
+
+    def handle(self, *args, **options):
+        user = get_user_model().objects.filter(username=options["user"]).first()
+        if user is None:
+            raise CommandError(f"用户不存在：{options['user']} / no such user")
+        try:
+            if options["list"]:
+                for archive in audit_archive_list(user=user):
+                    self.stdout.write(f"{archive.file_name}  #{archive.first_seq}–#{archive.last_seq}  "
+                                      f"{archive.event_count} 条  SM3 {archive.file_sm3}")
+                return
+            before = options["before"]
+            if before is not None:
+                before = timezone.make_aware(dt.datetime.combine(before, dt.time.min))
+            created = audit_archive_create(actor=user, before=before, directory=options["out"])
+        except DomainError as exc:
+            raise CommandError(exc.message) from None
+        if created is None:
+            self.stdout.write(f"没有超过保留期（{retention_days()} 天）的审计事件 / nothing older than the retention")
+            return
+        self.stdout.write(f"已归档 {created.event_count} 条（第 {created.first_seq}–{created.last_seq} 条）到 "
+                          f"{options['out'] or archive_dir()}/{created.file_name}，SM3 {created.file_sm3}")
