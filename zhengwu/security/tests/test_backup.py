@@ -21,6 +21,7 @@ from zhengwu.cases.tests.conftest import full_materials, person
 from zhengwu.core.audit import audit_record, audit_verify
 from zhengwu.core.errors import ValidationFailed
 from zhengwu.core.models import AuditEvent
+from zhengwu.core.testing import audit_triggers_dropped
 from zhengwu.security.backup import _pg_args
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -57,7 +58,7 @@ def test_backup_then_restore_brings_back_cases_and_a_valid_audit_chain(item, app
 
     # After the backup: a new case, and rows lost (as a failing disk or a bad script would).
     _submit(item, applicant, "b-3")
-    with connection.cursor() as cursor:
+    with audit_triggers_dropped(), connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {AuditEvent._meta.db_table} WHERE seq > 3")
     assert audit_verify()[1], "the damaged chain is noticed before the restore"
 
