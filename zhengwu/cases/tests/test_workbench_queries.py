@@ -1,0 +1,83 @@
+"""The staff workbench (/work/): its queue counts are right, and the page costs the same number of
+queries whether the department has a handful of cases or many (no N+1 per case or per queue row)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from zhengwu.cases import selectors, services
+from zhengwu.cases.tests.conftest import clock_of, full_materials, person
+
+# Whatever the number of cases: the session, the user, the user's posts and departments, one count
+# per queue and one page of rows; for a supervisor each of those reads is also audited (three
+# statements per audit event). A per-case query would push the figure past this at once.
+QUERY_CEILING = 50
+
+
+def _cases(n: int, *, item, applicant, clerk, reviewer, chief_representative, start: int = 0) -> None:
+    """n cases spread over the queues: 待受理, 待补正, 审查中 (my_steps), 待决定, 待制证."""
+    for i in range(start, start + n):
+        case = services.case_submit(actor=applicant, item_id=item.pk, applicant=person(), idempotency_key=f"wb-{i}",
+                                    materials=full_materials(item))
+        kind = i % 5
+        if kind == 1:
+            services.case_request_correction(actor=clerk, case_no=case.case_no, items=[
+                services.CorrectionItem(requirement_id=item.current_version.materials.first().pk, reason="不清晰")])
+        if kind >= 2:
+            services.case_accept(actor=clerk, case_no=case.case_no)
+        if kind >= 3:
+            services.case_step_pass(actor=reviewer, case_no=case.case_no, opinion="符合")
+            services.case_step_pass(actor=chief_representative, case_no=case.case_no, opinion="拟准予")
+        if kind == 4:
+            services.case_decide(actor=chief_representative, case_no=case.case_no, outcome="approve")
+
+
+def _queries(client, user, queue: str) -> tuple[int, dict[str, int]]:
+    client.force_login(user)
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(reverse("cases:workbench"), {"queue": queue})
+    assert response.status_code == 200
+    counts = {key: count for key, _label, count in response.context["counts"]}
+    return len(ctx.captured_queries), counts
+
+
+@pytest.mark.parametrize("persona", ["clerk", "reviewer", "chief_representative", "supervisor"])
+def test_workbench_queries_do_not_grow_with_the_cases(persona, request, client, item, applicant, clerk, reviewer,
+                                                      chief_representative):
+    people = {"item": item, "applicant": applicant, "clerk": clerk, "reviewer": reviewer,
+              "chief_representative": chief_representative}
+    user = request.getfixturevalue(persona)
+    _cases(5, **people)
+    few = {queue: _queries(client, user, queue) for queue in selectors.QUEUES}
+    _cases(20, start=5, **people)
+    many = {queue: _queries(client, user, queue) for queue in selectors.QUEUES}
+    for queue in selectors.QUEUES:
+        (few_n, few_counts), (many_n, many_counts) = few[queue], many[queue]
+        assert many_n == few_n, f"{queue} for {persona}: {few_n} queries with 5 cases, {many_n} with 25"
+        assert many_n <= QUERY_CEILING, f"{queue} for {persona}: {many_n} queries"
+        assert few_counts["pending_acceptance"] == 1 and many_counts["pending_acceptance"] == 5
+
+
+def test_queue_counts(client, clock, item, applicant, clerk, reviewer, chief_representative):
+    _cases(10, item=item, applicant=applicant, clerk=clerk, reviewer=reviewer,
+           chief_representative=chief_representative)
+    _, counts = _queries(client, clerk, "pending_acceptance")
+    assert counts == {"pending_acceptance": 2, "correction": 2, "in_review": 2, "my_steps": 0,
+                      "awaiting_decision": 2, "awaiting_certificate": 2, "due_soon": 0, "overdue": 0}
+    _, counts = _queries(client, reviewer, "my_steps")
+    assert counts["my_steps"] == 2
+    # Derived from the clocks' stored warn/due columns and now: past the promised limit of the
+    # accepted cases, without any sweeper run.
+    accepted = selectors.case_list_visible_to(user=clerk, queue="in_review").first()
+    promised = clock_of(accepted, services.CLOCK_PROMISED)
+    clock.move_to(promised.warn_at + dt.timedelta(minutes=1))
+    _, counts = _queries(client, clerk, "due_soon")
+    assert counts["due_soon"] >= 2 and counts["overdue"] == 0
+    clock.move_to(promised.due_at + dt.timedelta(days=1))
+    _, counts = _queries(client, clerk, "overdue")
+    assert counts["overdue"] >= 2
