@@ -16,10 +16,12 @@ Time limits (行政许可法, RULES.md §2):
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import re
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -430,20 +432,46 @@ def _check_materials(case: Case, materials: Sequence[MaterialInput]) -> list[tup
         if not name:
             raise ValidationFailed("请填写材料名称", "material name is required", field="name")
         if m.reused_certificate:
-            checked.append((m, _reusable_certificate(m.reused_certificate)))
+            checked.append((m, _reusable_certificate(m.reused_certificate, case)))
         else:
             checked.append((m, upload_check(m.content, name=m.filename or name)))
     return checked
 
 
-def _reusable_certificate(identifier: str):
+def _reusable_certificate(identifier: str, case: Case):
+    """A certificate of the licence library held by this case's applicant. Anyone else's is
+    answered exactly like a missing one, so identifiers cannot be probed through applications."""
     from zhengwu.licences.models import Certificate
+    from zhengwu.licences.services import holder_id_index
 
-    certificate = Certificate.objects.filter(identifier=identifier.strip()).first()
-    if certificate is None:
-        raise ValidationFailed("证照库中没有该电子证照", "no such certificate in the licence library",
+    certificate = Certificate.objects.filter(identifier=identifier.strip().upper()).first()
+    if certificate is None or certificate.holder_id_index != holder_id_index(case.applicant_id_number):
+        raise ValidationFailed("证照库中没有申请人的该电子证照", "the applicant holds no such certificate",
                                field="reused_certificate")
     return certificate
+
+
+_SAVED_FILES: contextvars.ContextVar[list[tuple[Any, str]] | None] = contextvars.ContextVar(
+    "zhengwu_case_saved_files", default=None)
+
+
+@contextmanager
+def _files_follow_the_transaction() -> Iterator[None]:
+    """Uploaded files are written to storage inside the transaction that records them; when that
+    transaction rolls back (a refused upload, a conflict, a crash before commit), the files written
+    so far are removed, so storage keeps no file that no row points to. Wrap it around the atomic
+    block, so a failure while committing is caught too."""
+    saved: list[tuple[Any, str]] = []
+    token = _SAVED_FILES.set(saved)
+    try:
+        yield
+    except BaseException:
+        for storage, name in saved:
+            with suppress(OSError):
+                storage.delete(name)
+        raise
+    finally:
+        _SAVED_FILES.reset(token)
 
 
 def _store_materials(actor, case: Case, checked, now: dt.datetime) -> list[CaseMaterial]:
@@ -461,6 +489,9 @@ def _store_materials(actor, case: Case, checked, now: dt.datetime) -> list[CaseM
         else:
             row.content_type, row.size, row.sha256 = check.content_type, len(check.content), check.sha256
             row.file.save(f"{check.sha256[:16]}.{check.extension}", ContentFile(check.content), save=False)
+            saved = _SAVED_FILES.get()
+            if saved is not None:
+                saved.append((row.file.storage, row.file.name))
         row.save()
         rows.append(row)
     return rows
@@ -508,6 +539,11 @@ def case_draft_create(*, actor, item_id: int, applicant: ApplicantInput, channel
     if existing is not None:
         return existing
     item = _published_item(item_id)
+    assert item.current_version is not None
+    if channel != Channel.POST and not item.current_version.supports_online:
+        # 实施清单 “是否网办”: an item handled only at the window cannot be applied for online.
+        raise ValidationFailed("该事项不支持网上申办，请到办事窗口提交申请", "the item cannot be applied for online",
+                               field="item_id")
     try:
         with transaction.atomic(), audit_batch():
             case = _new_case(actor=actor, item=item, applicant=actor, data=applicant, channel=channel,
@@ -525,7 +561,7 @@ def case_draft_create(*, actor, item_id: int, applicant: ApplicantInput, channel
 
 def case_material_add(*, actor, case_no: str, materials: Sequence[MaterialInput]) -> list[CaseMaterial]:
     """Add materials to a draft, a case waiting for acceptance, or a case under correction."""
-    with transaction.atomic(), audit_batch():
+    with _files_follow_the_transaction(), transaction.atomic(), audit_batch():
         case = _lock_case(actor=actor, case_no=case_no)
         if case.status not in (Status.DRAFT, Status.SUBMITTED, Status.CORRECTION):
             raise Conflict(f"办件当前状态为“{states.label(case.status)}”，不能再补充材料",
@@ -559,7 +595,7 @@ def case_submit(*, actor, case_no: str | None = None, item_id: int | None = None
     """
     key = _key(idempotency_key)
     # One transaction for draft + submission: a refused upload leaves no draft behind.
-    with transaction.atomic(), audit_batch():
+    with _files_follow_the_transaction(), transaction.atomic(), audit_batch():
         if case_no is None:
             existing = _by_key(key, actor)
             if existing is not None and existing.status != Status.DRAFT:
@@ -604,7 +640,7 @@ def case_register_walk_in(*, actor, item_id: int, applicant: ApplicantInput, mat
         window = item.department.windows.filter(pk=window_id).first() or item.windows.filter(pk=window_id).first()
         if window is None:
             raise ValidationFailed("窗口不属于本事项的办理窗口", "the window does not serve this item", field="window_id")
-    with transaction.atomic(), audit_batch():
+    with _files_follow_the_transaction(), transaction.atomic(), audit_batch():
         case = _new_case(actor=actor, item=item, applicant=None, data=applicant, channel=channel,
                          idempotency_key=key, summary=summary, window=window)
         checked = _check_materials(case, materials)
@@ -789,7 +825,7 @@ def case_submit_correction(*, actor, case_no: str, materials: Sequence[MaterialI
                            expected_version: int | None = None) -> Case:
     if not materials:
         raise ValidationFailed("请提交补正材料", "upload the corrected materials", field="materials")
-    with transaction.atomic(), audit_batch():
+    with _files_follow_the_transaction(), transaction.atomic(), audit_batch():
         case = _lock_case(actor=actor, case_no=case_no, expected_version=expected_version)
         role: str
         if _is_applicant(actor, case):
@@ -807,6 +843,12 @@ def case_submit_correction(*, actor, case_no: str, materials: Sequence[MaterialI
         _transition(case, action=Action.SUBMIT_CORRECTION, actor=actor, role=role, at=now,
                     data={"materials": [m.name or m.requirement_id for m, _ in checked]})
         _clocks_finish(actor, case, [CLOCK_CORRECTION], complete=True, at=now)
+        # The corrected application waits for the acceptance decision again: 5 WD on the same
+        # clock kind, so the workbench and supervision warn before it runs out. No second deemed
+        # acceptance follows (§32(4) deems acceptance only when the notice itself was late); the
+        # handler finds the notice and only records the overdue event.
+        _clock_start(actor, case, CLOCK_ACCEPTANCE, ACCEPTANCE_NOTICE_DAYS, Unit.WORKING_DAYS, now,
+                     note="补正材料收到后的受理期限")
         _audit(actor, "case.submit_correction", case, materials=len(checked))
         _notify_applicant(case, "case.correction_submitted")
     return case

@@ -562,3 +562,72 @@ def test_ending_a_case_during_a_special_procedure_closes_it(accepted, reviewer, 
     procedure = case.special_procedures.get()
     assert procedure.ended_at is not None and "撤回" in procedure.result
     assert not services.case_clocks(case).exists()
+
+
+# --- rules added after review: reuse ownership, online support, orphan files --------------------
+
+def test_a_certificate_is_reused_only_by_its_holder(awaiting_decision, chief_representative, clerk, leader, item,
+                                                    applicant):
+    from zhengwu.accounts.models import User
+    from zhengwu.licences.models import CertificateReuse
+
+    _licence_setup(item, leader)
+    services.case_decide(actor=chief_representative, case_no=awaiting_decision.case_no, outcome="approve")
+    fee_notice = awaiting_decision.fee_notices.first()
+    assert fee_notice is None
+    certificate = services.case_issue_certificate(actor=clerk, case_no=awaiting_decision.case_no)
+    req = item.current_version.materials.order_by("order").last()
+    stranger = User.objects.create_user(username="13700000000", password="x-Strong-2026", real_name="王五",
+                                        kind=User.Kind.APPLICANT)
+    reuse = [MaterialInput(requirement_id=req.pk, reused_certificate=certificate.identifier)]
+    before = Case.objects.count()
+    with pytest.raises(ValidationFailed, match="没有申请人的该电子证照") as refused:
+        services.case_submit(actor=stranger, item_id=item.pk, applicant=person(name="王五", id_number=USCC_ORG,
+                                                                                 id_type=IdType.USCC,
+                                                                                 applicant_type=ApplicantType.ORGANISATION),
+                             materials=reuse)
+    with pytest.raises(ValidationFailed) as missing:
+        services.case_submit(actor=stranger, item_id=item.pk, applicant=person(name="王五"), materials=[
+            MaterialInput(requirement_id=req.pk, reused_certificate="1.2.156.3005.2.NOPE")])
+    # Someone else's certificate is answered exactly like one that does not exist.
+    assert refused.value.message_zh == missing.value.message_zh
+    assert Case.objects.count() == before and not CertificateReuse.objects.exists()
+    later = services.case_submit(actor=applicant, item_id=item.pk, applicant=person(), materials=reuse)
+    assert later.materials.get().reused_certificate == certificate.identifier
+
+
+def test_an_item_not_handled_online_refuses_online_applications(item, applicant, clerk):
+    version = item.current_version
+    type(version).objects.filter(pk=version.pk).update(supports_online=False)
+    item.refresh_from_db()
+    with pytest.raises(ValidationFailed, match="不支持网上申办"):
+        services.case_submit(actor=applicant, item_id=item.pk, applicant=person(), materials=full_materials(item))
+    assert not Case.objects.exists()
+    # The window still registers it.
+    case = services.case_register_walk_in(actor=clerk, item_id=item.pk, applicant=person(),
+                                          materials=full_materials(item))
+    assert case.status == Status.SUBMITTED
+
+
+def test_a_submission_that_fails_after_storing_files_leaves_no_file(item, applicant, settings, monkeypatch):
+    from pathlib import Path
+
+    good = item.current_version.materials.order_by("order").first()
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("crash after the files were written")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(services, "_after_submission", crash)
+        with pytest.raises(RuntimeError):
+            services.case_submit(actor=applicant, item_id=item.pk, applicant=person(), materials=[
+                MaterialInput(requirement_id=good.pk, content=PDF, filename="a.pdf"),
+                MaterialInput(requirement_id=good.pk, content=PNG, filename="b.png")])
+    root = Path(settings.MEDIA_ROOT)
+    assert not root.exists() or not [p for p in root.rglob("*") if p.is_file()]
+    assert not CaseMaterial.objects.exists()
+    case = services.case_submit(actor=applicant, item_id=item.pk, applicant=person(), materials=[
+        MaterialInput(requirement_id=good.pk, content=PDF, filename="a.pdf")])
+    stored = [p for p in root.rglob("*") if p.is_file()]
+    assert len(stored) == 1 and stored[0].read_bytes() == PDF
+    assert case.materials.get().file.name.endswith(stored[0].name)

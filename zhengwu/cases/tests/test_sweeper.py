@@ -129,3 +129,27 @@ def test_deemed_approval_stands_when_the_certificate_must_wait(accepted, leader,
     assert case.status == Status.APPROVED and case.deemed_approved          # unpaid fee: no certificate yet
     assert AuditEvent.objects.filter(action="case.issue_certificate", data__outcome="deferred").exists()
     assert clock_of(case, services.CLOCK_CERTIFICATE).status == "running"
+
+
+def test_corrected_application_gets_a_new_acceptance_period_without_a_second_deemed_acceptance(
+        submitted, clerk, applicant, item, clock):
+    from zhengwu.cases.services import MaterialInput
+    from zhengwu.cases.tests.conftest import PDF
+    from zhengwu.workcalendar.models import ClockEvent
+
+    req = item.current_version.materials.first()
+    services.case_request_correction(actor=clerk, case_no=submitted.case_no,
+                                     items=[CorrectionItem(requirement_id=req.pk, reason="未签字")])
+    clock.move_to(_at(4, 10))          # corrections supplied on Wednesday 3-04
+    services.case_submit_correction(actor=applicant, case_no=submitted.case_no,
+                                    materials=[MaterialInput(requirement_id=req.pk, content=PDF, filename="x.pdf")])
+    case = Case.objects.get(pk=submitted.pk)
+    again = clock_of(case, services.CLOCK_ACCEPTANCE)
+    assert again.status == "running" and again.due_date == add_working_days(dt.date(2026, 3, 4), 5)
+    clock.move_to(_at(12, 9))          # past the new period: the overdue event fires, acceptance is not deemed
+    assert sweep_once().errors == 0
+    case.refresh_from_db()
+    assert case.status == Status.SUBMITTED and not case.deemed_accepted
+    assert ClockEvent.objects.filter(clock=again, kind="overdue").count() == 1
+    assert services.case_accept(actor=clerk, case_no=case.case_no).status == Status.ACCEPTED
+    assert clock_of(case, services.CLOCK_ACCEPTANCE).status == "completed"
