@@ -342,7 +342,9 @@ def progress(request, case_no: str, query_code: str):
 
 
 @router.get("", response={200: CasePage, **ERRORS}, summary="可见办件列表")
-def case_list(request, queue: str | None = None, status: str | None = None, search: str = "",
+def case_list(request, queue: str | None = None, status: str | None = None,
+              search: str = Query("", description="办件编号或事项名称（包含匹配）；完整的证件号码按加密索引精确匹配申请人或代办人，"
+                                                  "并记入审计日志（号码脱敏）"),
               limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0, le=1_000_000)):
     qs = selectors.case_list_visible_to(user=request.user, queue=queue, status=status, search=search)
     rows = list(qs[offset: offset + limit])

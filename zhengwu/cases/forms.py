@@ -309,4 +309,5 @@ class WalkInForm(MaterialFieldsMixin, ApplicantFields):
 
 
 class QueueForm(_Base):
-    search = forms.CharField(label="办件编号或事项名称", max_length=60, required=False)
+    search = forms.CharField(label="办件编号、事项名称或证件号码", max_length=60, required=False,
+                             help_text="证件号码须完整输入，按加密索引精确查找，查找记入审计日志")
