@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from xml.sax.saxutils import escape
 
@@ -71,9 +72,15 @@ def multi_line_chart(labels: Sequence[str], series: Sequence[tuple[str, str, Seq
     plot_h = height - top - bottom
     n = max(len(labels) - 1, 1)
     xs = [left + i * (width - left - right) / n for i in range(len(labels))]
+    # Rates near 90–100 % would sit in a flat band on a 0–100 % axis: start the axis at the 10 % step
+    # below the lowest value (or the target) so month-to-month changes show; the ticks say where it starts.
+    shown = [v for _, _, values in series for v in values if v is not None] + ([target[1]] if target else [])
+    low = max(0.0, math.floor((min(shown, default=0.0) - 0.02) * 10) / 10)
+    step = 0.05 if 1 - low <= 0.3 else 0.25 if low == 0 else 0.1
+    ticks = [round(low + i * step, 2) for i in range(round((1 - low) / step) + 1)]
 
     def y_of(value: float) -> float:
-        return height - bottom - value * plot_h
+        return height - bottom - (value - low) / (1 - low) * plot_h
 
     parts = [f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {width} {height}' role='img' "
              f"aria-label='{escape(title)}' class='chart'>",
@@ -82,7 +89,7 @@ def multi_line_chart(labels: Sequence[str], series: Sequence[tuple[str, str, Seq
         x = left + i * 170
         parts.append(f"<rect x='{x}' y='28' width='14' height='4' fill='{colour}'/>"
                      f"<text x='{x + 18}' y='34' font-size='12' {FONT}>{escape(name)}</text>")
-    for tick in (0, 0.25, 0.5, 0.75, 1.0):
+    for tick in ticks:
         y = y_of(tick)
         parts.append(f"<line x1='{left}' y1='{y:.1f}' x2='{width - right}' y2='{y:.1f}' stroke='#e5e5e5'/>"
                      f"<text x='{left - 4}' y='{y + 4:.1f}' font-size='10' text-anchor='end' {FONT}>"
@@ -91,8 +98,8 @@ def multi_line_chart(labels: Sequence[str], series: Sequence[tuple[str, str, Seq
         name, value = target
         y = y_of(value)
         parts.append(f"<line x1='{left}' y1='{y:.1f}' x2='{width - right}' y2='{y:.1f}' stroke='#c0392b' "
-                     f"stroke-dasharray='4 3'/><text x='{width - right}' y='{y - 3:.1f}' font-size='10' "
-                     f"text-anchor='end' fill='#c0392b' {FONT}>{escape(name)}</text>")
+                     f"stroke-dasharray='4 3'/><text x='{left + 4}' y='{y + 12:.1f}' font-size='10' "
+                     f"fill='#c0392b' {FONT}>{escape(name)}</text>")
     for _, colour, values in series:
         run: list[str] = []
         for px, v in zip(xs, values, strict=True):

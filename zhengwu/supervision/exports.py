@@ -105,14 +105,16 @@ def bulletin_pdf(bulletin: Bulletin, *, title: str = "效能通报") -> bytes:
         if not rows:
             continue
         story.append(Paragraph(escape(f"{LEVEL_LABELS[level]}情况"), h2))
-        data = [[Paragraph("排名", cell), Paragraph("单位", cell)] + [Paragraph(LABELS[k], cell) for k in PDF_COLUMNS]]
+        # A 16 mm column holds five 7-pt characters: break before the bracket so "（法定）" stays whole.
+        data = [[Paragraph("排名", cell), Paragraph("单位", cell)]
+                + [Paragraph(escape(LABELS[k]).replace("（", "<br/>（"), cell) for k in PDF_COLUMNS]]
         low = []
         for i, row in enumerate(rows, start=1):
             data.append([str(row.rank) if row.rank else "—", Paragraph(escape(row.name), cell)]
                         + [fmt(k, row.values.get(k)) for k in PDF_COLUMNS])
             if row.flags:
                 low.append(i)
-        widths = [10 * mm, 50 * mm] + [15 * mm] * len(PDF_COLUMNS)
+        widths = [10 * mm, 36 * mm] + [16 * mm] * len(PDF_COLUMNS)
         table = Table(data, colWidths=widths, repeatRows=1)
         style = [("FONTNAME", (0, 0), (-1, -1), font), ("FONTSIZE", (0, 0), (-1, -1), 7),
                  ("GRID", (0, 0), (-1, -1), 0.3, colors.grey), ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#DDEBF7")),

@@ -47,6 +47,8 @@ def test_a_series_with_a_hole_is_drawn_in_two_pieces():
     svg = charts.multi_line_chart(["1", "2", "3", "4", "5"], [("满意率", "#0a0", [0.9, 0.95, None, 0.8, 0.85])],
                                   title="满意率", target=("目标 90%", 0.9))
     assert svg.count("<polyline") == 2 and svg.count("<circle") == 4 and "目标 90%" in svg
+    # The axis starts at the 10 % step below the lowest value (80 % → 70 %), labelled, not at 0 %.
+    assert ">70%</text>" in svg and ">0%</text>" not in svg and ">100%</text>" in svg
 
 
 def test_the_dashboard_shows_the_trend(history, supervisor, persona_password):
