@@ -125,7 +125,10 @@ def read_env(env: Mapping[str, str] | None = None) -> Env:
 
     database_url = env.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'var' / 'zhengwu.sqlite3'}")
     try:
-        database = dj_database_url.parse(database_url, conn_max_age=_int(env, "DB_CONN_MAX_AGE", 60))
+        # Kept connections are pinged before a request's first query, so a worker that sat idle
+        # through a database restart reconnects instead of failing that request (tests/failure/).
+        database = dj_database_url.parse(database_url, conn_max_age=_int(env, "DB_CONN_MAX_AGE", 60),
+                                         conn_health_checks=_bool(env, "DB_CONN_HEALTH_CHECKS", default=True))
     except Exception as exc:  # dj_database_url raises bare ValueError/KeyError subclasses
         raise ImproperlyConfigured(f"DATABASE_URL 无效：{exc} / invalid DATABASE_URL") from exc
     engine = database["ENGINE"]
