@@ -104,3 +104,22 @@ def _raw_old(case_no: str) -> tuple[str, str]:
     with connection.cursor() as cursor:
         cursor.execute("SELECT applicant_id_number, agent_id_number FROM cases_case WHERE case_no = %s", [case_no])
         return cursor.fetchone()
+
+
+def test_the_index_follows_a_changed_number_on_save(submitted):
+    submitted.applicant_id_number = AGENT
+    submitted.save()
+    applicant_cipher, applicant_index, _cipher, _index = _raw(submitted.case_no)
+    assert applicant_index == id_number_index(AGENT) and AGENT not in applicant_cipher
+    assert Case.objects.get(pk=submitted.pk).applicant_id_number == AGENT
+
+
+def test_bulk_create_encrypts_and_indexes_too(submitted):
+    # The history import (supervision/history.py) writes cases with bulk_create.
+    copy = Case.objects.get(pk=submitted.pk)
+    copy.pk = None
+    copy.case_no, copy.idempotency_key, copy.agent_id_number = "HIST-1", None, AGENT
+    Case.objects.bulk_create([copy])
+    applicant_cipher, applicant_index, agent_cipher, agent_index = _raw("HIST-1")
+    assert is_ciphertext(applicant_cipher) and is_ciphertext(agent_cipher)
+    assert (applicant_index, agent_index) == (id_number_index(ID_PERSON), id_number_index(AGENT))
