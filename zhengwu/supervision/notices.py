@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from zhengwu.notify import templates
 
+# notify.render formats the body and the SMS text only: titles carry no placeholders.
 TEMPLATES = {
     "supervision.warning": templates.NoticeTemplate(
-        "电子监察{colour}提醒", "{subject}：{description}。监察编号 {number}，截止 {due}。请抓紧办理。",
-        "【电子监察】{subject}{colour}：{description}，监察编号{number}。"),
+        "电子监察时限提醒", "{subject}：{description}。监察编号 {number}，截止 {due}。请抓紧办理。",
+        "【电子监察】{subject}：{description}，监察编号{number}。"),
     "supervision.order_issued": templates.NoticeTemplate(
         "督办单", "督办单 {number}：{content}。请于 {due} 前回复情况说明及整改措施。",
         "【电子监察】收到督办单{number}，请于{due}前回复。"),
@@ -16,7 +17,7 @@ TEMPLATES = {
     "supervision.order_reviewed": templates.NoticeTemplate(
         "督办单审核结果", "督办单 {number}：{result}。{note}", "【电子监察】督办单{number}{result}。"),
     "supervision.card": templates.NoticeTemplate(
-        "{colour}通知", "{target}被出示{colour}（{number}）。理由：{reason}", "【电子监察】{target}被出示{colour}。"),
+        "黄牌/红牌通知", "{target}被出示{colour}（{number}）。理由：{reason}", "【电子监察】{target}被出示{colour}。"),
     "supervision.card_appealed": templates.NoticeTemplate(
         "黄牌/红牌申诉", "{number} 收到申诉：{grounds}。请于 {due} 前裁决。", "【电子监察】{number}收到申诉，请于{due}前裁决。"),
     "supervision.card_ruled": templates.NoticeTemplate(
