@@ -162,6 +162,8 @@ def _rate_group(name: str, paths: list[str], methods: list[str], rate: tuple[int
 # Per client address; a trailing "$" makes a path exact. See zhengwu/security/ratelimit.py.
 ZHENGWU_RATE_LIMITS = {
     "enabled": ENV.rate_limit_enabled,
+    # Counted in the database, shared by every worker and app server; "cache" uses the cache below.
+    "store": "database",
     "cache": "default",
     "groups": [
         _rate_group("login", ["/accounts/login/", "/accounts/otp/", "/admin/login/", "/cases/signin/"], ["POST"],

@@ -5,9 +5,10 @@ an entry exact), the methods it counts, and "limit per window seconds". Matching
 limits out of the apps' views: login, the public progress query and public submissions are
 limited here without touching those apps.
 
-Counts live in a Django cache (alias in settings, "default" unless told). With several app
-servers that cache must be shared (Redis, memcached or the database cache, see docs/deploy.md);
-a per-process cache only limits per worker.
+Counts live in the database by default (`RateLimitCounter`, one atomic upsert per counted
+request), so every gunicorn worker and every app server shares them. `"store": "cache"` counts in
+a Django cache instead (alias in "cache"): only a shared one (Redis, memcached) limits across
+workers; the default per-process cache would let each worker count on its own.
 """
 
 from __future__ import annotations
@@ -19,13 +20,14 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import caches
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 
 from zhengwu.core.audit import audit_record
 from zhengwu.core.middleware import client_ip
 from zhengwu.core.models import AuditEvent
+from zhengwu.security.models import RateLimitCounter
 
 logger = logging.getLogger(__name__)
 
@@ -66,19 +68,43 @@ class Decision:
     retry_after: int
 
 
-def hit(group: Group, ident: str, *, cache_alias: str = "default", now: float | None = None) -> Decision:
+def _count_in_cache(key: str, timeout: int, cache_alias: str) -> int:
+    cache = caches[cache_alias]
+    # add() then incr() is atomic on shared caches; the extra second keeps the key past the edge.
+    cache.add(key, 0, timeout=timeout)
+    try:
+        return cache.incr(key)
+    except ValueError:  # evicted between add and incr
+        cache.set(key, 1, timeout=timeout)
+        return 1
+
+
+def _count_in_database(key: str, expires_at: int, now: float) -> int:
+    # One statement, atomic on both databases: concurrent workers each get a distinct count.
+    table = connection.ops.quote_name(RateLimitCounter._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (key, count, expires_at) VALUES (%s, 1, %s) "
+            f"ON CONFLICT (key) DO UPDATE SET count = {table}.count + 1 RETURNING count",
+            [key, expires_at])
+        count = cursor.fetchone()[0]
+        if count == 1:
+            # A window opened: sweep the windows that have closed (indexed on expires_at).
+            cursor.execute(f"DELETE FROM {table} WHERE expires_at < %s", [int(now)])
+    return count
+
+
+def hit(group: Group, ident: str, *, store: str | None = None, cache_alias: str = "default",
+        now: float | None = None) -> Decision:
     """Count one request of `ident` in the group's current window."""
     now = time.time() if now is None else now
     window_no = int(now // group.window)
-    key = f"zhengwu:rl:{group.name}:{ident}:{window_no}"
-    cache = caches[cache_alias]
-    # add() then incr() is atomic on shared caches; the extra second keeps the key past the edge.
-    cache.add(key, 0, timeout=group.window + 1)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # evicted between add and incr
-        cache.set(key, 1, timeout=group.window + 1)
-        count = 1
+    key = f"zhengwu:rl:{group.name}:{ident}:{window_no}"[:200]
+    store = store or (getattr(settings, "ZHENGWU_RATE_LIMITS", {}) or {}).get("store", "database")
+    if store == "cache":
+        count = _count_in_cache(key, group.window + 1, cache_alias)
+    else:
+        count = _count_in_database(key, (window_no + 1) * group.window + 1, now)
     retry_after = max(1, math.ceil((window_no + 1) * group.window - now))
     return Decision(allowed=count <= group.limit, count=count, retry_after=retry_after)
 
@@ -94,7 +120,8 @@ class RateLimitMiddleware:
                 if not group.matches(request.method, request.path):
                     continue
                 ident = client_ip(request) or "unknown"
-                decision = hit(group, ident, cache_alias=conf.get("cache", "default"))
+                decision = hit(group, ident, store=conf.get("store", "database"),
+                               cache_alias=conf.get("cache", "default"))
                 if not decision.allowed:
                     return self._refuse(request, group, ident, decision)
         return self.get_response(request)

@@ -29,7 +29,7 @@ def limits(settings):
     cache.clear()
 
 
-def test_fixed_window_counts_and_resets():
+def test_fixed_window_counts_and_resets(db):
     cache.clear()
     group = Group("g", ("/x",), frozenset(), limit=2, window=60)
     t = 60 * 16_667 + 20.0  # 20 s into a window
