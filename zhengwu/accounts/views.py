@@ -25,6 +25,7 @@ from zhengwu.accounts.forms import AuditFilterForm, PasswordChangeForm, StaffLog
 from zhengwu.accounts.permissions import can_export_audit_log, can_view_audit_log
 from zhengwu.accounts.selectors import audit_event_list, security_policy_get
 from zhengwu.accounts.services import user_set_password
+from zhengwu.core.archive import audit_archive_list
 from zhengwu.core.audit import audit_record
 from zhengwu.core.errors import DomainError
 from zhengwu.core.models import AuditEvent
@@ -120,6 +121,8 @@ def audit_log(request):
         "rows": [_row(e) for e in page.object_list],
         "query": query.urlencode(),
         "can_export": can_export_audit_log.test(request.user),
+        # Events older than the retention, moved to files by `manage.py audit_archive`.
+        "archives": audit_archive_list(user=request.user) if can_export_audit_log.test(request.user) else [],
     })
 
 

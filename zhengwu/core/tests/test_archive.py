@@ -159,3 +159,13 @@ def test_the_command_archives_by_policy_and_lists(auditadmin, archive_dir, histo
     with pytest.raises(CommandError, match="保留期"):
         call_command("audit_archive", "--user", auditadmin.username, "--before", before)
     call_command("verify_audit")
+
+
+def test_the_audit_log_page_lists_the_archives_for_the_audit_administrator_only(client, auditadmin, sysadmin,
+                                                                                archive_dir, history):
+    archive = _archive(auditadmin)
+    client.force_login(auditadmin)
+    page = client.get("/accounts/audit/").content.decode()
+    assert archive.file_name in page and archive.file_sm3 in page
+    client.force_login(sysadmin)
+    assert client.get("/accounts/audit/").status_code == 403
