@@ -3,9 +3,13 @@ published catalog items only. Anything else is a 404 (NotFound)."""
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
+from django.conf import settings
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 from pypinyin import lazy_pinyin
@@ -40,8 +44,49 @@ class CentreGroup:
     centres: list[ServiceCentre]
 
 
+# Public reference data (the site's centre, guide pages) kept per process for a short while: a guide
+# page is nine SELECTs and the site's centre one more on every public page, and these rows change
+# a few times a year. A write to the catalog or org tables in this process drops everything
+# (zhengwu/portal/apps.py connects the signals); other processes see it within the cache's seconds
+# (settings.ZHENGWU_PUBLIC_CACHE_SECONDS, 60 by default, 0 = off; off in test mode, where every
+# test's rolled-back rows would otherwise outlive it). A guide entry is also checked against its
+# item's row on every use, so a new version, a suspension or a withdrawal shows at once everywhere.
+_PUBLIC_CACHE_MAX = 2000
+_public_cache: dict[Any, tuple[float, Any, Any]] = {}
+_public_cache_lock = threading.Lock()
+
+
+def public_cache_clear(**_signal_kwargs) -> None:
+    with _public_cache_lock:
+        _public_cache.clear()
+
+
+def _public_cache_seconds() -> float:
+    return float(getattr(settings, "ZHENGWU_PUBLIC_CACHE_SECONDS", 0 if settings.ZHENGWU_ENV == "test" else 60))
+
+
+def _cached(key, stamp, build):
+    seconds = _public_cache_seconds()
+    if seconds <= 0:
+        return build()
+    now = time.monotonic()
+    hit = _public_cache.get(key)
+    if hit is not None and hit[0] > now and hit[1] == stamp:
+        return hit[2]
+    value = build()
+    with _public_cache_lock:
+        if len(_public_cache) >= _PUBLIC_CACHE_MAX:
+            _public_cache.clear()
+        _public_cache[key] = (now + seconds, stamp, value)
+    return value
+
+
 def site_centre_get() -> ServiceCentre | None:
     """The hall the site speaks for: the top-level active city or county centre, if any."""
+    return _cached("site_centre", None, _site_centre_load)
+
+
+def _site_centre_load() -> ServiceCentre | None:
     for kind in (ServiceCentre.Kind.COUNTY, ServiceCentre.Kind.CITY):
         centre = (
             ServiceCentre.objects.filter(kind=kind, is_active=True, parent__isnull=True)
@@ -322,6 +367,15 @@ class GuidePage:
 
 def guide_get_public(*, basic_code: str) -> GuidePage:
     """A published or suspended item's guide (a suspended one says so); anything else is NotFound."""
+    stamp = (ServiceItem.objects.filter(basic_code=basic_code, current_version__isnull=False,
+                                        status__in=[ServiceItem.Status.PUBLISHED, ServiceItem.Status.SUSPENDED])
+             .values_list("pk", "status", "updated_at", "current_version_id", "current_version__updated_at").first())
+    if stamp is None:
+        return _guide_load(basic_code)  # raises the NotFound
+    return _cached(("guide", basic_code), stamp, lambda: _guide_load(basic_code))
+
+
+def _guide_load(basic_code: str) -> GuidePage:
     item = catalog_selectors.item_get_published(basic_code, include_suspended=True)
     if item.basic_code != basic_code:
         # item_get_published also answers to the 31-character implementation code; the guide has one URL.
