@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connections, router
-from django.db.models import CharField, Exists, F, FilteredRelation, OuterRef, Q, QuerySet, Subquery
+from django.db.models import CharField, Count, Exists, F, FilteredRelation, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Cast
 from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
@@ -79,6 +79,18 @@ def _scope(user) -> tuple[QuerySet[Case], bool]:
     return Case.objects.filter(Q(department__in=own) | Q(department__in=supervised)), wide
 
 
+def _my_steps(user) -> Q:
+    """待我办理: accepted cases whose current step names one of the user's positions there."""
+    # "Nothing" as a condition the database evaluates: an empty `pk__in=[]` would make Django skip
+    # the whole query, and so zero every other count aggregated with it.
+    mine = Q(pk__isnull=True)
+    for department in departments_of(user):
+        roles = list(positions_in(user, department.pk))
+        if roles:
+            mine |= Q(department=department, current_step__role__in=roles)
+    return mine & Q(status=Status.ACCEPTED)
+
+
 def case_list_visible_to(*, user, queue: str | None = None, status: str | None = None,
                          search: str = "") -> QuerySet[Case]:
     """Cases the user may see, optionally one work queue. Supervisors' list reads are audited."""
@@ -92,12 +104,7 @@ def case_list_visible_to(*, user, queue: str | None = None, status: str | None =
         if queue == "awaiting_certificate":
             qs = qs.filter(item_version__result_type="certificate")
     elif queue == "my_steps":
-        mine = Q(pk__in=[])
-        for department in departments_of(user):
-            roles = list(positions_in(user, department.pk))
-            if roles:
-                mine |= Q(department=department, current_step__role__in=roles)
-        qs = qs.filter(mine, status=Status.ACCEPTED)
+        qs = qs.filter(_my_steps(user))
     elif queue in ("due_soon", "overdue"):
         qs = _with_clock_flags(qs, timezone.now()).filter(**{"is_overdue" if queue == "overdue" else "is_due_soon": True})
     if status:
@@ -119,6 +126,24 @@ def case_list_visible_to(*, user, queue: str | None = None, status: str | None =
         audit_record(actor=user, action="case.list_supervised", object_type="cases.case",
                      data={"queue": queue or "", "status": status or "", "search": logged_search})
     return qs.select_related("item_version", "department", "current_step").order_by("-created_at", "-id")
+
+
+def case_queue_counts(*, user) -> list[tuple[str, str, int]]:
+    """(queue, label, count) for every work queue, in one aggregate query over the cases the user
+    may see: the same filters as case_list_visible_to(queue=…). A supervisor's look is one audited
+    read, not one per queue."""
+    qs, wide = _scope(user)
+    conditions: dict[str, Q] = {key: Q(status__in=statuses) for key, statuses in _QUEUE_STATUS.items()}
+    conditions["awaiting_certificate"] &= Q(item_version__result_type="certificate")
+    conditions["my_steps"] = _my_steps(user)
+    conditions["due_soon"] = Q(is_due_soon=True)
+    conditions["overdue"] = Q(is_overdue=True)
+    totals = _with_clock_flags(qs, timezone.now()).aggregate(
+        **{key: Count("pk", filter=conditions[key]) for key in QUEUES})
+    if wide:
+        audit_record(actor=user, action="case.list_supervised", object_type="cases.case",
+                     data={"queue": "counts", "status": "", "search": ""})
+    return [(key, label, totals[key] or 0) for key, label in QUEUES.items()]
 
 
 def case_get_visible_to(*, user, case_no: str) -> Case:

@@ -479,8 +479,7 @@ def workbench(request):
         raise Http404("未知的队列")
     form = f.QueueForm(request.GET or None)
     search = form.cleaned_data.get("search", "") if form.is_valid() else ""
-    counts = [(key, label, selectors.case_list_visible_to(user=request.user, queue=key).count())
-              for key, label in selectors.QUEUES.items()]
+    counts = selectors.case_queue_counts(user=request.user)
     cases = selectors.case_list_visible_to(user=request.user, queue=queue, search=search)[:100]
     rows = [{"case": c, "applicant": services.masked_applicant(c)["name"]} for c in cases]
     return render(request, "cases/workbench.html", {
