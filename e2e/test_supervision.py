@@ -23,7 +23,7 @@ from zhengwu.catalog.tests.factories import published_item
 from zhengwu.org.models import Position
 from zhengwu.org.tests.factories import PASSWORD
 from zhengwu.supervision.history import history_generate
-from zhengwu.supervision.models import SupervisionOrder, SupervisionRecord
+from zhengwu.supervision.models import AccountabilityRecord, SupervisionOrder, SupervisionRecord
 from zhengwu.supervision.states import OrderStatus
 from zhengwu.workcalendar.services import chinesecalendar_years
 from zhengwu.workcalendar.sweeper import sweep_once
@@ -136,12 +136,37 @@ def test_supervision_journey(live_server, browser, screenshots, tmp_path, superv
     assert order.get_status_display() in boss.content()
     _shot(boss, screenshots, "06-order-accepted")
 
-    # 6. The monthly bulletin page, and its PDF's first page as an image.
+    # 6. From the department page: a yellow card and an accountability record citing the red warning;
+    #    then the per-item-type threshold of 行政许可's promised clock.
+    boss.goto(f"{live_server.url}/supervision/departments/{dept_market.pk}/")
+    card_form = boss.locator("form", has_text="出示黄牌/红牌")
+    card_form.get_by_label("理由").fill("十一月超期未办结办件 1 件")
+    card_form.get_by_role("button", name="出示").click()
+    boss.wait_for_url(re.compile(rf"/supervision/departments/{dept_market.pk}/$"))
+    accountability = boss.locator("form", has_text="作出问责记录")
+    accountability.get_by_label("问责方式").select_option(label="通报批评")
+    accountability.get_by_label("事由").fill("承诺件超期且AB岗未落实，予以通报批评。")
+    accountability.get_by_label(re.compile(re.escape(red.number))).check()
+    accountability.get_by_role("button", name="记录问责").click()
+    boss.wait_for_url(re.compile(rf"/supervision/departments/{dept_market.pk}/$"))
+    assert list(AccountabilityRecord.objects.get().records.all()) == [red]
+    cards = boss.locator("h2#cards + table").inner_text()
+    assert "十一月超期未办结办件 1 件" in cards and "有效" in cards
+    assert "通报批评" in boss.locator("h2#accountability + table").inner_text()
+    _shot(boss, screenshots, "07-department-card-accountability")
+    boss.goto(f"{live_server.url}/supervision/thresholds/")
+    before = boss.get_by_label("行政许可承诺办结时限截止前")
+    before.fill("3")
+    boss.locator("form", has=before).get_by_role("button", name="保存").click()
+    assert "已保存，重新计算在办时钟" in boss.locator("[role=status]").inner_text()
+    _shot(boss, screenshots, "08-thresholds")
+
+    # 7. The monthly bulletin page, and its PDF's first page as an image.
     last_month = (timezone.localdate().replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
     boss.goto(f"{live_server.url}/supervision/bulletin/?month={last_month}")
     assert "项目录入率" in boss.content() and dept_market.name in boss.content()
     assert boss.locator("svg.chart").count() >= 3
-    _shot(boss, screenshots, "07-bulletin")
+    _shot(boss, screenshots, "09-bulletin")
     with boss.expect_download() as download:
         boss.get_by_role("link", name="下载 PDF").click()
     pdf = tmp_path / "bulletin.pdf"
@@ -150,6 +175,6 @@ def test_supervision_journey(live_server, browser, screenshots, tmp_path, superv
     pdftoppm = shutil.which("pdftoppm")
     assert pdftoppm, "pdftoppm (poppler-utils) is needed to render the bulletin"
     subprocess.run([pdftoppm, "-png", "-r", "110", "-f", "1", "-l", "1", "-singlefile", str(pdf),
-                    str(screenshots / "supervision-08-bulletin-pdf-page1")], check=True, timeout=60)
-    image = screenshots / "supervision-08-bulletin-pdf-page1.png"
+                    str(screenshots / "supervision-10-bulletin-pdf-page1")], check=True, timeout=60)
+    image = screenshots / "supervision-10-bulletin-pdf-page1.png"
     assert image.stat().st_size > 20_000  # a rendered page with text and tables, not a blank sheet
