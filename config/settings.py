@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "zhengwu.org",
     "zhengwu.workcalendar",
     "zhengwu.catalog",
+    "zhengwu.documents",
     "zhengwu.licences",
     "zhengwu.notify",
     "zhengwu.cases",
@@ -153,6 +154,9 @@ ZHENGWU_AUDIT_RETENTION_DAYS = ENV.audit_retention_days
 ZHENGWU_AUDIT_ARCHIVE_DIR = ENV.audit_archive_dir
 # Master secret for personal data at rest (身份证 columns, licence holders); see zhengwu/core/crypto.py.
 ZHENGWU_DATA_KEY = ENV.data_key
+# 文书 PDFs are written after the issuing transaction by the clock process (or on first download);
+# the test suite renders them in the transaction, so a test can read a notice right after issuing it.
+ZHENGWU_DOCUMENTS_DEFERRED = ZHENGWU_ENV != "test"
 
 
 def _rate_group(name: str, paths: list[str], methods: list[str], rate: tuple[int, int]) -> dict:

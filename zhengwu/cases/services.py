@@ -68,7 +68,8 @@ from zhengwu.catalog.models import FeeItem, ProcessStep, ServiceItem
 from zhengwu.core.audit import audit_batch, audit_record
 from zhengwu.core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
 from zhengwu.core.masking import mask_id_number, mask_name, mask_phone
-from zhengwu.documents.notice import NoticeKind, chinese_date, render_notice
+from zhengwu.documents.jobs import document_enqueue, notice_params
+from zhengwu.documents.notice import NoticeKind, chinese_date
 from zhengwu.notify.services import notify_send
 from zhengwu.org.models import Position
 from zhengwu.org.selectors import staff_with_position
@@ -339,20 +340,28 @@ def _document_number(case: Case, kind: NoticeKind, *, actor, issued_on: dt.date 
     return document_number_next(department=case.department, kind=kind, year=issued_on.year, actor=actor)
 
 
-def _document_render(case: Case, kind: NoticeKind, number: str, *, paragraphs: list[str], tables=(), remedies=None,
-                     issued_on: dt.date | None = None) -> ContentFile:
-    pdf = render_notice(kind=kind, number=number, recipient=case.applicant_name, paragraphs=paragraphs,
-                        tables=tables, issuer_name=case.department.name, issued_on=issued_on or timezone.localdate(),
-                        remedies=remedies)
-    safe = re.sub(r"[^0-9A-Za-z-]", "", case.case_no)
-    return ContentFile(pdf, name=f"{safe}-{kind.code}.pdf")
+def _notice(case: Case, kind: NoticeKind, number: str, *, paragraphs: list[str], tables=(), remedies=None,
+            issued_on: dt.date | None = None) -> dict[str, Any]:
+    return notice_params(kind=kind, number=number, recipient=case.applicant_name, paragraphs=paragraphs,
+                         tables=tables, issuer_name=case.department.name,
+                         issued_on=issued_on or timezone.localdate(), remedies=remedies)
 
 
 def _document(case: Case, kind: NoticeKind, *, actor, paragraphs: list[str], tables=(), remedies=None,
-              issued_on: dt.date | None = None) -> tuple[str, ContentFile]:
+              issued_on: dt.date | None = None) -> tuple[str, dict[str, Any]]:
+    """A numbered notice: the number is taken now (gap-free per department, kind and year) and the
+    wording fixed; `_attach` queues its PDF."""
     number = _document_number(case, kind, actor=actor, issued_on=issued_on)
-    return number, _document_render(case, kind, number, paragraphs=paragraphs, tables=tables, remedies=remedies,
-                                    issued_on=issued_on)
+    return number, _notice(case, kind, number, paragraphs=paragraphs, tables=tables, remedies=remedies,
+                           issued_on=issued_on)
+
+
+def _attach(obj, field_name: str, case: Case, params: dict[str, Any]) -> None:
+    """Queue the notice's PDF for `obj.<field_name>` (zhengwu.documents.jobs): written in this
+    transaction when documents are not deferred, otherwise after the commit."""
+    safe = re.sub(r"[^0-9A-Za-z-]", "", case.case_no)
+    document_enqueue(renderer="notice", obj=obj, field_name=field_name, filename=f"{safe}-{params['kind']}.pdf",
+                     params=params)
 
 
 def _due_text(case: Case, kind: str) -> str:
@@ -700,7 +709,7 @@ def case_accept(*, actor, case_no: str, expected_version: int | None = None, not
         _clocks_finish(actor, case, [CLOCK_ACCEPTANCE], complete=True, at=now)
         _start_decision_clocks(actor, case, now)
         # GB/T 39046 Table 6: the voucher carries its number and the promised completion date.
-        pdf = _document_render(case, NoticeKind.ACCEPTANCE, number, paragraphs=[
+        params = _notice(case, NoticeKind.ACCEPTANCE, number, paragraphs=[
             f"你（单位）于{chinese_date(timezone.localtime(case.received_at).date())}提出的"
             f"“{case.item_version.name}”申请（办件编号 {case.case_no}），经审查，申请材料齐全、符合法定形式，"
             "根据《中华人民共和国行政许可法》第三十二条第一款第（五）项的规定，决定予以受理。",
@@ -708,8 +717,7 @@ def case_accept(*, actor, case_no: str, expected_version: int | None = None, not
             "（特别程序所需时间不计算在内）。",
             f"查询码：{case.query_code}。可凭办件编号和查询码查询办理进度。",
         ])
-        case.acceptance_pdf.save(pdf.name, pdf, save=False)
-        case.save(update_fields=["acceptance_pdf"])
+        _attach(case, "acceptance_pdf", case, params)
         if case.item_version.case_kind == CaseKind.IMMEDIATE:
             _decide_on_spot(actor, case, role, now)
         elif first is None:
@@ -743,11 +751,11 @@ def case_reject(*, actor, case_no: str, reason: str, competent_agency: str = "",
             _transition(case, action=Action.REJECT, actor=actor, role=role)
         agency = (competent_agency or "").strip()[:200]
         hint = f"请向{agency}申请。" if agency else ""
-        number, pdf = _document(case, NoticeKind.REJECTION, actor=actor, paragraphs=[
+        number, params = _document(case, NoticeKind.REJECTION, actor=actor, paragraphs=[
             f"你（单位）提出的“{case.item_version.name}”申请（办件编号 {case.case_no}），"
             f"经审查，决定不予受理。理由：{reason}。" + hint,
         ])
-        case.rejection_pdf.save(pdf.name, pdf, save=False)
+        _attach(case, "rejection_pdf", case, params)
         _first_responder(case, actor)
         _transition(case, action=Action.REJECT, actor=actor, role=role, note=reason,
                     data={"document_no": number, "competent_agency": agency},
@@ -791,15 +799,15 @@ def case_request_correction(*, actor, case_no: str, items: Sequence[CorrectionIt
         from zhengwu.workcalendar.workdays import add_working_days
 
         deadline = add_working_days(timezone.localdate(), days, case.department.region)
-        number, pdf = _document(case, NoticeKind.CORRECTION_NOTICE, actor=actor, paragraphs=[
+        number, params = _document(case, NoticeKind.CORRECTION_NOTICE, actor=actor, paragraphs=[
             f"你（单位）提出的“{case.item_version.name}”申请（办件编号 {case.case_no}），申请材料不齐全或者不符合法定形式。"
             "根据《中华人民共和国行政许可法》第三十二条第一款第（四）项的规定，现一次性告知需要补正的全部内容（见下表）。",
             f"请于{chinese_date(deadline)}前补正。",
         ], tables=[[["序号", "材料", "补正理由"], *[[str(i + 1), x["name"], x["reason"]] for i, x in enumerate(listed)]]])
         notice = CorrectionNotice(case=case, items=listed, issued_at=now, issued_by=actor, deadline=deadline,
                                   notice_no=number)
-        notice.pdf.save(pdf.name, pdf, save=False)
         notice.save()
+        _attach(notice, "pdf", case, params)
         for x in listed:
             if x["requirement_id"] is None:
                 continue
@@ -864,12 +872,12 @@ def case_deem_accept(*, case_id: int) -> Case:
             return case
         received = case.received_at
         assert received is not None
-        number, pdf = _document(case, NoticeKind.ACCEPTANCE, actor=SYSTEM_ACTOR, paragraphs=[
+        number, params = _document(case, NoticeKind.ACCEPTANCE, actor=SYSTEM_ACTOR, paragraphs=[
             f"你（单位）于{chinese_date(timezone.localtime(received).date())}提出的“{case.item_version.name}”申请"
             f"（办件编号 {case.case_no}），本机关未在五日内一次告知需要补正的全部内容。根据《中华人民共和国行政许可法》"
             "第三十二条第一款第（四）项的规定，自收到申请材料之日起即为受理。",
         ])
-        case.acceptance_pdf.save(pdf.name, pdf, save=False)
+        _attach(case, "acceptance_pdf", case, params)
         _transition(case, action=Action.DEEM_ACCEPT, actor=None, role=Role.SYSTEM,
                     note="逾期未告知补正，自收到申请材料之日起视为受理",
                     changes={"deemed_accepted": True, "accepted_at": received, "acceptance_no": number,
@@ -1013,7 +1021,7 @@ def case_special_procedure_start(*, actor, case_no: str, kind: str, reason: str,
         now = timezone.now()
         kind_label = SpecialProcedureKind(kind).label
         duration = f"{expected_value}{LimitUnit(expected_unit).label}"
-        number, pdf = _document(case, NoticeKind.SPECIAL_PROCEDURE, actor=actor, paragraphs=[
+        number, params = _document(case, NoticeKind.SPECIAL_PROCEDURE, actor=actor, paragraphs=[
             f"你（单位）申请的“{case.item_version.name}”（办件编号 {case.case_no}）需要进行{kind_label}。"
             f"理由：{reason}。预计所需时间为{duration}。根据《中华人民共和国行政许可法》第四十五条的规定，"
             f"{kind_label}所需时间不计算在行政许可期限内。",
@@ -1021,8 +1029,8 @@ def case_special_procedure_start(*, actor, case_no: str, kind: str, reason: str,
         procedure = SpecialProcedure(case=case, kind=kind, reason=reason, expected_value=expected_value,
                                      expected_unit=expected_unit, notice_no=number, resume_status=resume_status,
                                      started_at=now, started_by=actor)
-        procedure.notice_pdf.save(pdf.name, pdf, save=False)
         procedure.save()
+        _attach(procedure, "notice_pdf", case, params)
         _transition(case, action=Action.SPECIAL_START, actor=actor, role=role, to=Status.SUSPENDED, note=reason,
                     data={"kind": kind, "expected": duration, "notice_no": number}, at=now)
         for clock in clocks.clocks_locked(case_clocks(case, DECISION_CLOCKS)):
@@ -1073,14 +1081,14 @@ def case_extend(*, actor, case_no: str, days: int, reason: str, expected_version
             raise ValidationFailed(f"延长期限应为 1–{limit} 个工作日（行政许可法第四十二条）",
                                    f"an extension is 1..{limit} working days", field="days")
         now = timezone.now()
-        number, pdf = _document(case, NoticeKind.EXTENSION, actor=actor, paragraphs=[
+        number, params = _document(case, NoticeKind.EXTENSION, actor=actor, paragraphs=[
             f"你（单位）申请的“{case.item_version.name}”（办件编号 {case.case_no}），因{reason}，不能在法定期限内作出决定。"
             f"经本机关负责人批准，根据《中华人民共和国行政许可法》第四十二条的规定，办理期限延长{days}个工作日。",
         ])
         extension = Extension(case=case, days=days, reason=reason, approver=actor, approver_position=role,
                               approved_at=now, notice_no=number)
-        extension.notice_pdf.save(pdf.name, pdf, save=False)
         extension.save()
+        _attach(extension, "notice_pdf", case, params)
         for clock in clocks.clocks_locked(case_clocks(case, DECISION_CLOCKS)):
             clocks.clock_extend(actor=actor, clock=clock, value=days, reason=reason, approved_by=actor,
                                 approved_at=now)
@@ -1112,11 +1120,11 @@ def _record_decision(actor, case: Case, *, outcome: str, reasons: str, role: str
                 "依照本事项“超时默许”的规定，视为准予行政许可。")
     else:
         body = f"你（单位）申请的“{case.item_version.name}”（办件编号 {case.case_no}），经审查，符合法定条件、标准，决定准予行政许可。"
-    number, pdf = _document(case, kind, actor=actor, paragraphs=[body])
+    number, params = _document(case, kind, actor=actor, paragraphs=[body])
     decision = Decision(case=case, outcome=outcome, reasons=reasons, decided_by=_user(actor), decided_at=now,
                         deemed=deemed, document_no=number)
-    decision.pdf.save(pdf.name, pdf, save=False)
     decision.save()
+    _attach(decision, "pdf", case, params)
     action = action or (Action.DENY if deny else (Action.DEEM_APPROVE if deemed else Action.APPROVE))
     _transition(case, action=action, actor=actor if not deemed else None, role=role, note=reasons,
                 data={"document_no": number, "deemed": deemed}, at=now,

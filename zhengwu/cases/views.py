@@ -35,6 +35,7 @@ from zhengwu.cases.states import Status
 from zhengwu.catalog.selectors import item_get_published, items_by_department
 from zhengwu.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from zhengwu.core.masking import mask_id_number, mask_name, mask_phone
+from zhengwu.documents.jobs import document_ready
 from zhengwu.org.models import Position
 from zhengwu.org.selectors import departments_of
 from zhengwu.workcalendar.selectors import clocks_for
@@ -90,6 +91,7 @@ def _safe_next(request, default: str) -> str:
 
 
 def _attachment(field, filename: str, content_type: str) -> FileResponse:
+    field = document_ready(field)
     if not field:
         raise Http404("文件不存在")
     try:
@@ -233,23 +235,25 @@ def _clock_rows(case: Case, *, explain: bool) -> list[dict[str, Any]]:
 def _documents(case: Case) -> list[tuple[str, str, str]]:
     """(kind, label, number) of every written document on the case, newest last."""
     docs = []
-    if case.acceptance_pdf:
+    # A document is listed from its number: its PDF may still be in the render queue and is then
+    # written on first download (zhengwu.documents.jobs.document_ready).
+    if case.acceptance_pdf or case.acceptance_no:
         docs.append(("acceptance", "受理通知书", case.acceptance_no))
     notice = getattr(case, "correction_notice", None) if _has(case, "correction_notice") else None
-    if notice is not None and notice.pdf:
+    if notice is not None and (notice.pdf or notice.notice_no):
         docs.append(("correction", "一次性告知补正通知书", notice.notice_no))
-    if case.rejection_pdf:
+    if case.rejection_pdf or case.rejection_no:
         docs.append(("rejection", "不予受理通知书", case.rejection_no))
     for sp in case.special_procedures.all():
-        if sp.notice_pdf:
+        if sp.notice_pdf or sp.notice_no:
             docs.append((f"special-{sp.pk}", f"特别程序告知书（{sp.get_kind_display()}）", sp.notice_no))
-    if _has(case, "extension") and case.extension.notice_pdf:
+    if _has(case, "extension") and (case.extension.notice_pdf or case.extension.notice_no):
         docs.append(("extension", "延期告知书", case.extension.notice_no))
-    if _has(case, "decision_record") and case.decision_record.pdf:
+    if _has(case, "decision_record") and (case.decision_record.pdf or case.decision_record.document_no):
         label = "准予行政许可决定书" if case.decision_record.outcome == "approve" else "不予行政许可决定书"
         docs.append(("decision", label, case.decision_record.document_no))
     certificate = selectors.case_certificate(case)
-    if certificate is not None and certificate.pdf:
+    if certificate is not None:
         docs.append(("certificate", f"电子证照：{certificate.name}", certificate.number))
     return docs
 

@@ -148,3 +148,11 @@ def render_certificate(certificate: Certificate, *, holder_id_number: str) -> by
     c.showPage()
     c.save()
     return buffer.getvalue()
+
+
+def render_certificate_job(certificate: Certificate, params: dict) -> bytes:
+    """Renderer of the document queue (zhengwu.documents.jobs): the holder's number is decrypted
+    only for the printing, never stored in the job."""
+    from zhengwu.licences.services import holder_id_decrypt
+
+    return render_certificate(certificate, holder_id_number=holder_id_decrypt(certificate))

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -220,7 +219,7 @@ def licence_issue(*, actor, licence_type: LicenceType, issuer: Department, holde
                   holder_id_number: str, number: str, content: dict, valid_from: date, valid_until: date | None,
                   source: str = "") -> Certificate:
     """Issue a signed 电子证照 with its PDF (行政许可法 §44: within 10 days of the decision)."""
-    from zhengwu.licences.pdf import render_certificate
+    from zhengwu.documents.jobs import document_enqueue
 
     holder_name = (holder_name or "").strip()
     number = (number or "").strip()
@@ -263,9 +262,9 @@ def licence_issue(*, actor, licence_type: LicenceType, issuer: Department, holde
         private_hex = crypto.sm4_decrypt(key.private_key_cipher, label=SIGNING_KEY_LABEL, aad=key.reference.encode())
         certificate.signature = crypto.sm2_sign(payload, private_key_hex=private_hex, public_key_hex=key.public_key)
         certificate.save()
-        pdf_bytes = render_certificate(certificate, holder_id_number=holder_id)
-        certificate.pdf.save(f"{identifier}.pdf", ContentFile(pdf_bytes), save=False)
-        Certificate.objects.filter(pk=certificate.pk).update(pdf=certificate.pdf.name)
+        # The signed content is final here; the printable PDF follows from it (zhengwu.documents.jobs).
+        document_enqueue(renderer="certificate", obj=certificate, field_name="pdf", filename=f"{identifier}.pdf")
+        certificate.refresh_from_db(fields=["pdf"])
         name_masked, id_masked = masked_holder(certificate)
         audit_record(actor=actor, action="licence.issue", obj=certificate, data={
             "identifier": identifier, "licence_type": licence_type.code, "number": number,

@@ -69,6 +69,18 @@ def sweep_once(*, now: datetime | None = None, batch: int = BATCH, stop: threadi
             return result
 
 
+def _render_documents(stop: threading.Event) -> int:
+    from zhengwu.documents.jobs import documents_render_pending
+
+    written = 0
+    while not stop.is_set():
+        done = documents_render_pending(limit=50)
+        written += done
+        if done < 50:
+            return written
+    return written
+
+
 def run_forever(*, interval: float | None = None, once: bool = False, stdout=None) -> int:
     """Tick every `interval` seconds until SIGTERM / SIGINT; the current tick always finishes."""
     interval = float(interval or settings.ZHENGWU["SWEEPER_INTERVAL_SECONDS"])
@@ -88,7 +100,10 @@ def run_forever(*, interval: float | None = None, once: bool = False, stdout=Non
             begun = time.monotonic()
             result = sweep_once(stop=stop)
             ticks += 1
-            info = {**result.as_info(), "tick_ms": round((time.monotonic() - begun) * 1000, 1), "ticks": ticks}
+            # The same process writes the PDFs of 文书 issued since the last tick (zhengwu.documents.jobs).
+            documents = _render_documents(stop)
+            info = {**result.as_info(), "documents": documents,
+                    "tick_ms": round((time.monotonic() - begun) * 1000, 1), "ticks": ticks}
             heartbeat_beat(name=HEARTBEAT_NAME, info=info, started_at=started)
             if stdout is not None and (result.fired or result.errors or once):
                 stdout.write(f"时钟清扫：候选 {result.candidates}，认领 {result.claimed}，被其他进程认领 {result.lost}，"
