@@ -390,7 +390,7 @@ _APPLICANT_ACTION_OF: dict[str, str] = {
     states.Action.SUBMIT: "submit", states.Action.SUBMIT_CORRECTION: "submit_correction",
     states.Action.WITHDRAW: "withdraw",
 }
-_COUNTER = frozenset({Position.CLERK, Position.CHIEF_REPRESENTATIVE})
+_COUNTER: frozenset[str] = frozenset({Position.CLERK, Position.CHIEF_REPRESENTATIVE})
 
 
 def _has_related(case: Case, model_name: str) -> bool:

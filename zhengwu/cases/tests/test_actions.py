@@ -80,7 +80,7 @@ def test_actions_awaiting_the_decision(persona, request, awaiting_decision):
 
 def test_the_second_step_may_be_passed_or_returned_by_its_role_only(accepted, reviewer, chief_representative):
     case = services.case_step_pass(actor=reviewer, case_no=accepted.case_no, opinion="材料齐全")
-    assert case.status == Status.ACCEPTED and case.current_step.name == "决定"
+    assert case.status == Status.ACCEPTED and case.current_step is not None and case.current_step.name == "决定"
     assert selectors.case_actions_for(user=chief_representative, case=case) == [
         "step_pass", "step_return", "special_start", "fee_notice", "terminate"]
     assert selectors.case_actions_for(user=reviewer, case=case) == ["special_start"]
