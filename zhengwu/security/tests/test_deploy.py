@@ -69,6 +69,19 @@ def test_nginx_proxies_to_the_upstream_and_sets_the_trusted_address_header():
     assert re.search(r'add_header Strict-Transport-Security "max-age=\d{7,}', text)
 
 
+def test_access_logs_leave_out_query_strings_and_referers():
+    # A staff search by 身份证 number travels in the query string (GET /work/?search=…).
+    conf = runpy.run_path(str(DEPLOY / "gunicorn.conf.py"))
+    assert "%(U)s" in conf["access_log_format"]
+    assert not re.search(r"%\((r|q|f)\)s", conf["access_log_format"])
+    text = (DEPLOY / "nginx.conf").read_text()
+    fmt = re.search(r"log_format zhengwu_noargs (.*?);", text, re.S)
+    assert fmt and "$uri" in fmt.group(1)
+    assert not re.search(r"\$(?:(?:request|args|query_string|request_uri|http_referer)\b|arg_)", fmt.group(1))
+    logs = re.findall(r"^\s*access_log\s+([^;]+);", text, re.M)
+    assert logs and all(line == "off" or line.endswith(" zhengwu_noargs") for line in logs), logs
+
+
 def test_the_production_env_example_is_accepted_by_the_settings_reader():
     values = {}
     for line in (DEPLOY / "env.production.example").read_text().splitlines():
