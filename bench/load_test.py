@@ -1,12 +1,12 @@
 """Load test on loopback (issue 5): gunicorn (2 sync workers) on a throwaway PostgreSQL cluster with the
 demo county. First a mixed phase: --clients threads for --seconds mixing public progress queries, guide
 pages, the staff workbench and staff transitions (a window clerk registers a walk-in case and accepts
-it: real POSTs through the API with the clerk's session and CSRF token). Then the progress query alone
-and a bare JSON endpoint (one indexed SELECT, from bench/load_app.py) alone, same server, same
-database, same run, driven by the same client: wrk when it is there (a compiled client, so the load
-generator does not take the two cores from gunicorn; installed from Debian when missing and run as
-root), else the Python client. Prints req/s, p50/p95/p99, errors and the ratio progress ÷ bare
-(target ≥ 0.70). Exits 1 when a target is missed.
+it: real POSTs through the API with the clerk's session and CSRF token). Each client sends its own
+X-Real-IP, as nginx would. Then the progress query alone and a bare JSON endpoint (one indexed SELECT,
+from bench/load_app.py) alone, same server, same database, same run, driven by the same client: wrk
+when it is there (a compiled client, so the load generator does not take the two cores from
+gunicorn; installed from Debian when missing and run as root), else the Python client. Prints req/s,
+p50/p95/p99, errors and the ratio progress ÷ bare (target ≥ 0.70). Exits 1 when a target is missed.
 
     .venv/bin/python bench/load_test.py --seconds 60 --clients 50 --compare-seconds 20
 """
@@ -43,7 +43,7 @@ end
 function request()
   done_count = done_count + 1
   if done_count > cap then wrk.thread:stop() end
-  return wrk.format("GET", paths[math.random(#paths)])
+  return wrk.format("GET", paths[math.random(#paths)], {["X-Real-IP"] = "10.0.0." .. math.random(50)})
 end
 function done(summary, latency, requests)
   local e = summary.errors
@@ -124,6 +124,9 @@ def run_phase(port: int, clients: int, seconds: float, pick, max_requests: int) 
 
     def worker(seed: int) -> None:
         rng = random.Random(seed)
+        # Each client its own address, as nginx would pass it on: the rate limiter keeps one count
+        # per address, and 50 clients on one count would contend for one row.
+        address = {"X-Real-IP": f"10.0.{seed // 250}.{seed % 250 + 1}"}
         while time.monotonic() < deadline:
             answer: dict = {}
             for kind, path, headers, body, expected in pick(rng):
@@ -134,7 +137,7 @@ def run_phase(port: int, clients: int, seconds: float, pick, max_requests: int) 
                     path = path(answer)
                 start = time.perf_counter()
                 try:
-                    status, data = request(port, path, headers, body)
+                    status, data = request(port, path, {**headers, **address}, body)
                     ok = status == expected
                 except OSError:
                     status, data, ok = 0, b"", False
