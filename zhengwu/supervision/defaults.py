@@ -13,7 +13,7 @@ WARNING_CLOCK_KINDS = ["case.legal", "case.promised", "case.certificate", "super
 DEFAULT_RULES: list[dict[str, Any]] = [
     {"code": "W01", "name": "办理时限预警（黄牌）", "kind": "warning", "warning_type": "1", "severity": "yellow",
      "description": "时钟进入预警期：默认剩余 2 个工作日或已用 80% 时限（取较早者），法定与承诺时限分别计算；"
-                    "阈值由工作日历的时钟预警设置（ZHENGWU_CLOCK_WARNINGS，按时钟类型）决定。",
+                    "办件时限的阈值可按事项类型在“预警阈值”页单独设置。",
      "parameters": {"clock_kinds": WARNING_CLOCK_KINDS}},
     {"code": "W02", "name": "办理超期（红牌）", "kind": "warning", "warning_type": "2", "severity": "red",
      "description": "时钟已过截止时间仍未办结（法定、承诺、制证时限及督办单回复期限）。",
@@ -53,6 +53,7 @@ DEFAULT_RULES: list[dict[str, Any]] = [
                     "actions": ["submit", "accept", "reject", "request_correction", "approve_on_spot",
                                 "deliver_post", "complete"]}},
     {"code": "A10", "name": "差评未回访整改", "kind": "anomaly", "warning_type": "3", "severity": "yellow",
-     "description": "“不满意”“非常不满意”评价超过规定工作日仍无回访或整改记录（实名差评回访整改率 100%）。",
+     "description": "“不满意”“非常不满意”评价在规定工作日内（评价次日起算）没有部门登记的回访整改记录，"
+                    "或回访整改晚于期限（实名差评回访整改率 100%）。",
      "parameters": {"follow_up_working_days": 15, "follow_up_actions": ["rating_follow_up", "rectification"]}},
 ]

@@ -164,3 +164,22 @@ def test_the_threshold_page(supervisor, leader, applicant, persona_password, dep
     citizen = Client()
     assert citizen.login(username=applicant.username, password=persona_password)
     assert citizen.get("/supervision/thresholds/").status_code == 404
+
+
+def test_the_rule_wording_follows_thresholds_and_follow_ups(db):
+    import importlib
+
+    from django.apps import apps
+
+    from zhengwu.supervision.models import SupervisionRule
+    from zhengwu.supervision.services import rule_get
+
+    assert "预警阈值" in rule_get("W01").description and "回访整改晚于期限" in rule_get("A10").description
+    # An install that still has the old wording gets the new one as a new version; a reworded rule is kept.
+    migration = importlib.import_module("zhengwu.supervision.migrations.0006_rule_wording")
+    SupervisionRule.objects.filter(code="W01").update(description=migration.OLD["W01"], version=1)
+    SupervisionRule.objects.filter(code="A10").update(description="本中心自定的说明", version=3)
+    migration.reword(apps, None)
+    w01, a10 = rule_get("W01"), rule_get("A10")
+    assert w01.version == 2 and "预警阈值" in w01.description
+    assert a10.version == 3 and a10.description == "本中心自定的说明"
