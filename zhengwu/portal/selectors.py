@@ -48,7 +48,7 @@ class CentreGroup:
 # page is nine SELECTs and the site's centre one more on every public page, and these rows change
 # a few times a year. A write to the catalog or org tables in this process drops everything
 # (zhengwu/portal/apps.py connects the signals); other processes see it within the cache's seconds
-# (settings.ZHENGWU_PUBLIC_CACHE_SECONDS, 60 by default, 0 = off; off in test mode, where every
+# (settings.ZHENGWU_PUBLIC_CACHE_SECONDS, 300 by default, 0 = off; off in test mode, where every
 # test's rolled-back rows would otherwise outlive it). A guide entry is also checked against its
 # item's row on every use, so a new version, a suspension or a withdrawal shows at once everywhere.
 _PUBLIC_CACHE_MAX = 2000
@@ -62,7 +62,7 @@ def public_cache_clear(**_signal_kwargs) -> None:
 
 
 def _public_cache_seconds() -> float:
-    return float(getattr(settings, "ZHENGWU_PUBLIC_CACHE_SECONDS", 0 if settings.ZHENGWU_ENV == "test" else 60))
+    return float(getattr(settings, "ZHENGWU_PUBLIC_CACHE_SECONDS", 0 if settings.ZHENGWU_ENV == "test" else 300))
 
 
 def _cached(key, stamp, build):
