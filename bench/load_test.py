@@ -300,6 +300,11 @@ def main() -> int:
               f"workers; comparison phases driven by {loader}")
         for pick in (progress, bare, mixed):  # warm both workers
             run_phase(port, 4, 2, pick, 200)
+        # A running server has its guide pages cached (zhengwu/portal/selectors.py): warm each code
+        # on both workers, as a day's first views would.
+        guide_codes = iter(codes * 4)
+        run_phase(port, 4, 120, lambda rng: [("guide", f"/guide/{next(guide_codes, codes[0])}/", {}, None, 200)],
+                  len(codes) * 4)
         mixed_rates = report(f"mixed, {args.seconds:g} s: 50 % progress, 35 % guide pages, 10 % staff workbench, "
                              "5 % staff transitions (walk-in registration, then its acceptance)",
                              *run_phase(port, args.clients, args.seconds, mixed, args.max_requests))
