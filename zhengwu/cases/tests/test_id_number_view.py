@@ -141,10 +141,14 @@ def test_which_search_terms_are_taken_for_id_numbers(text, expected):
     assert selectors.looks_like_id_number(text) is expected
 
 
-def test_no_full_number_reaches_the_audit_log(client, case, clerk):
+def test_no_full_number_reaches_the_audit_log_the_timeline_or_the_notices(client, case, clerk, outbox,
+                                                                          django_capture_on_commit_callbacks):
     client.force_login(clerk)
     client.get(reverse("cases:staff_case", args=[case.case_no]))
     client.post(reverse("cases:staff_id_number", args=[case.case_no]))
-    services.case_accept(actor=clerk, case_no=case.case_no)
-    dumped = json.dumps([e.data for e in AuditEvent.objects.all()], ensure_ascii=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.case_accept(actor=clerk, case_no=case.case_no)
+    assert AuditEvent.objects.count() > 3 and case.events.count() >= 2 and outbox
+    dumped = json.dumps([e.data for e in AuditEvent.objects.all()] + [e.data for e in case.events.all()]
+                        + [str(m) for m in outbox], ensure_ascii=False, default=str)
     assert ID_PERSON not in dumped and AGENT not in dumped
