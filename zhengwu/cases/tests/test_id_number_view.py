@@ -75,6 +75,7 @@ def test_other_roles_who_see_the_case_are_refused_and_the_refusal_is_audited(cli
     assert "查看完整证件号" not in page.content.decode()
     response = client.post(reverse("cases:staff_id_number", args=[case.case_no]))
     assert response.status_code == 403 and ID_PERSON not in response.content.decode()
+    assert "无权查看完整证件号码" in response.content.decode()
     (event,) = _views(user)
     assert event.outcome == "denied" and event.object_id == str(case.pk)
 
