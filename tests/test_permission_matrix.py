@@ -97,6 +97,12 @@ PAGES: dict[str, dict[str, str]] = {
     "supervision/rules/<str:code>/toggle/": POST_ONLY_LOGIN,
     "supervision/orders/<int:order_id>/": SUPERVISION_MARKET,
     "supervision/orders/<int:order_id>/<slug:action>/": POST_ONLY_LOGIN,
+    "supervision/departments/<int:department_id>/accountability/": POST_ONLY_LOGIN,
+    "supervision/departments/<int:department_id>/cards/<int:card_id>/<slug:action>/": POST_ONLY_LOGIN,
+    "supervision/ratings/": SUPERVISION_WIDE,  # a scoped list, like the records
+    "supervision/ratings/<int:rating_id>/": SUPERVISION_MARKET,
+    "supervision/thresholds/": SUPERVISION_WIDE,  # read by staff; only supervisors save
+    "supervision/thresholds/save/": POST_ONLY_LOGIN,
     # cases: applicants
     "cases/signup/": PUBLIC,
     "cases/signin/": PUBLIC,
@@ -271,6 +277,8 @@ def _values(world) -> dict[str, str]:
         "centre_id": str(world.centre.pk),
         "window_id": str(world.window.pk),
         "order_id": str(world.order.pk),
+        "card_id": str(world.card.pk),
+        "rating_id": str(world.rating.pk),
         "identifier": world.certificate.identifier,
         "audience": "people",
         "code": world.theme.code,
@@ -337,10 +345,16 @@ def classify(response) -> str:
 
 
 @pytest.fixture
-def world(world, county_centre):
+def world(world, county_centre, supervisor):
+    from zhengwu.cases.models import Rating
     from zhengwu.catalog.models import Theme
+    from zhengwu.supervision import services as supervision_services
 
     world.theme = Theme.objects.create(code="kaiban", name="开办企业", audience="legal", kind="topic")
+    world.card = supervision_services.card_issue(actor=supervisor, colour="yellow", department=world.department,
+                                                 reason="先办后补", record_ids=[world.record.pk])
+    world.rating = Rating.objects.create(case=world.case, level="dissatisfied", channel="pc",
+                                         rated_at=world.case.accepted_at)
     return world
 
 
