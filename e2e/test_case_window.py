@@ -205,6 +205,12 @@ def test_special_procedure_suspends_and_resumes_the_clocks(live_server, browser,
     assert "特别程序结束" in page.locator("section", has=page.locator("#sec-timeline")).inner_text()
     _shot(page, screenshots, "06-resumed")
 
+    # The same page on a 375-px screen: no sideways scrolling.
+    small = _staff_page(browser, live_server, reviewer, viewport=PHONE)
+    small.goto(f"{live_server.url}/work/{case.case_no}/")
+    assert horizontal_overflow(small) == 0
+    _shot(small, screenshots, "06-resumed-phone")
+
 
 def test_fee_notice_payment_and_receipt(live_server, browser, screenshots, shop_item, applicant, clerk):
     case = _accepted(shop_item, applicant, clerk)
