@@ -121,6 +121,7 @@ PAGES: dict[str, dict[str, str]] = {
     "work/": row(OK, anonymous=LOGIN, applicant=E404, **dict.fromkeys(ADMINS, E404)),
     "work/register/": only(("clerk", "chief_representative"), OK),  # staff posted at a window
     "work/<str:case_no>/": only((*MARKET, "supervisor"), OK),
+    "work/<str:case_no>/id-number/": POST_ONLY,  # 查看完整证件号: test_id_number_view holds the POST answers
     "work/<str:case_no>/<slug:action>/": POST_ONLY,
     # portal: public pages
     "": PUBLIC,
@@ -181,6 +182,7 @@ OPERATIONS: dict[str, dict[str, str] | str] = {
     "GET /api/v1/cases/{case_no}": only(("applicant", *MARKET, "supervisor"), OK, anonymous=E401),
     "POST /api/v1/cases": API_WRITE,
     "POST /api/v1/cases/walk-in": API_WRITE,
+    "POST /api/v1/cases/{case_no}/id-numbers": API_WRITE,  # answers per persona: cases/tests/test_id_number_view
     "POST /api/v1/cases/{case_no}/accept": API_WRITE,
     "POST /api/v1/cases/{case_no}/reject": API_WRITE,
     "POST /api/v1/cases/{case_no}/correction-notice": API_WRITE,
@@ -212,6 +214,14 @@ OPERATIONS: dict[str, dict[str, str] | str] = {
     "POST /api/v1/supervision/orders": API_WRITE,
     "POST /api/v1/supervision/orders/{order_id}/reply": API_WRITE,
     "GET /api/v1/supervision/bulletin/{month}": API_LOGGED_IN,
+    "GET /api/v1/supervision/thresholds": row(OK, anonymous=E401, **NOT_ADMINS),
+    "PUT /api/v1/supervision/thresholds/{item_type}/{clock_kind}": API_WRITE,
+    "DELETE /api/v1/supervision/thresholds/{item_type}/{clock_kind}": API_WRITE,
+    "GET /api/v1/supervision/ratings": API_LOGGED_IN,
+    "POST /api/v1/supervision/ratings/{rating_id}/follow-ups": API_WRITE,
+    "POST /api/v1/supervision/cards/{card_id}/appeal": API_WRITE,
+    "POST /api/v1/supervision/cards/{card_id}/ruling": API_WRITE,
+    "POST /api/v1/supervision/cards/{card_id}/revoke": API_WRITE,
 }
 
 # Cases in the matrix that show a real bug: (route or operation, persona) → the bug, file:line.
@@ -279,6 +289,8 @@ def _values(world) -> dict[str, str]:
         "order_id": str(world.order.pk),
         "card_id": str(world.card.pk),
         "rating_id": str(world.rating.pk),
+        "item_type": "01",
+        "clock_kind": "case.promised",
         "identifier": world.certificate.identifier,
         "audience": "people",
         "code": world.theme.code,
