@@ -4,7 +4,7 @@
 import datetime as dt
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from ninja.security import django_auth
 
 from zhengwu.supervision import selectors, services
@@ -105,8 +105,9 @@ def orders(request: HttpRequest):
 @router.post("/orders", response={201: OrderOut})
 def order_issue(request: HttpRequest, payload: OrderIn):
     department = selectors.department_get_visible_to(user=request.user, department_id=payload.department_id)
-    return 201, services.order_issue(actor=request.user, department=department, record_ids=payload.record_ids,
-                                     content=payload.content, reply_days=payload.reply_days)
+    return Status(201, services.order_issue(actor=request.user, department=department,
+                                            record_ids=payload.record_ids, content=payload.content,
+                                            reply_days=payload.reply_days))
 
 
 @router.post("/orders/{order_id}/reply", response=OrderOut)
@@ -124,3 +125,138 @@ def bulletin(request: HttpRequest, month: str):
     out["total"] = [BulletinRow(unit_id=0, name="合计", small_sample=False,
                                 values={k: b.total.values.get(k) for k in COLUMNS})]
     return out
+
+
+class ThresholdOut(Schema):
+    item_type: str
+    item_type_label: str
+    clock_kind: str
+    before_days: int | None = None
+    used_percent: int | None = None
+    own: bool
+    version: int | None = None
+
+
+class ThresholdIn(Schema):
+    before_days: int | None = None
+    used_percent: int | None = None
+    note: str = ""
+
+
+class RecomputedOut(Schema):
+    clocks_recomputed: int
+
+
+class BadRatingOut(Schema):
+    rating_id: int
+    case_no: str
+    department_id: int
+    applicant: str  # masked
+    level: str
+    rated_at: dt.datetime
+    follow_up_due: dt.date
+    state: str
+
+
+class FollowUpIn(Schema):
+    contact_method: str
+    explanation: str
+    rectification: str
+
+
+class FollowUpOut(Schema):
+    id: int
+    rating_id: int
+    contact_method: str
+    contacted_at: dt.datetime
+    recorded_at: dt.datetime
+
+
+class AppealIn(Schema):
+    grounds: str
+
+
+class RulingIn(Schema):
+    upheld: bool
+    ruling: str
+
+
+class RevokeIn(Schema):
+    reason: str
+
+
+class AppealOut(Schema):
+    id: int
+    card_id: int
+    status: str
+    ruling_due_at: dt.datetime | None = None
+    ruled_at: dt.datetime | None = None
+
+
+class CardOut(Schema):
+    id: int
+    number: str
+    colour: str
+    revoked_at: dt.datetime | None = None
+
+
+@router.get("/thresholds", response=list[ThresholdOut])
+def thresholds(request: HttpRequest):
+    """黄牌预警阈值 per 事项类型 and clock: own rows and the defaults that apply elsewhere."""
+    return [ThresholdOut(item_type=r["item_type"].value, item_type_label=r["item_type"].label,
+                         clock_kind=r["kind"].value, before_days=r["before"], used_percent=r["percent"],
+                         own=r["row"] is not None, version=r["row"].version if r["row"] else None)
+            for r in selectors.threshold_table_for(user=request.user)]
+
+
+@router.put("/thresholds/{item_type}/{clock_kind}", response=RecomputedOut)
+def threshold_put(request: HttpRequest, item_type: str, clock_kind: str, payload: ThresholdIn):
+    _, moved = services.warning_threshold_set(actor=request.user, item_type=item_type, clock_kind=clock_kind,
+                                              before_days=payload.before_days, used_percent=payload.used_percent,
+                                              note=payload.note)
+    return RecomputedOut(clocks_recomputed=moved)
+
+
+@router.delete("/thresholds/{item_type}/{clock_kind}", response=RecomputedOut)
+def threshold_delete(request: HttpRequest, item_type: str, clock_kind: str):
+    return RecomputedOut(clocks_recomputed=services.warning_threshold_clear(
+        actor=request.user, item_type=item_type, clock_kind=clock_kind))
+
+
+@router.get("/ratings", response=list[BadRatingOut])
+def bad_ratings(request: HttpRequest):
+    """差评 of the user's departments with their 回访整改 state (A10)."""
+    return [BadRatingOut(rating_id=r["rating"].pk, case_no=r["case"].case_no, department_id=r["case"].department_id,
+                         applicant=r["applicant"], level=r["rating"].level, rated_at=r["rating"].rated_at,
+                         follow_up_due=r["due"], state=r["state"])
+            for r in selectors.bad_rating_list_visible_to(user=request.user)]
+
+
+@router.post("/ratings/{rating_id}/follow-ups", response={201: FollowUpOut})
+def follow_up(request: HttpRequest, rating_id: int, payload: FollowUpIn):
+    return Status(201, services.rating_follow_up_record(actor=request.user, rating_id=rating_id,
+                                                        contact_method=payload.contact_method,
+                                                        explanation=payload.explanation,
+                                                        rectification=payload.rectification))
+
+
+@router.post("/cards/{card_id}/appeal", response={201: AppealOut})
+def card_appeal(request: HttpRequest, card_id: int, payload: AppealIn):
+    return Status(201, services.card_appeal_submit(actor=request.user, card_id=card_id, grounds=payload.grounds))
+
+
+@router.post("/cards/{card_id}/ruling", response=AppealOut)
+def card_ruling(request: HttpRequest, card_id: int, payload: RulingIn):
+    from zhengwu.core.errors import NotFound
+    from zhengwu.supervision.models import CardAppeal
+
+    appeal = CardAppeal.objects.filter(card_id=card_id).first()
+    if appeal is None:
+        raise NotFound("申诉不存在", "no such appeal")
+    return services.card_appeal_rule(actor=request.user, appeal_id=appeal.pk, upheld=payload.upheld,
+                                     ruling=payload.ruling)
+
+
+@router.post("/cards/{card_id}/revoke", response=CardOut)
+def card_revoke(request: HttpRequest, card_id: int, payload: RevokeIn):
+    return services.card_revoke(actor=request.user, card_id=card_id, reason=payload.reason)
