@@ -6,7 +6,7 @@ import rules
 
 from zhengwu.accounts.permissions import is_applicant, is_business_staff
 from zhengwu.org.models import Position
-from zhengwu.org.selectors import acting_for, departments_of, departments_supervised_by, posts_of
+from zhengwu.org.selectors import departments_of, departments_supervised_by, posts_in_department
 
 
 def positions_in(user, department_id: int) -> dict[str, int | None]:
@@ -15,12 +15,12 @@ def positions_in(user, department_id: int) -> dict[str, int | None]:
     if not is_business_staff(user):
         return {}
     held: dict[str, int | None] = {}
-    for post in acting_for(user):
-        if post.department_id == department_id:
-            held.setdefault(post.position, post.user_id)
-    for post in posts_of(user):
-        if post.department_id == department_id:
-            held[post.position] = None
+    # One statement: the user's own posts in the department and the A posts covered there today.
+    for position, holder_id in posts_in_department(user, department_id):
+        if holder_id == user.pk:
+            held[position] = None
+        else:
+            held.setdefault(position, holder_id)
     return held
 
 

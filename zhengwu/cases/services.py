@@ -29,6 +29,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from pypinyin import Style, lazy_pinyin
 
@@ -320,13 +321,16 @@ def _limit(value: int, unit: str) -> tuple[int, str]:
     return value, _UNIT_MAP.get(LimitUnit(unit), Unit.WORKING_DAYS)
 
 
-def _start_decision_clocks(actor, case: Case, at: dt.datetime) -> None:
+def _start_decision_clocks(actor, case: Case, at: dt.datetime) -> dict[str, Clock]:
     version = case.item_version
     # 行政许可法 §42 / §82: the legal limit in working days from acceptance (or from receipt when deemed).
-    _clock_start(actor, case, CLOCK_LEGAL, *_limit(version.legal_limit_value, version.legal_limit_unit), at,
-                 note="法定办结时限")
-    _clock_start(actor, case, CLOCK_PROMISED, *_limit(version.promised_limit_value, version.promised_limit_unit),
-                 at, note="承诺办结时限")
+    return {
+        CLOCK_LEGAL: _clock_start(actor, case, CLOCK_LEGAL, *_limit(version.legal_limit_value,
+                                                                    version.legal_limit_unit), at, note="法定办结时限"),
+        CLOCK_PROMISED: _clock_start(actor, case, CLOCK_PROMISED, *_limit(version.promised_limit_value,
+                                                                          version.promised_limit_unit),
+                                     at, note="承诺办结时限"),
+    }
 
 
 # ------------------------------------------------------------------------------------------------
@@ -364,8 +368,8 @@ def _attach(obj, field_name: str, case: Case, params: dict[str, Any]) -> None:
                      params=params)
 
 
-def _due_text(case: Case, kind: str) -> str:
-    clock = case_clock(case, kind)
+def _due_text(case: Case, kind: str, clock: Clock | None = None) -> str:
+    clock = clock or case_clock(case, kind)
     if clock is None or clock.due_date is None:
         return "（计时已挂起）"
     return chinese_date(clock.due_date)
@@ -667,9 +671,9 @@ def case_register_walk_in(*, actor, item_id: int, applicant: ApplicantInput, mat
 
 
 def _missing_required(case: Case) -> list[str]:
-    received = set(case.materials.filter(state=CaseMaterial.State.RECEIVED, requirement__isnull=False)
-                   .values_list("requirement_id", flat=True))
-    return [r.name for r in case.item_version.materials.filter(required=True) if r.pk not in received]
+    received = CaseMaterial.objects.filter(case=case, requirement=OuterRef("pk"), state=CaseMaterial.State.RECEIVED)
+    return list(case.item_version.materials.filter(required=True).exclude(Exists(received))
+                .order_by("order", "id").values_list("name", flat=True))
 
 
 def _acceptance_overdue(case: Case, now: dt.datetime) -> bool:
@@ -707,13 +711,14 @@ def case_accept(*, actor, case_no: str, expected_version: int | None = None, not
                     changes={"acceptance_no": number, "joint_handling": bool(policy and policy.joint_handling),
                              "current_step": first})
         _clocks_finish(actor, case, [CLOCK_ACCEPTANCE], complete=True, at=now)
-        _start_decision_clocks(actor, case, now)
+        started = _start_decision_clocks(actor, case, now)
         # GB/T 39046 Table 6: the voucher carries its number and the promised completion date.
         params = _notice(case, NoticeKind.ACCEPTANCE, number, paragraphs=[
             f"你（单位）于{chinese_date(timezone.localtime(case.received_at).date())}提出的"
             f"“{case.item_version.name}”申请（办件编号 {case.case_no}），经审查，申请材料齐全、符合法定形式，"
             "根据《中华人民共和国行政许可法》第三十二条第一款第（五）项的规定，决定予以受理。",
-            f"法定办结期限：{_due_text(case, CLOCK_LEGAL)}前；承诺办结日期：{_due_text(case, CLOCK_PROMISED)}前"
+            f"法定办结期限：{_due_text(case, CLOCK_LEGAL, started[CLOCK_LEGAL])}前；"
+            f"承诺办结日期：{_due_text(case, CLOCK_PROMISED, started[CLOCK_PROMISED])}前"
             "（特别程序所需时间不计算在内）。",
             f"查询码：{case.query_code}。可凭办件编号和查询码查询办理进度。",
         ])
@@ -725,7 +730,8 @@ def case_accept(*, actor, case_no: str, expected_version: int | None = None, not
         _audit(actor, "case.accept", case, voucher_no=number, immediate=case.completed_on_site)
         if case.status != Status.APPROVED:
             _notify_applicant(case, "case.accepted", accepted_on=chinese_date(timezone.localdate()),
-                              voucher_no=number, promised_due=_due_text(case, CLOCK_PROMISED))
+                              voucher_no=number,
+                              promised_due=_due_text(case, CLOCK_PROMISED, started[CLOCK_PROMISED]))
     return case
 
 

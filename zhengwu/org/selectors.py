@@ -68,6 +68,18 @@ def acting_for(user, on_date: dt.date | None = None) -> list[StaffPost]:
     )
 
 
+def posts_in_department(user, department_id: int, on_date: dt.date | None = None) -> list[tuple[str, int]]:
+    """(position, holder's user id) of the posts the user may act in for one department that day:
+    their own active posts, and the A posts they cover as B岗 while A's holder is absent. One query."""
+    if not _is_person(user):
+        return []
+    on_date = on_date or timezone.localdate()
+    covered = Q(user_id__in=absent_user_ids(on_date), user__is_active=True, backups__backup__user=user,
+                backups__backup__is_active=True)
+    return list(StaffPost.objects.filter(Q(user=user) | covered, is_active=True, department_id=department_id)
+                .values_list("position", "user_id").distinct().order_by("position", "user_id"))
+
+
 def departments_of(user, on_date: dt.date | None = None) -> QuerySet[Department]:
     """Active departments where the user holds an active post, plus those covered as B岗 that day."""
     if not _is_person(user):
