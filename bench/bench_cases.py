@@ -79,8 +79,9 @@ def load_world():
     from zhengwu.catalog.models import ServiceItem
     from zhengwu.org.models import Position
 
-    people = {p: User.objects.get(username=f"bench_{p}")
-              for p in (Position.CLERK, Position.REVIEWER, Position.CHIEF_REPRESENTATIVE, Position.LEADER)}
+    people: dict[str, User] = {p: User.objects.get(username=f"bench_{p}")
+                               for p in (Position.CLERK, Position.REVIEWER, Position.CHIEF_REPRESENTATIVE,
+                                         Position.LEADER)}
     people["applicant"] = User.objects.get(username="13900000000")
     promised = ServiceItem.objects.select_related("current_version").get(current_version__name="食品经营许可（新办）")
     immediate = ServiceItem.objects.select_related("current_version").get(current_version__name="个体工商户名称登记")
@@ -368,15 +369,13 @@ def _result(proc: subprocess.Popen, what: str) -> dict:
 
 def _merge(parts: list[dict], wall: float) -> dict:
     """Several clients' results as one: counts added, rates over the common wall-clock time."""
-    total = {"cases": 0, "calls": 0, "transitions": 0, "events": 0, "seconds": wall, "ms_per_call": {}}
+    counts = {key: sum(part[key] for part in parts) for key in ("cases", "calls", "transitions")}
+    ms_per_call: dict[str, float] = {}
     for part in parts:
-        for key in ("cases", "calls", "transitions"):
-            total[key] += part[key]
         for name, ms in part["ms_per_call"].items():
-            total["ms_per_call"][name] = total["ms_per_call"].get(name, 0.0) + ms / len(parts)
-    total.update(cases_per_s=total["cases"] / wall, calls_per_s=total["calls"] / wall,
-                 transitions_per_s=total["transitions"] / wall)
-    return total
+            ms_per_call[name] = ms_per_call.get(name, 0.0) + ms / len(parts)
+    return {**counts, "seconds": wall, "ms_per_call": ms_per_call, "cases_per_s": counts["cases"] / wall,
+            "calls_per_s": counts["calls"] / wall, "transitions_per_s": counts["transitions"] / wall}
 
 
 def run_database(database_url: str, args, clients: int) -> dict:
