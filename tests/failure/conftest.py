@@ -43,7 +43,14 @@ def run_clock_once(env: dict[str, str]) -> None:
                    capture_output=True, timeout=120)
 
 
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
+def _pg_bin() -> Path:
+    """The newest installed server's binaries, as ./dev picks them."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name)
+                   if p.parent.name.isdigit() else 0)
+    return found[-1] if found else Path("/usr/lib/postgresql/15/bin")
+
+
+PG_BIN = _pg_bin()
 
 
 class Cluster:
@@ -97,7 +104,7 @@ class Cluster:
 def cluster():
     """A throwaway cluster holding the test database's schema (copied with pg_dump --schema-only)."""
     if not (PG_BIN / "initdb").exists():
-        pytest.skip("PostgreSQL 15 server binaries are not installed")
+        pytest.skip("PostgreSQL server binaries are not installed")
     own = Cluster()
     try:
         own.start()
