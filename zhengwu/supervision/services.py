@@ -422,7 +422,9 @@ def _threshold_clocks(item_type: str, clock_kind: str) -> list[int]:
 
 def _recompute_threshold(actor, item_type: str, clock_kind: str, why: str) -> int:
     ids = _threshold_clocks(item_type, clock_kind)
-    return clocks.clocks_recompute(actor=actor, clock_ids=ids, reason=why) if ids else 0
+    # In chunks, so the id list stays under every database's bound-parameter limit.
+    return sum(clocks.clocks_recompute(actor=actor, clock_ids=ids[i:i + 1000], reason=why)
+               for i in range(0, len(ids), 1000))
 
 
 def warning_threshold_set(*, actor, item_type: str, clock_kind: str, before_days: int | None,
