@@ -32,3 +32,8 @@ def on_promised_clock(clock, event) -> None:
     audit_only(clock, event)
     if event.kind == "overdue":
         services.case_deem_approve(case_id=_case_id(clock))
+
+
+def on_certificate_clock(clock, event) -> None:
+    # 行政许可法 §44: a deemed approval's certificate that could not be made at once is retried.
+    services.case_certificate_retry(case_id=_case_id(clock))

@@ -1199,6 +1199,29 @@ def case_deem_approve(*, case_id: int) -> Case:
     return case
 
 
+def case_certificate_retry(*, case_id: int):
+    """Clock handler (case.certificate warning / overdue): a deemed approval whose certificate could
+    not be made when it was recorded (fees unpaid, licence type inactive) is tried again by the
+    system, so it does not wait for someone to notice (行政许可法 §44: within 10 WD). Staff
+    decisions are left to the window, whose work the same clock warns about."""
+    with transaction.atomic(), audit_batch():
+        case = _locked(Case.objects.select_for_update(of=("self",)).select_related(
+            "item", "item_version", "department__region", "applicant").get(pk=case_id))
+        policy = CaseItemPolicy.objects.filter(item=case.item).first()
+        if (case.status != Status.APPROVED or not case.deemed_approved or policy is None
+                or not policy.licence_type_code or case.item_version.result_type != "certificate"):
+            return None
+        try:
+            with transaction.atomic(), audit_batch():
+                certificate = _issue_certificate(SYSTEM_ACTOR, case, Role.SYSTEM, policy)
+        except DomainError as exc:
+            case.refresh_from_db()
+            _audit(None, "case.issue_certificate", case, outcome="deferred", reason=exc.message_zh, retry=True)
+            return None
+        _audit(None, "case.issue_certificate", case, identifier=certificate.identifier, retry=True)
+    return certificate
+
+
 def _issue_certificate(actor, case: Case, role: str, policy: CaseItemPolicy | None):
     from zhengwu.licences.models import LicenceType
     from zhengwu.licences.services import licence_issue

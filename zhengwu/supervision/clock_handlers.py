@@ -16,6 +16,14 @@ def on_case_clock(clock, event) -> None:
     services.record_clock_event(clock=clock, event=event)
 
 
+def on_case_certificate_clock(clock, event) -> None:
+    """case.certificate: the cases app retries a deferred certificate first, then the record."""
+    from zhengwu.cases.clock_handlers import on_certificate_clock
+
+    on_certificate_clock(clock, event)
+    on_case_clock(clock, event)
+
+
 def on_case_promised_clock(clock, event) -> None:
     """case.promised: the cases app's own handler (超时默许) first, then the supervision record."""
     from zhengwu.cases.clock_handlers import on_promised_clock

@@ -24,7 +24,8 @@ CLOCK_HANDLERS: dict[str, str] = {
     # The supervision handler calls the cases one (超时默许) first, then records the warning.
     "case.promised": "zhengwu.supervision.clock_handlers.on_case_promised_clock",
     "case.legal": "zhengwu.supervision.clock_handlers.on_case_clock",
-    "case.certificate": "zhengwu.supervision.clock_handlers.on_case_clock",
+    # A deemed approval's deferred certificate is retried (cases), then the warning recorded.
+    "case.certificate": "zhengwu.supervision.clock_handlers.on_case_certificate_clock",
     "supervision.order_reply": "zhengwu.supervision.clock_handlers.on_order_clock",
 }
 

@@ -153,3 +153,31 @@ def test_corrected_application_gets_a_new_acceptance_period_without_a_second_dee
     assert ClockEvent.objects.filter(clock=again, kind="overdue").count() == 1
     assert services.case_accept(actor=clerk, case_no=case.case_no).status == Status.ACCEPTED
     assert clock_of(case, services.CLOCK_ACCEPTANCE).status == "completed"
+
+
+def test_a_deferred_certificate_of_a_deemed_approval_is_retried_by_the_certificate_clock(accepted, leader, clock):
+    from zhengwu.licences.models import Certificate, LicenceType
+    from zhengwu.licences.services import licence_type_create, licence_verify
+
+    licence_type_create(actor="test", code="11100000000013338W001", name="食品经营许可证")
+    LicenceType.objects.filter(code="11100000000013338W001").update(is_active=False)
+    services.case_item_policy_set(actor=leader, item_id=accepted.item_id, deemed_approval_enabled=True,
+                                  joint_handling=False, licence_type_code="11100000000013338W001")
+    clock.move_to(moment(clock_of(accepted, services.CLOCK_PROMISED).due_at) + dt.timedelta(hours=9))
+    sweep_once()
+    case = Case.objects.get(pk=accepted.pk)
+    assert case.status == Status.APPROVED and case.deemed_approved and not Certificate.objects.exists()
+    assert AuditEvent.objects.filter(action="case.issue_certificate", data__outcome="deferred").count() == 1
+    LicenceType.objects.filter(code="11100000000013338W001").update(is_active=True)  # the cause is fixed
+    certificate_clock = clock_of(case, services.CLOCK_CERTIFICATE)
+    clock.move_to(moment(certificate_clock.warn_at) + dt.timedelta(minutes=1))
+    assert sweep_once().errors == 0
+    case.refresh_from_db()
+    assert case.status == Status.CERTIFICATE_ISSUED
+    certificate = Certificate.objects.get(source=case.case_no)
+    assert licence_verify(certificate).ok
+    assert clock_of(case, services.CLOCK_CERTIFICATE).status == "completed"
+    assert AuditEvent.objects.filter(action="case.issue_certificate", data__retry=True).count() == 1
+    clock.move_to(moment(certificate_clock.due_at) + dt.timedelta(hours=1))
+    sweep_once()
+    assert Certificate.objects.filter(source=case.case_no).count() == 1  # exactly once
