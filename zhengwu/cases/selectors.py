@@ -7,10 +7,10 @@ import functools
 import hmac
 import re
 import weakref
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from django.db import connections, router
 from django.db.models import CharField, Count, Exists, F, FilteredRelation, OuterRef, Q, QuerySet, Subquery
@@ -333,7 +333,8 @@ def progress_query(*, case_no: str, query_code: str) -> dict[str, Any]:
     alias = router.db_for_read(Case)
     compiler, sql, params, names = _progress_statement(alias)
     fetched = _progress_fetch(alias, sql, [case_no if p == _CASE_NO_SLOT else p for p in params])
-    rows = [dict(zip(names, values, strict=True)) for values in compiler.results_iter(results=[fetched])]
+    rows = [dict(zip(names, values, strict=True))
+            for values in compiler.results_iter(results=[cast("list[Sequence[Any]]", fetched)])]
     row = rows[0] if rows else None
     # Same answer for a wrong number and a wrong code, compared in constant time.
     if row is None or not hmac.compare_digest(row["query_code"].encode(), query_code.encode()):
