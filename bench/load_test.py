@@ -170,6 +170,25 @@ def wrk_phase(wrk: str, port: int, clients: int, seconds: float, paths: list[str
     return Stats(), 0.0, {kind: json.loads(line[4:])}
 
 
+def merge(parts: list[tuple[Stats, float, dict]]) -> tuple[Stats, float, dict]:
+    """One phase from its slices. wrk gives percentiles per slice only: theirs are averaged, weighted
+    by requests (the Python client's are exact)."""
+    stats = Stats()
+    for part, _elapsed, _figures in parts:
+        for kind, values in part.latencies.items():
+            stats.latencies.setdefault(kind, []).extend(values)
+        for kind, count in part.errors.items():
+            stats.errors[kind] = stats.errors.get(kind, 0) + count
+    figures = [f for _stats, _elapsed, by_kind in parts for f in by_kind.values()]
+    if not figures:
+        return stats, sum(elapsed for _stats, elapsed, _figures in parts), {}
+    ((kind, _first),) = parts[0][2].items()
+    total = sum(f["requests"] for f in figures) or 1
+    merged = {key: sum(f[key] for f in figures) for key in ("requests", "seconds", "errors")}
+    merged.update({p: sum(f[p] * f["requests"] for f in figures) / total for p in ("p50", "p95", "p99")})
+    return stats, 0.0, {kind: merged}
+
+
 def report(title: str, stats: Stats, elapsed: float, wrk_figures: dict | None = None) -> dict[str, float]:
     print(f"\n{title}")
     print(f"{'kind':<12}{'requests':>10}{'req/s':>10}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}{'errors':>8}")
@@ -199,6 +218,7 @@ def main() -> int:
     parser.add_argument("--compare-seconds", type=float, default=20, help="duration of each comparison phase")
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--max-requests", type=int, default=200_000, help="cap per phase")
+    parser.add_argument("--rounds", type=int, default=4, help="turns the two comparison phases take")
     parser.add_argument("--client", choices=["auto", "wrk", "python"], default="auto",
                         help="load generator of the comparison phases (auto: wrk when available)")
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", ""))
@@ -308,17 +328,20 @@ def main() -> int:
         mixed_rates = report(f"mixed, {args.seconds:g} s: 50 % progress, 35 % guide pages, 10 % staff workbench, "
                              "5 % staff transitions (walk-in registration, then its acceptance)",
                              *run_phase(port, args.clients, args.seconds, mixed, args.max_requests))
-        compare = []
-        for title, kind, paths, pick in (("progress query alone", "progress", progress_paths, progress),
-                                         ("bare JSON endpoint, one indexed SELECT", "bare", bare_paths, bare)):
-            if wrk:
-                compare.append(report(f"{title}, {args.compare_seconds:g} s",
-                                      *wrk_phase(wrk, port, args.clients, args.compare_seconds, paths,
-                                                 args.max_requests, kind)))
-            else:
-                compare.append(report(f"{title}, {args.compare_seconds:g} s",
-                                      *run_phase(port, args.clients, args.compare_seconds, pick, args.max_requests)))
-        progress_rates, bare_rates = compare
+        # The two endpoints take turns in --rounds slices, so a change in the machine's other load
+        # during the run weighs on both alike.
+        sides = (("progress query alone", "progress", progress_paths, progress),
+                 ("bare JSON endpoint, one indexed SELECT", "bare", bare_paths, bare))
+        slices: dict[str, list] = {kind: [] for _title, kind, _paths, _pick in sides}
+        seconds = args.compare_seconds / args.rounds
+        for _round in range(args.rounds):
+            for _title, kind, paths, pick in sides:
+                slices[kind].append(wrk_phase(wrk, port, args.clients, seconds, paths, args.max_requests // args.rounds,
+                                              kind) if wrk else
+                                    run_phase(port, args.clients, seconds, pick, args.max_requests // args.rounds))
+        progress_rates, bare_rates = (
+            report(f"{title}, {args.compare_seconds:g} s in {args.rounds} turns", *merge(slices[kind]))
+            for title, kind, _paths, _pick in sides)
         ratio = progress_rates["all"] / bare_rates["all"] if bare_rates["all"] else 0.0
         errors = int(mixed_rates["errors"] + progress_rates["errors"] + bare_rates["errors"])
         print(f"\nprogress ÷ bare = {ratio:.2f} (target ≥ 0.70); mixed p99 {mixed_rates['p99']:.0f} ms "
