@@ -237,6 +237,8 @@ def case_timeline(case: Case, *, public_only: bool = False) -> list[TimelineEntr
     entries = []
     for e in events:
         actor = "系统" if e.role == states.Role.SYSTEM else (e.actor.display_name if e.actor else "")
+        if e.role == states.Role.APPLICANT:
+            actor = mask_name(actor)  # a list entry: the applicant is named in full only on the case header
         entries.append(TimelineEntry(
             at=e.occurred_at, action=e.action, label=_EVENT_LABELS.get(e.action, e.action),
             from_status=e.from_status, to_status=e.to_status,

@@ -624,8 +624,12 @@ def _staff_context(request, case: Case, bound: tuple[str, Any] | None = None) ->
         "step_records": case.step_records.select_related("actor").all(),
         # Staff of the department read name and phone (the read is audited by the selector); the ID
         # number stays masked unless the window roles ask for it (staff_id_number, audited).
-        "identity": {"name": case.applicant_name, "id_number": applicant["id_number"],
-                     "phone": case.applicant_phone, "masked": applicant},
+        # Supervisors, who hold no post in the department, see the masked applicant.
+        "identity": ({"name": case.applicant_name, "id_number": applicant["id_number"],
+                      "phone": case.applicant_phone, "masked": applicant}
+                     if positions_in(request.user, case.department_id) else
+                     {"name": applicant["name"], "id_number": applicant["id_number"], "phone": applicant["phone"],
+                      "masked": applicant}),
         "can_view_full_id": can_view_full_id_number(request.user, case),
         "agent": {"name": mask_name(case.agent_name), "id_number": mask_id_number(case.agent_id_number),
                   "phone": mask_phone(case.agent_phone)} if case.agent_name else None,

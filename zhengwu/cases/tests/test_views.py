@@ -433,3 +433,15 @@ def test_step_return_and_termination(client, accepted, reviewer, chief_represent
     assert client.post(act("terminate"), {"term-reason": "申请人主体资格已注销", "term-version": version()}
                        ).status_code == 302
     assert Case.objects.get(case_no=case_no).status == Status.TERMINATED
+
+
+def test_a_supervisor_reads_the_case_page_with_the_applicant_masked(client, accepted, supervisor, clerk):
+    client.force_login(clerk)
+    own = client.get(reverse("cases:staff_case", args=[accepted.case_no])).content.decode()
+    assert "张三" in own and "13912345678" in own
+    client.force_login(supervisor)
+    response = client.get(reverse("cases:staff_case", args=[accepted.case_no]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "张*" in html and "139****5678" in html
+    assert "张三" not in html and "13912345678" not in html and ID_PERSON not in html
