@@ -200,9 +200,26 @@ def _transition(case: Case, *, action: str, actor, role: str, to: str | None = N
     if dst in (Status.REJECTED, Status.WITHDRAWN, Status.TERMINATED):
         case.closed_at = now
     case.version = locked.version + 1
-    case.save()
+    _save_changed(case)
     _event(case, action=action, actor=actor, role=role, note=note, data=data, src=src, dst=dst, at=now)
     return case
+
+
+def _snapshot(case: Case) -> None:
+    case._snapshot = {f.attname: getattr(case, f.attname) for f in Case._meta.concrete_fields}  # type: ignore[attr-defined]
+
+
+def _save_changed(case: Case) -> None:
+    """Save only the columns this call changed (a case read by `_lock_case` keeps its loaded values):
+    a shorter UPDATE, and the encrypted ID numbers are not encrypted again on every transition."""
+    before = getattr(case, "_snapshot", None)
+    if before is None:
+        case.save()
+    else:
+        changed = [f.name for f in Case._meta.concrete_fields
+                   if not f.primary_key and getattr(case, f.attname) != before[f.attname]]
+        case.save(update_fields=changed)
+    _snapshot(case)
 
 
 def _relock(case: Case) -> Case:
@@ -221,6 +238,7 @@ def _relock(case: Case) -> Case:
 
 def _locked(case: Case) -> Case:
     case._row_locked = True  # type: ignore[attr-defined]
+    _snapshot(case)
     return case
 
 
