@@ -312,3 +312,72 @@ def history_generate(*, actor="seed_demo", months: int = 12, per_year: int = 680
             rows.append(row)
         total += case_history_import(actor=actor, rows=rows, source=f"演示历史办件 {y}-{m:02d}")
     return total
+
+
+# --- what the sweeper and the rules would have recorded over the demo history ---------------------
+
+def history_supervision_record(*, now: dt.datetime | None = None, seed: int = 2026) -> dict[str, int]:
+    """The 监察记录 the live system would have made over the imported history, so the demo's
+    dashboards and bulletins show warnings, anomalies and complaints like a hall that has been
+    running: W01 / W02 for every imported case clock that passed its warning or due moment (at that
+    moment, with the subject the sweeper uses, so a later sweep does not record them again), the
+    anomaly rules run over the imported period, and about one 效能投诉 per 700 cases.
+    Idempotent: records are keyed by rule and subject; complaints are added once."""
+    from zhengwu.supervision.models import Complaint, SupervisionRecord
+    from zhengwu.supervision.services import (
+        SYSTEM_ACTOR,
+        Hit,
+        _case_handler_id,
+        _records_create,
+        _rule,
+        rules_run,
+    )
+
+    now = now or timezone.now()
+    clocks = list(Clock.objects.filter(note="历史办件导入", kind__in=["case.legal", "case.promised"])
+                  .order_by("pk"))
+    if not clocks:
+        return {}
+    cases = {c.pk: c for c in Case.objects.filter(pk__in={int(c.owner_id) for c in clocks})
+             .select_related("item_version")}
+    made: dict[str, int] = {}
+    for code, kind in (("W01", "warning"), ("W02", "overdue")):
+        rule = _rule(code)
+        if rule is None or not rule.enabled:
+            continue
+        hits = []
+        for clock in clocks:
+            moment = clock.warn_at if kind == "warning" else clock.due_at
+            case = cases.get(int(clock.owner_id))
+            if moment is None or case is None or moment > min(clock.ended_at or now, now):
+                continue
+            label = "法定时限" if clock.kind == "case.legal" else "承诺时限"
+            hits.append(Hit(
+                subject=f"clock:{clock.pk}:{kind}:{clock.due_at.isoformat() if clock.due_at else ''}",
+                department_id=case.department_id, occurred_at=moment,
+                description=f"办件 {case.case_no} {label}{'进入预警期' if kind == 'warning' else '已超期'}"
+                            f"（截止 {clock.due_date}）",
+                evidence={"clock_id": clock.pk, "clock_kind": clock.kind, "event": kind, "case_no": case.case_no,
+                          "due_date": str(clock.due_date), "source": "历史办件导入"},
+                case_id=case.pk, window_id=case.window_id, responsible_user_id=_case_handler_id(case),
+                item_type=case.item_version.item_type, object_type="cases.case", object_id=str(case.pk),
+                clock_id=clock.pk))
+        with transaction.atomic():
+            made[code] = len(_records_create(actor=SYSTEM_ACTOR, rule=rule, hits=hits))
+    start = min(c.started_at for c in clocks)
+    for code, (_hits, created) in rules_run(actor=SYSTEM_ACTOR, start=start, end=now).items():
+        made[code] = created
+    if not Complaint.objects.filter(summary__startswith="【演示】").exists():
+        rng = random.Random(seed)
+        closed = [c for c in cases.values() if c.completed_at is not None]
+        picks = rng.sample(closed, k=min(len(closed), max(1, len(cases) // 700)))
+        reasons = ["窗口人员答复不一致，多次往返", "承诺时限内未办结，未说明原因", "叫号后长时间无人受理",
+                   "要求提供清单以外的材料", "办结后证照迟迟未送达"]
+        Complaint.objects.bulk_create([
+            Complaint(department_id=c.department_id, window_id=c.window_id, case=c,
+                      summary=f"【演示】{rng.choice(reasons)}",
+                      received_at=(c.completed_at or now) + dt.timedelta(days=rng.randint(1, 5)))
+            for c in picks])
+        made["complaints"] = len(picks)
+    made["records"] = SupervisionRecord.objects.count()
+    return made

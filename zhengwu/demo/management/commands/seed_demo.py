@@ -30,3 +30,8 @@ class Command(BaseCommand):
 
             added = history_generate()
             self.stdout.write(f"  历史办件：新增 {added} 件" if added else "  历史办件已存在，未作修改")
+            if added:
+                from zhengwu.supervision.history import history_supervision_record
+
+                made = history_supervision_record()
+                self.stdout.write("  历史监察记录：" + "，".join(f"{k} {v}" for k, v in made.items()))
