@@ -67,6 +67,7 @@ from zhengwu.cases.uploads import upload_check
 from zhengwu.catalog.codes import CaseKind, LimitUnit, SpecialProcedureKind
 from zhengwu.catalog.models import FeeItem, ProcessStep, ServiceItem
 from zhengwu.core.audit import audit_batch, audit_record
+from zhengwu.core.counters import counter_next
 from zhengwu.core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
 from zhengwu.core.masking import mask_id_number, mask_name, mask_phone
 from zhengwu.documents.jobs import document_enqueue, notice_params
@@ -399,14 +400,11 @@ def _due_text(case: Case, kind: str, clock: Clock | None = None) -> str:
 
 def _case_no(case_department, now: dt.datetime) -> str:
     year = timezone.localtime(now).year
-    counter, _ = CaseNumberCounter.objects.get_or_create(department=case_department, year=year)
-    counter = CaseNumberCounter.objects.select_for_update().get(pk=counter.pk)
-    counter.last += 1
-    counter.save(update_fields=["last"])
+    last = counter_next(CaseNumberCounter, field="last", department=case_department, year=year)
     source = case_department.short_name or case_department.name
     letters = "".join(lazy_pinyin(source, style=Style.FIRST_LETTER)).upper()
     code = re.sub(r"[^A-Z0-9]", "", letters)[:8] or f"D{case_department.pk}"
-    return f"{year}-{code}-{counter.last:06d}"
+    return f"{year}-{code}-{last:06d}"
 
 
 def _query_code() -> str:

@@ -7,13 +7,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
 from zhengwu.core.audit import audit_record, step_atomic
+from zhengwu.core.counters import counter_next
 from zhengwu.core.crypto import sm3_hex
 from zhengwu.core.errors import Conflict, ValidationFailed
 from zhengwu.core.masking import mask_id_number, mask_name
@@ -41,21 +42,8 @@ FIRST_VERSION = 1
 
 
 def _counter_next(*, department: Department, kind: str, year: int) -> int:
-    """Next value of a gap-free counter, inside the caller's transaction."""
-    with step_atomic():
-        lookup = {"department": department, "kind": kind, "year": year}
-        counter = DocumentCounter.objects.select_for_update().filter(**lookup).first()
-        if counter is None:
-            try:
-                with transaction.atomic():
-                    DocumentCounter.objects.create(**lookup)
-            except IntegrityError:
-                # Another transaction created the row first; the lock below waits for it.
-                pass
-            counter = DocumentCounter.objects.select_for_update().get(**lookup)
-        counter.last_value += 1
-        counter.save(update_fields=["last_value"])
-        return counter.last_value
+    """Next value of a gap-free counter, inside the caller's transaction (one statement)."""
+    return counter_next(DocumentCounter, field="last_value", department=department, kind=kind, year=year)
 
 
 def document_number_next(*, department: Department, kind: NoticeKind | str, year: int, actor=None) -> str:
