@@ -449,9 +449,18 @@ def _published_item(item_id: int) -> ServiceItem:
     return item
 
 
+def _requirements(case: Case) -> dict[int, Any]:
+    """The materials list of the case's catalog version, read once per call."""
+    cached = getattr(case, "_requirements", None)
+    if cached is None:
+        cached = {r.pk: r for r in case.item_version.materials.all()}
+        case._requirements = cached  # type: ignore[attr-defined]
+    return cached
+
+
 def _check_materials(case: Case, materials: Sequence[MaterialInput]) -> list[tuple[MaterialInput, Any]]:
     """Validate every file before anything is written (bad input changes nothing)."""
-    requirements = {r.pk: r for r in case.item_version.materials.all()}
+    requirements = _requirements(case)
     checked = []
     for m in materials:
         if m.requirement_id is not None and m.requirement_id not in requirements:
@@ -506,7 +515,7 @@ def _files_follow_the_transaction() -> Iterator[None]:
 def _store_materials(actor, case: Case, checked, now: dt.datetime) -> list[CaseMaterial]:
     from zhengwu.licences.services import licence_reuse
 
-    requirements = {r.pk: r for r in case.item_version.materials.all()}
+    requirements = _requirements(case)
     rows = []
     for m, check in checked:
         name = m.name or requirements[m.requirement_id].name
@@ -556,7 +565,7 @@ def _key(idempotency_key: str | None) -> str | None:
 
 
 def case_draft_create(*, actor, item_id: int, applicant: ApplicantInput, channel: str = Channel.ONLINE_PC,
-                      summary: str = "", idempotency_key: str | None = None) -> Case:
+                      summary: str = "", idempotency_key: str | None = None, _key_checked: bool = False) -> Case:
     """网上申请: an applicant's draft, filled in and submitted later."""
     if not getattr(actor, "is_authenticated", False):
         raise PermissionDenied("请先登录", "sign in first")
@@ -564,7 +573,7 @@ def case_draft_create(*, actor, item_id: int, applicant: ApplicantInput, channel
         raise ValidationFailed("网上申请的来源应为电脑端、移动端或快递", "invalid channel for an online draft",
                                field="channel")
     key = _key(idempotency_key)
-    existing = _by_key(key, actor)
+    existing = None if _key_checked else _by_key(key, actor)
     if existing is not None:
         return existing
     item = _published_item(item_id)
@@ -625,6 +634,7 @@ def case_submit(*, actor, case_no: str | None = None, item_id: int | None = None
     key = _key(idempotency_key)
     # One transaction for draft + submission: a refused upload leaves no draft behind.
     with _files_follow_the_transaction(), transaction.atomic(), audit_batch():
+        fresh = None
         if case_no is None:
             existing = _by_key(key, actor)
             if existing is not None and existing.status != Status.DRAFT:
@@ -634,9 +644,12 @@ def case_submit(*, actor, case_no: str | None = None, item_id: int | None = None
                     raise ValidationFailed("请选择事项并填写申请人信息", "item and applicant are required",
                                            field="item_id")
                 existing = case_draft_create(actor=actor, item_id=item_id, applicant=applicant, channel=channel,
-                                             summary=summary, idempotency_key=key)
+                                             summary=summary, idempotency_key=key, _key_checked=True)
+                # The draft just inserted in this transaction is ours and current; a case another
+                # request created first (the idempotency race) is locked and read like any other.
+                fresh = existing if getattr(existing, "_row_locked", False) else None
             case_no = existing.case_no
-        case = _lock_case(actor=actor, case_no=case_no)
+        case = fresh or _lock_case(actor=actor, case_no=case_no)
         if not _is_applicant(actor, case):
             raise NotFound("办件不存在", "case not found")
         if case.status != Status.DRAFT and key and case.idempotency_key == key:
