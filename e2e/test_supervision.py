@@ -36,6 +36,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def supervised_county(transactional_db, dept_market, window_market, clerk, reviewer, chief_representative,
                       section_head, leader, supervisor, applicant):
     """A year of history for the market department, plus one case accepted six weeks ago and still open."""
+    from zhengwu.supervision.services import rule_defaults_ensure
+
+    # The rule rows come from a data migration; an earlier transactional test's flush removes them.
+    rule_defaults_ensure()
     year = timezone.localdate().year
     seed_calendar([y for y in (year - 1, year) if y in chinesecalendar_years()])
     shop = published_item(dept_market, name="食品经营许可（新办）", legal_limit_value=20, promised_limit_value=10,
