@@ -14,7 +14,7 @@ ZHENGWU_RATE_LIMITS = {
     **ZHENGWU_RATE_LIMITS,  # noqa: F405
     "enabled": True,
     "groups": [{**group, "limit": 10**9} if group["name"] == "progress" else group
-               for group in ZHENGWU_RATE_LIMITS["groups"]],  # noqa: F405
+               for group in ZHENGWU_RATE_LIMITS["groups"]],  # type: ignore[attr-defined]  # noqa: F405
 }
 
 

@@ -259,7 +259,9 @@ def main() -> int:
         walk_in_items = []
         for item in ServiceItem.objects.filter(status="published", department__in=clerk.posts.values("department"),
                                                current_version__isnull=False).select_related("current_version")[:20]:
-            required = list(item.current_version.materials.filter(required=True).values_list("id", "name"))
+            version = item.current_version
+            assert version is not None
+            required = list(version.materials.filter(required=True).values_list("id", "name"))
             walk_in_items.append({"item_id": item.pk, "materials": [
                 {"requirement_id": pk, "name": name, "filename": f"{pk}.pdf", "content_base64": PDF}
                 for pk, name in required]})
