@@ -74,6 +74,6 @@ def render(template: str, context: dict) -> tuple[str, str, str]:
     except KeyError:
         raise ValidationFailed(f"通知模板不存在：{template}", f"unknown notice template {template}") from None
     try:
-        return tpl.title, tpl.body.format(**context), tpl.sms.format(**context)
+        return tpl.title.format(**context), tpl.body.format(**context), tpl.sms.format(**context)
     except KeyError as exc:
         raise ValidationFailed(f"通知模板 {template} 缺少字段 {exc}", f"template {template} misses {exc}") from None

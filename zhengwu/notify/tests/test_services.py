@@ -93,3 +93,15 @@ def test_channels_can_be_limited_to_in_app(outbox, citizen):
     assert outbox == [] and Notice.objects.filter(recipient=citizen).count() == 1
     notify_send(recipient_user=citizen, template="case.submitted", context=CTX, channels=["sms"])
     assert [m.channel for m in outbox] == ["sms"] and Notice.objects.filter(recipient=citizen).count() == 1
+
+
+def test_titles_are_filled_like_bodies(monkeypatch):
+    from zhengwu.core.errors import ValidationFailed
+    from zhengwu.notify import templates
+
+    monkeypatch.setitem(templates.TEMPLATES, "test.titled", templates.NoticeTemplate(
+        "{colour}：{case_no}", "办件 {case_no}", "【政务服务】{case_no}"))
+    title, body, sms = templates.render("test.titled", {"colour": "红牌超期", "case_no": "2026-X-000001"})
+    assert title == "红牌超期：2026-X-000001" and body == "办件 2026-X-000001"
+    with pytest.raises(ValidationFailed, match="缺少字段"):
+        templates.render("test.titled", {"case_no": "2026-X-000001"})
