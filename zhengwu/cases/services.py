@@ -1217,15 +1217,22 @@ def case_deem_approve(*, case_id: int) -> Case:
                          role=Role.SYSTEM, deemed=True)
         _audit(None, "case.deem_approve", case)
         if policy.licence_type_code and case.item_version.result_type == "certificate":
-            try:
-                with transaction.atomic(), audit_batch():
-                    _issue_certificate(SYSTEM_ACTOR, case, Role.SYSTEM, policy)
-            except DomainError as exc:
-                # The deemed approval stands even when the certificate cannot be made now (unpaid
-                # fees, an inactive licence type): the window issues it within §44's 10 WD.
-                case.refresh_from_db()
-                _audit(None, "case.issue_certificate", case, outcome="deferred", reason=exc.message_zh)
+            _system_certificate(case, policy)
     return case
+
+
+def _system_certificate(case: Case, policy: CaseItemPolicy, **audit_data: Any):
+    """The certificate of a deemed approval, issued by the system in a savepoint. When it cannot be
+    made now (unpaid fees, an inactive licence type) the approval stands, the failure is audited as
+    "deferred" and None is returned: the certificate clock retries (case_certificate_retry)."""
+    try:
+        with transaction.atomic(), audit_batch():
+            return _issue_certificate(SYSTEM_ACTOR, case, Role.SYSTEM, policy)
+    except DomainError as exc:
+        case.refresh_from_db()
+        _snapshot(case)
+        _audit(None, "case.issue_certificate", case, outcome="deferred", reason=exc.message_zh, **audit_data)
+        return None
 
 
 def case_certificate_retry(*, case_id: int):
@@ -1240,14 +1247,9 @@ def case_certificate_retry(*, case_id: int):
         if (case.status != Status.APPROVED or not case.deemed_approved or policy is None
                 or not policy.licence_type_code or case.item_version.result_type != "certificate"):
             return None
-        try:
-            with transaction.atomic(), audit_batch():
-                certificate = _issue_certificate(SYSTEM_ACTOR, case, Role.SYSTEM, policy)
-        except DomainError as exc:
-            case.refresh_from_db()
-            _audit(None, "case.issue_certificate", case, outcome="deferred", reason=exc.message_zh, retry=True)
-            return None
-        _audit(None, "case.issue_certificate", case, identifier=certificate.identifier, retry=True)
+        certificate = _system_certificate(case, policy, retry=True)
+        if certificate is not None:
+            _audit(None, "case.issue_certificate", case, identifier=certificate.identifier, retry=True)
     return certificate
 
 
