@@ -141,11 +141,11 @@ def document_ready(field: FieldFile | None) -> FieldFile | None:
     if field is None or field:
         return field
     obj, name = field.instance, field.field.name
-    for job_id in RenderJob.objects.filter(model_label=obj._meta.label_lower, object_id=str(obj.pk), field_name=name,
-                                           rendered_at__isnull=True).order_by("-id").values_list("id", flat=True)[:1]:
-        if not document_render(job_id):
-            # Another process is writing it: wait for its lock, then read what it stored.
-            with transaction.atomic():
-                RenderJob.objects.select_for_update().filter(pk=job_id).first()
+    job_id = (RenderJob.objects.filter(model_label=obj._meta.label_lower, object_id=str(obj.pk), field_name=name,
+                                       rendered_at__isnull=True).order_by("-id").values_list("id", flat=True).first())
+    if job_id is not None and not document_render(job_id):
+        # Another process is writing it: wait for its lock, then read what it stored.
+        with transaction.atomic():
+            RenderJob.objects.select_for_update().filter(pk=job_id).first()
     obj.refresh_from_db(fields=[name])
     return getattr(obj, name)
