@@ -324,14 +324,7 @@ def history_supervision_record(*, now: dt.datetime | None = None, seed: int = 20
     anomaly rules run over the imported period, and about one 效能投诉 per 700 cases.
     Idempotent: records are keyed by rule and subject; complaints are added once."""
     from zhengwu.supervision.models import Complaint, SupervisionRecord
-    from zhengwu.supervision.services import (
-        SYSTEM_ACTOR,
-        Hit,
-        _case_handler_id,
-        _records_create,
-        _rule,
-        rules_run,
-    )
+    from zhengwu.supervision.services import SYSTEM_ACTOR, _records_create, _rule, case_clock_hit, rules_run
 
     now = now or timezone.now()
     clocks = list(Clock.objects.filter(note="历史办件导入", kind__in=["case.legal", "case.promised"])
@@ -351,17 +344,9 @@ def history_supervision_record(*, now: dt.datetime | None = None, seed: int = 20
             case = cases.get(int(clock.owner_id))
             if moment is None or case is None or moment > min(clock.ended_at or now, now):
                 continue
-            label = "法定时限" if clock.kind == "case.legal" else "承诺时限"
-            hits.append(Hit(
-                subject=f"clock:{clock.pk}:{kind}:{clock.due_at.isoformat() if clock.due_at else ''}",
-                department_id=case.department_id, occurred_at=moment,
-                description=f"办件 {case.case_no} {label}{'进入预警期' if kind == 'warning' else '已超期'}"
-                            f"（截止 {clock.due_date}）",
-                evidence={"clock_id": clock.pk, "clock_kind": clock.kind, "event": kind, "case_no": case.case_no,
-                          "due_date": str(clock.due_date), "source": "历史办件导入"},
-                case_id=case.pk, window_id=case.window_id, responsible_user_id=_case_handler_id(case),
-                item_type=case.item_version.item_type, object_type="cases.case", object_id=str(case.pk),
-                clock_id=clock.pk))
+            hits.append(case_clock_hit(clock=clock, case=case, kind=kind, occurred_at=moment, evidence={
+                "clock_id": clock.pk, "clock_kind": clock.kind, "event": kind,
+                "due_date": str(clock.due_date), "source": "历史办件导入"}))
         with transaction.atomic():
             made[code] = len(_records_create(actor=SYSTEM_ACTOR, rule=rule, hits=hits))
     start = min(c.started_at for c in clocks)

@@ -185,6 +185,25 @@ KIND_LABELS = {"case.legal": "法定办结时限", "case.promised": "承诺办�
                ORDER_CLOCK: "督办单回复期限"}
 
 
+def clock_subject(clock: Clock, kind: str, due_at) -> str:
+    """The dedup subject of a clock's warning or overdue record: the sweeper and the history import
+    use the same one, so a moment is recorded once whoever sees it first."""
+    return f"clock:{clock.pk}:{kind}:{due_at.isoformat() if due_at else ''}"
+
+
+def case_clock_hit(*, clock: Clock, case, kind: str, occurred_at, evidence: dict) -> Hit:
+    """The W01 / W02 hit of a case clock that reached its warning (`kind` "warning") or due moment."""
+    label = KIND_LABELS.get(clock.kind, clock.kind)
+    due = timezone.localtime(clock.due_at).date() if clock.due_at else None
+    return Hit(subject=clock_subject(clock, kind, clock.due_at), department_id=case.department_id,
+               occurred_at=occurred_at,
+               description=f"办件 {case.case_no} {label}{'进入预警期' if kind == 'warning' else '已超期'}（截止 {due}）",
+               evidence={**evidence, "case_no": case.case_no, "status": case.status}, case_id=case.pk,
+               window_id=case.window_id, responsible_user_id=_case_handler_id(case),
+               item_type=case.item_version.item_type, object_type="cases.case", object_id=str(case.pk),
+               clock_id=clock.pk)
+
+
 def record_clock_event(*, clock: Clock, event) -> SupervisionRecord | None:
     """The sweeper fired a warning or overdue event: record it (rule W01 / W02) and tell the
     handler and the department head. Runs inside the sweeper's claim transaction."""
@@ -199,7 +218,7 @@ def record_clock_event(*, clock: Clock, event) -> SupervisionRecord | None:
                 "due_date": str(clock.due_date) if clock.due_date else None,
                 "scheduled_at": event.scheduled_at.isoformat(), "fired_at": event.fired_at.isoformat(),
                 "budget": f"{clock.budget_value} {clock.budget_unit}"}
-    subject = f"clock:{clock.pk}:{event.kind}:{event.due_at.isoformat()}"
+    subject = clock_subject(clock, event.kind, event.due_at)
     if clock.kind == ORDER_CLOCK:
         order = SupervisionOrder.objects.select_related("department").filter(pk=int(clock.owner_id)).first()
         if order is None:
@@ -215,14 +234,9 @@ def record_clock_event(*, clock: Clock, event) -> SupervisionRecord | None:
         case = Case.objects.select_related("department", "item_version").filter(pk=int(clock.owner_id)).first()
         if case is None:
             return None  # the owner is gone; the audit-only record of the event is enough
-        responsible = _case_handler_id(case)
-        evidence.update(case_no=case.case_no, status=case.status)
-        hit = Hit(subject=subject, department_id=case.department_id, occurred_at=event.scheduled_at,
-                  description=f"办件 {case.case_no} {label}{'进入预警期' if event.kind == 'warning' else '已超期'}"
-                              f"（截止 {due}）",
-                  evidence=evidence, case_id=case.pk, window_id=case.window_id, responsible_user_id=responsible,
-                  item_type=case.item_version.item_type, object_type="cases.case", object_id=str(case.pk),
-                  clock_id=clock.pk)
+        hit = case_clock_hit(clock=clock, case=case, kind=event.kind, occurred_at=event.scheduled_at,
+                             evidence=evidence)
+        responsible = hit.responsible_user_id
         subject_text, department = f"办件 {case.case_no}（{case.item_version.name}）", case.department
     created = _records_create(actor=SYSTEM_ACTOR, rule=rule, hits=[hit])
     if not created:
