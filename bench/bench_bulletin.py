@@ -25,6 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import setup_django  # noqa: E402  (needs ROOT on the path)
+
 
 class Cluster:
     """A PostgreSQL cluster in a temporary directory on loopback, removed on exit."""
@@ -58,18 +60,6 @@ class Cluster:
         subprocess.run([*self.run, str(self.bin / "pg_ctl"), "-D", str(self.dir / "data"), "-m", "fast", "stop"],
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         shutil.rmtree(self.dir, ignore_errors=True)
-
-
-def setup_django(url: str) -> None:
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    os.environ["ZHENGWU_ENV"] = "test"
-    os.environ["DATABASE_URL"] = url
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0, interactive=False)
 
 
 def _insert(model, values: dict[str, str], source: str, params: list) -> None:

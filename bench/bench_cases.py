@@ -44,6 +44,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import common  # noqa: E402  (needs ROOT on the path)
+
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 LICENCE_TYPE = "11100000000013338W001"
 
@@ -53,14 +55,10 @@ LICENCE_TYPE = "11100000000013338W001"
 
 
 def setup_django(database_url: str, media: Path) -> None:
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    os.environ["ZHENGWU_ENV"] = "test"
-    os.environ["DATABASE_URL"] = database_url
     os.environ["MEDIA_ROOT"] = str(media)
-    import django
+    common.setup_django(database_url, migrate=False)
     from django.conf import settings
 
-    django.setup()
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.ZHENGWU_DOCUMENTS_DEFERRED = True  # production: PDFs are written by the clock process
     settings.ZHENGWU_NOTIFY_BACKENDS = {"sms": "zhengwu.notify.backends.LocmemBackend",
