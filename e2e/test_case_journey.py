@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 import segno
 import zxingcpp
-from pypdf import PdfWriter
 
 from e2e.a11y import accessibility_problems
 from e2e.conftest import PHONE, _context, horizontal_overflow
+from e2e.files import blank_pdf
 from zhengwu.cases import services
 from zhengwu.cases.models import Case
 from zhengwu.cases.states import Status
@@ -32,14 +32,6 @@ LICENCE_TYPE = "11100000000013338W001"
 CITIZEN_PHONE = "13988887777"
 CITIZEN_PASSWORD = "Qingxi-Apply-2026"
 ID_NUMBER = "11010519491231002X"
-
-
-def _small_pdf() -> bytes:
-    writer = PdfWriter()
-    writer.add_blank_page(width=595, height=842)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
 
 
 def _small_png() -> bytes:
@@ -97,11 +89,11 @@ def test_case_journey(live_server, browser, settings, screenshots, tmp_path, sho
                       chief_representative, outsider):
     settings.ZHENGWU_PUBLIC_BASE_URL = live_server.url
     pdf_file = tmp_path / "申请书.pdf"
-    pdf_file.write_bytes(_small_pdf())
+    pdf_file.write_bytes(blank_pdf())
     png_file = tmp_path / "营业执照.png"
     png_file.write_bytes(_small_png())
     fixed_file = tmp_path / "营业执照-清晰.pdf"
-    fixed_file.write_bytes(_small_pdf())
+    fixed_file.write_bytes(blank_pdf())
     materials = list(shop_item.current_version.materials.order_by("order"))
 
     # 1. The citizen finds the guide, is asked to sign in, signs up with a phone number and applies.

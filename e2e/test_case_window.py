@@ -5,15 +5,14 @@ payment and its receipt, and a fee outside the catalog refused."""
 
 from __future__ import annotations
 
-import io
 import re
 import subprocess
 
 import pytest
-from pypdf import PdfWriter
 
 from e2e.a11y import accessibility_problems
 from e2e.conftest import DESKTOP, PHONE, _context, horizontal_overflow
+from e2e.files import blank_pdf
 from zhengwu.cases import services
 from zhengwu.cases.models import Case, FeeNotice
 from zhengwu.cases.services import ApplicantInput, MaterialInput
@@ -30,14 +29,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 ID_NUMBER = "11010519491231002X"
 ID_MASKED = re.compile(r"110105\S{0,8}002X")
-
-
-def _pdf() -> bytes:
-    writer = PdfWriter()
-    writer.add_blank_page(width=595, height=842)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
 
 
 def _shot(page, screenshots, name):
@@ -102,7 +93,7 @@ def shop_item(calendar, dept_market, window_market):
 
 def _accepted(item, applicant, clerk) -> Case:
     case = services.case_submit(actor=applicant, item_id=item.pk, applicant=_person(), idempotency_key="w-1",
-                                materials=[MaterialInput(requirement_id=r.pk, content=_pdf(), filename=f"{r.name}.pdf")
+                                materials=[MaterialInput(requirement_id=r.pk, content=blank_pdf(), filename=f"{r.name}.pdf")
                                            for r in item.current_version.materials.all()])
     return services.case_accept(actor=clerk, case_no=case.case_no)
 
@@ -110,7 +101,7 @@ def _accepted(item, applicant, clerk) -> Case:
 def test_walk_in_immediate_item_is_decided_on_the_spot(live_server, browser, screenshots, tmp_path,
                                                         immediate_item, clerk):
     form_pdf = tmp_path / "名称登记申请书.pdf"
-    form_pdf.write_bytes(_pdf())
+    form_pdf.write_bytes(blank_pdf())
     window = _staff_page(browser, live_server, clerk)
     window.goto(live_server.url + "/work/")
     window.get_by_role("link", name="窗口收件").first.click()

@@ -6,14 +6,13 @@ chooser is outside the page). Then the window clerk opens the full ID number the
 
 from __future__ import annotations
 
-import io
 import re
 
 import pytest
-from pypdf import PdfWriter
 
 from e2e.a11y import accessibility_problems
 from e2e.conftest import _context
+from e2e.files import blank_pdf
 from zhengwu.accounts.models import User
 from zhengwu.cases.models import Case
 from zhengwu.cases.states import Status
@@ -44,14 +43,6 @@ _FOCUS_JS = """() => {
           text: (el.textContent || el.value || '').trim().slice(0, 30), label: label.replace(/\\s*\\*$/, ''),
           visible: !!(outline || shadow)};
 }"""
-
-
-def _pdf() -> bytes:
-    writer = PdfWriter()
-    writer.add_blank_page(width=595, height=842)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
 
 
 @pytest.fixture
@@ -121,7 +112,7 @@ def _check(page, label):
 def test_apply_online_with_the_keyboard_only(live_server, browser, screenshots, tmp_path, item, citizen_account,
                                             clerk):
     application = tmp_path / "申请书.pdf"
-    application.write_bytes(_pdf())
+    application.write_bytes(blank_pdf())
     materials = list(item.current_version.materials.order_by("order"))
     assert len(materials) >= 2
 
