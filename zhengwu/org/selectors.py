@@ -8,7 +8,10 @@ including those covered through AB岗 while the A post's holder is absent.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
+from django.contrib.auth import get_user_model
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -73,11 +76,31 @@ def posts_in_department(user, department_id: int, on_date: dt.date | None = None
     their own active posts, and the A posts they cover as B岗 while A's holder is absent. One query."""
     if not _is_person(user):
         return []
-    on_date = on_date or timezone.localdate()
-    covered = Q(user_id__in=absent_user_ids(on_date), user__is_active=True, backups__backup__user=user,
-                backups__backup__is_active=True)
-    return list(StaffPost.objects.filter(Q(user=user) | covered, is_active=True, department_id=department_id)
-                .values_list("position", "user_id").distinct().order_by("position", "user_id"))
+    day = connection.ops.adapt_datefield_value(on_date or timezone.localdate())
+    # Written out in SQL: every case service asks this once per call, and the ORM's compilation of
+    # the same lookup (three joins and a subquery) cost twenty times the query itself.
+    # Same meaning as departments_of(): own active posts, or an active A post whose (active) holder
+    # is absent that day and whose active B post this user holds.
+    with connection.cursor() as cursor:
+        cursor.execute(_posts_in_department_sql(), [department_id, user.pk, user.pk, day, day])
+        return [(position, user_id) for position, user_id in cursor.fetchall()]
+
+
+@functools.cache
+def _posts_in_department_sql() -> str:
+    return f"""
+SELECT DISTINCT p.position, p.user_id
+FROM {StaffPost._meta.db_table} p
+WHERE p.is_active AND p.department_id = %s AND (
+    p.user_id = %s
+    OR (EXISTS (SELECT 1 FROM {BackupPost._meta.db_table} b
+                JOIN {StaffPost._meta.db_table} bp ON bp.id = b.backup_id
+                WHERE b.primary_id = p.id AND bp.user_id = %s AND bp.is_active)
+        AND EXISTS (SELECT 1 FROM {Absence._meta.db_table} a
+                    WHERE a.user_id = p.user_id AND a.starts_on <= %s AND a.ends_on >= %s)
+        AND EXISTS (SELECT 1 FROM {get_user_model()._meta.db_table} u WHERE u.id = p.user_id AND u.is_active)))
+ORDER BY 1, 2
+"""
 
 
 def departments_of(user, on_date: dt.date | None = None) -> QuerySet[Department]:
