@@ -26,6 +26,16 @@ def _media_root(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _frozen_versions_forgotten():
+    # A rolled-back test gives its ids back: the next test's version 1 is another version.
+    from zhengwu.catalog.selectors import version_frozen_clear
+
+    version_frozen_clear()
+    yield
+    version_frozen_clear()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hasher(settings):
     # PBKDF2's deliberate slowness costs ~0.3 s per persona; tests check logic, not hash cost.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -7,7 +7,8 @@ The public sees published items only. The portal's search box and `GET /api/v1/i
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -16,7 +17,7 @@ from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, W
 
 from zhengwu.catalog.codes import CaseKind, OnlineDepth, ThemeKind
 from zhengwu.catalog.limits import CompressionSuggestion, compression_suggestion, to_working_days
-from zhengwu.catalog.models import ServiceItem, ServiceItemVersion, Theme
+from zhengwu.catalog.models import ProcessStep, ServiceItem, ServiceItemVersion, Theme
 from zhengwu.catalog.search import query_tokens
 from zhengwu.catalog.spec import ELEMENT_FIELDS, spec_from_version
 from zhengwu.core.errors import NotFound
@@ -340,3 +341,42 @@ def catalog_overview(*, departments: QuerySet[Department] | None = None) -> dict
         "drafts": ServiceItemVersion.objects.filter(item__in=items, status=VersionStatus.DRAFT).count(),
         "total": sum(counts.values()),
     }
+
+
+# ------------------------------------------------------------------------------------------------
+# Published versions, kept per process
+
+_FROZEN: OrderedDict[int, ServiceItemVersion] = OrderedDict()
+_FROZEN_MAX = 2048
+_FROZEN_LOCK = threading.Lock()
+
+
+def version_frozen(pk: int) -> ServiceItemVersion:
+    """A 实施清单 version with its materials, process steps and special procedures loaded.
+
+    A version out of draft is a legal record whose content never changes
+    (`ServiceItemVersion.save` refuses; only its bookkeeping — status and effective dates — moves),
+    so every case service can take it from this per-process cache instead of joining the wide
+    version row on each call. Callers read its content only, never `status` or the effective dates,
+    which may be stale here. A draft is read fresh each time and not kept. `version_frozen_clear`
+    empties the cache (tests whose rolled-back ids come back with other content)."""
+    with _FROZEN_LOCK:
+        hit = _FROZEN.get(pk)
+        if hit is not None:
+            _FROZEN.move_to_end(pk)
+            return hit
+    version = (ServiceItemVersion.objects
+               .prefetch_related(Prefetch("steps", queryset=ProcessStep.objects.order_by("order", "id")),
+                                 "materials", "special_procedures")
+               .get(pk=pk))
+    if version.status != ServiceItemVersion.Status.DRAFT:
+        with _FROZEN_LOCK:
+            _FROZEN[pk] = version
+            while len(_FROZEN) > _FROZEN_MAX:
+                _FROZEN.popitem(last=False)
+    return version
+
+
+def version_frozen_clear() -> None:
+    with _FROZEN_LOCK:
+        _FROZEN.clear()

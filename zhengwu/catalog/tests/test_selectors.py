@@ -144,3 +144,33 @@ def test_a_chinese_query_finds_names_with_its_characters_in_order(catalog):
     # Characters out of order do not match, and neither does a regex metacharacter.
     assert _names(selectors.item_search(q="许可经营食品")) == []
     assert _names(selectors.item_search(q="食.*")) == []
+
+
+# --- published versions kept per process ----------------------------------------------------------
+
+def test_a_published_version_is_read_once_per_process_with_its_lists(catalog, django_assert_num_queries):
+    version_id = catalog["food"].current_version_id
+    first = selectors.version_frozen(version_id)
+    with django_assert_num_queries(0):
+        again = selectors.version_frozen(version_id)
+        steps, materials = list(again.steps.all()), list(again.materials.all())
+        procedures = list(again.special_procedures.all())
+    assert again is first and first.name == "食品经营许可（新办）"
+    assert steps and [(s.order, s.pk) for s in steps] == sorted((s.order, s.pk) for s in steps)
+    assert [m.pk for m in materials] == list(first.materials.values_list("pk", flat=True))
+    assert procedures == list(first.special_procedures.all())
+
+
+def test_a_draft_version_is_read_fresh_each_time(catalog, django_assert_num_queries):
+    draft_version = catalog["draft"].versions.get()
+    selectors.version_frozen(draft_version.pk)
+    with django_assert_num_queries(4):  # the row and its three lists, again
+        selectors.version_frozen(draft_version.pk)
+
+
+def test_clearing_forgets_every_version(catalog, django_assert_num_queries):
+    version_id = catalog["food"].current_version_id
+    selectors.version_frozen(version_id)
+    selectors.version_frozen_clear()
+    with django_assert_num_queries(4):
+        selectors.version_frozen(version_id)
