@@ -249,13 +249,30 @@ def calendar_index(region=None, *, fresh: bool = False) -> WorkIndex:
 
     `fresh=True` rereads the stored revision now; services do so before they store a deadline.
     """
-    if fresh or _state["force"] or _time.monotonic() > _state["next_check"]:
+    if _state["force"] or _time.monotonic() > _state["next_check"] or (fresh and not _fresh_in_this_transaction()):
         _revalidate()
+        _mark_fresh_in_this_transaction()
     rid = region if region is None or isinstance(region, int) else region.pk
     index = _cache.get(rid)
     if index is None:
         index = _cache[rid] = _build_for(rid, region if not isinstance(region, int) else None)
     return index
+
+
+def _fresh_in_this_transaction() -> bool:
+    """Whether the stored revision was reread inside the transaction now open on this thread's
+    connection: a service that starts several clocks rereads it once, not once per clock."""
+    from django.db import connection
+
+    blocks = connection.atomic_blocks
+    return bool(blocks) and getattr(connection, "_zhengwu_calendar_fresh_in", None) is blocks[0]
+
+
+def _mark_fresh_in_this_transaction() -> None:
+    from django.db import connection
+
+    blocks = connection.atomic_blocks
+    connection._zhengwu_calendar_fresh_in = blocks[0] if blocks else None  # type: ignore[attr-defined]
 
 
 def _build_for(rid: int | None, region) -> WorkIndex:

@@ -193,3 +193,30 @@ def test_every_request_rechecks_the_stored_revision(client, db):
     assert workdays._state["force"] is False
     client.get("/healthz")
     assert workdays._state["force"] is True
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_fresh_index_rereads_the_stored_revision_once_per_transaction():
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from zhengwu.workcalendar.testing import seed_calendar
+
+    seed_calendar([2025, 2026])
+    workdays.calendar_index(None)
+
+    def rereads(calls: int) -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            with transaction.atomic():
+                for _ in range(calls):
+                    workdays.calendar_index(None, fresh=True)
+        return sum("calendarrevision" in q["sql"] for q in ctx.captured_queries)
+
+    # A service starting three clocks rereads the revision once; the next transaction rereads it.
+    assert rereads(3) == 1
+    assert rereads(1) == 1
+    # Outside a transaction every fresh read goes to the database.
+    with CaptureQueriesContext(connection) as ctx:
+        workdays.calendar_index(None, fresh=True)
+        workdays.calendar_index(None, fresh=True)
+    assert sum("calendarrevision" in q["sql"] for q in ctx.captured_queries) == 2
