@@ -27,6 +27,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
@@ -66,6 +67,7 @@ from zhengwu.cases.states import Action, Role, Status
 from zhengwu.cases.uploads import upload_check
 from zhengwu.catalog.codes import CaseKind, LimitUnit, SpecialProcedureKind
 from zhengwu.catalog.models import FeeItem, ProcessStep, ServiceItem
+from zhengwu.catalog.selectors import version_frozen
 from zhengwu.core.audit import audit_batch, audit_record
 from zhengwu.core.counters import counter_next
 from zhengwu.core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
@@ -248,10 +250,12 @@ def _lock_case(*, actor, case_no: str, expected_version: int | None = None, syst
 
     The actor's positions in the case's department are read once here (own posts and AB岗 cover)
     and kept on the case for `_role`, so a service asks the org tables once per call."""
-    case = (Case.objects.select_for_update(of=("self",)).select_related("item", "item_version", "department__region", "current_step", "applicant")
-            .filter(case_no=case_no).first())
-    if case is None:
-        raise NotFound("办件不存在", "case not found")
+    try:
+        case = (Case.objects.select_for_update(of=("self",)).select_related("department__region", "applicant")
+                .get(case_no=case_no))
+    except Case.DoesNotExist:
+        raise NotFound("办件不存在", "case not found") from None
+    _attach_version(case)
     if not system:
         held = {} if _is_applicant(actor, case) else positions_in(actor, case.department_id)
         case._held = (getattr(actor, "pk", None), held)  # type: ignore[attr-defined]
@@ -262,6 +266,23 @@ def _lock_case(*, actor, case_no: str, expected_version: int | None = None, syst
         raise Conflict("办件已被他人处理，请刷新后重试", "the case changed meanwhile; reload and retry",
                        details=[{"status": case.status, "version": case.version}])
     return case
+
+
+def _attach_version(case: Case) -> None:
+    """The case's catalog version (and its current step) from the per-process cache of published
+    versions: their content never changes, and the wide version row is the costliest part of a
+    case read."""
+    version = version_frozen(case.item_version_id)
+    case.item_version = version
+    if case.current_step_id is not None:
+        step = next((s for s in version.steps.all() if s.pk == case.current_step_id), None)
+        if step is not None:
+            case.current_step = step
+
+
+def _policy(case: Case) -> CaseItemPolicy | None:
+    """The item's case-handling policy (超时默许, joint handling, licence type), or None."""
+    return CaseItemPolicy.objects.filter(item_id=case.item_id).order_by().first()
 
 
 def _role(actor, case: Case, roles: Sequence[str], what: str) -> tuple[str, int | None]:
@@ -310,7 +331,7 @@ def _text(value: str, field_name: str, label: str, *, max_len: int = 2000) -> st
 
 
 def case_clocks(case: Case, kinds: Iterable[str] | None = None, *, open_only: bool = True):
-    qs = Clock.objects.filter(owner_type__app_label="cases", owner_type__model="case", owner_id=str(case.pk))
+    qs = Clock.objects.filter(owner_type=ContentType.objects.get_for_model(Case), owner_id=str(case.pk))
     if kinds is not None:
         qs = qs.filter(kind__in=list(kinds))
     if open_only:
@@ -443,9 +464,10 @@ def _applicant_fields(data: ApplicantInput) -> dict[str, Any]:
 
 
 def _published_item(item_id: int) -> ServiceItem:
-    item = ServiceItem.objects.select_related("current_version", "department__region").filter(pk=item_id).first()
-    if item is None or item.status != ServiceItem.Status.PUBLISHED or item.current_version is None:
+    item = ServiceItem.objects.select_related("department__region").filter(pk=item_id).first()
+    if item is None or item.status != ServiceItem.Status.PUBLISHED or item.current_version_id is None:
         raise ValidationFailed("该事项未发布或已暂停办理", "the item is not open for applications", field="item_id")
+    item.current_version = version_frozen(item.current_version_id)
     return item
 
 
@@ -712,7 +734,8 @@ def _acceptance_overdue(case: Case, now: dt.datetime) -> bool:
 
 
 def _set_first_step(case: Case) -> ProcessStep | None:
-    return case.item_version.steps.order_by("order", "id").first()
+    steps = _steps(case)
+    return steps[0] if steps else None
 
 
 def case_accept(*, actor, case_no: str, expected_version: int | None = None, note: str = "") -> Case:
@@ -732,7 +755,7 @@ def case_accept(*, actor, case_no: str, expected_version: int | None = None, not
                                    details=[{"material": m} for m in missing])
         now = timezone.now()
         _first_responder(case, actor)
-        policy = CaseItemPolicy.objects.filter(item=case.item).first()
+        policy = _policy(case)
         number = _document_number(case, NoticeKind.ACCEPTANCE, actor=actor)
         first = _set_first_step(case)
         _transition(case, action=Action.ACCEPT, actor=actor, role=role, note=note, at=now,
@@ -766,7 +789,7 @@ def case_accept(*, actor, case_no: str, expected_version: int | None = None, not
 
 def _decide_on_spot(actor, case: Case, role: str, now: dt.datetime) -> None:
     # 即办件 (行政许可法 §34): decided at the window while the applicant is there.
-    for step in case.item_version.steps.order_by("order", "id"):
+    for step in _steps(case):
         CaseStepRecord.objects.create(case=case, step=step, step_name=step.name, actor=actor, action=StepAction.PASS,
                                       opinion="即办件，当场办理", started_at=now, ended_at=now)
     _transition(case, action=Action.REVIEW_COMPLETE, actor=actor, role=role, note="即办件，当场审查",
@@ -945,7 +968,8 @@ def case_correction_lapse(*, case_id: int) -> Case:
 
 
 def _steps(case: Case) -> list[ProcessStep]:
-    return list(case.item_version.steps.order_by("order", "id"))
+    # In step order (ProcessStep.Meta.ordering within one version; the cached version's prefetch).
+    return list(case.item_version.steps.all())
 
 
 def _step_started_at(case: Case) -> dt.datetime:
@@ -1046,7 +1070,7 @@ def case_special_procedure_start(*, actor, case_no: str, kind: str, reason: str,
     with transaction.atomic(), audit_batch():
         case = _lock_case(actor=actor, case_no=case_no, expected_version=expected_version)
         role, _ = _role(actor, case, _REVIEW_POSITIONS, "启动特别程序")
-        allowed = set(case.item_version.special_procedures.values_list("kind", flat=True))
+        allowed = {p.kind for p in case.item_version.special_procedures.all()}
         if allowed and kind not in allowed:
             raise ValidationFailed("本事项的实施清单未列明该特别程序", "the item does not list this special procedure",
                                    field="kind")
@@ -1209,7 +1233,7 @@ def case_deem_approve(*, case_id: int) -> Case:
     with transaction.atomic(), audit_batch():
         case = _locked(Case.objects.select_for_update(of=("self",)).select_related(
             "item", "item_version", "department__region").get(pk=case_id))
-        policy = CaseItemPolicy.objects.filter(item=case.item).first()
+        policy = _policy(case)
         if case.status not in (Status.ACCEPTED, Status.AWAITING_DECISION) or not (
                 policy and policy.deemed_approval_enabled):
             return case
@@ -1243,7 +1267,7 @@ def case_certificate_retry(*, case_id: int):
     with transaction.atomic(), audit_batch():
         case = _locked(Case.objects.select_for_update(of=("self",)).select_related(
             "item", "item_version", "department__region", "applicant").get(pk=case_id))
-        policy = CaseItemPolicy.objects.filter(item=case.item).first()
+        policy = _policy(case)
         if (case.status != Status.APPROVED or not case.deemed_approved or policy is None
                 or not policy.licence_type_code or case.item_version.result_type != "certificate"):
             return None
@@ -1295,7 +1319,7 @@ def case_issue_certificate(*, actor, case_no: str, expected_version: int | None 
         role, _ = _role(actor, case, [Position.CLERK, Position.CHIEF_REPRESENTATIVE], "制证")
         if case.status != Status.APPROVED:
             _transition(case, action=Action.ISSUE_CERTIFICATE, actor=actor, role=role)
-        policy = CaseItemPolicy.objects.filter(item=case.item).first()
+        policy = _policy(case)
         certificate = _issue_certificate(actor, case, role, policy)
         _audit(actor, "case.issue_certificate", case, identifier=certificate.identifier)
     return certificate

@@ -1,0 +1,47 @@
+"""The statements a case transition issues: the hot path stays lean (bench/bench_cases.py)."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from zhengwu.cases import services
+
+pytestmark = pytest.mark.django_db
+
+
+def _tables(ctx) -> str:
+    return "\n".join(q["sql"] for q in ctx.captured_queries)
+
+
+def test_a_review_step_reads_the_catalog_from_the_process_cache(accepted, reviewer):
+    with CaptureQueriesContext(connection) as ctx:
+        services.case_step_pass(actor=reviewer, case_no=accepted.case_no, opinion="符合")
+    sql = _tables(ctx)
+    # The published version, its steps and the department's posts: no ORM joins of the wide rows.
+    assert "catalog_serviceitemversion" not in sql and "catalog_processstep" not in sql
+    assert "catalog_serviceitem" not in sql
+
+
+def test_a_review_step_stays_within_its_statement_budget(accepted, reviewer):
+    with CaptureQueriesContext(connection) as ctx:
+        services.case_step_pass(actor=reviewer, case_no=accepted.case_no, opinion="符合")
+    statements = [q["sql"] for q in ctx.captured_queries
+                  if not q["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "BEGIN", "COMMIT"))]
+    # Lock the case (with department and applicant), the actor's posts, the last step record, the
+    # new step record, the case update, its event, and the audit chain head read, append, update.
+    assert len(statements) <= 9, "\n".join(statements)
+    assert sum("core_audithead" in s for s in statements) == 2
+
+
+def test_notices_after_the_commit_are_written_in_one_transaction(submitted, clerk, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks:
+        services.case_accept(actor=clerk, case_no=submitted.case_no)
+    with CaptureQueriesContext(connection) as ctx:
+        for callback in callbacks:
+            callback()
+    sql = [q["sql"] for q in ctx.captured_queries]
+    notices = sum(s.startswith('INSERT INTO "notify_notice"') for s in sql)
+    deliveries = sum(s.startswith('INSERT INTO "notify_delivery"') for s in sql)
+    # Each notice: its row and one bulk insert of its deliveries (in-app and SMS), in one transaction.
+    assert notices >= 1 and deliveries == notices
+    assert sum(s.startswith(("SAVEPOINT", "BEGIN")) for s in sql) == notices
