@@ -206,10 +206,9 @@ def test_a_fresh_index_rereads_the_stored_revision_once_per_transaction():
     workdays.calendar_index(None)
 
     def rereads(calls: int) -> int:
-        with CaptureQueriesContext(connection) as ctx:
-            with transaction.atomic():
-                for _ in range(calls):
-                    workdays.calendar_index(None, fresh=True)
+        with CaptureQueriesContext(connection) as ctx, transaction.atomic():
+            for _ in range(calls):
+                workdays.calendar_index(None, fresh=True)
         return sum("calendarrevision" in q["sql"] for q in ctx.captured_queries)
 
     # A service starting three clocks rereads the revision once; the next transaction rereads it.
