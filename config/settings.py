@@ -157,6 +157,10 @@ ZHENGWU_DATA_KEY = ENV.data_key
 # 文书 PDFs are written after the issuing transaction by the clock process (or on first download);
 # the test suite renders them in the transaction, so a test can read a notice right after issuing it.
 ZHENGWU_DOCUMENTS_DEFERRED = ZHENGWU_ENV != "test"
+# SMS and e-mail wait in the outbox (notify.Outgoing) written with the business change; the clock
+# process sends them every ZHENGWU_NOTIFY_POLL_SECONDS. The test suite sends them right after the commit.
+ZHENGWU_NOTIFY_DEFERRED = ZHENGWU_ENV != "test"
+ZHENGWU_NOTIFY_POLL_SECONDS = 2.0
 
 
 def _rate_group(name: str, paths: list[str], methods: list[str], rate: tuple[int, int]) -> dict:

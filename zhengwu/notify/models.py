@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from zhengwu.core.fields import EncryptedCharField
+
 
 class Channel(models.TextChoices):
     SMS = "sms", "短信"
@@ -56,6 +58,31 @@ class Delivery(models.Model):
         verbose_name = "通知发送记录"
         verbose_name_plural = verbose_name
         ordering = ["-sent_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} {self.title}"
+
+
+class Outgoing(models.Model):
+    """An SMS or e-mail written with the business change that causes it and sent after the commit
+    (transactional outbox): a crash after the commit delays the message, never loses it, and the
+    service call commits once. Sent messages leave a `Delivery` and are removed from here. The
+    address waits encrypted (RULES §10)."""
+
+    channel = models.CharField("渠道", max_length=10, choices=Channel.choices)
+    template = models.CharField("模板", max_length=60)
+    address = EncryptedCharField("地址", max_length=254)
+    recipient_masked = models.CharField("接收方（脱敏）", max_length=120)
+    recipient_user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="接收人", null=True, blank=True,
+                                       on_delete=models.SET_NULL, related_name="+")
+    title = models.CharField("标题", max_length=200)
+    text = models.TextField("内容")
+    created_at = models.DateTimeField("写入时间")
+
+    class Meta:
+        verbose_name = "待发送通知"
+        verbose_name_plural = verbose_name
+        ordering = ["id"]
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} {self.title}"

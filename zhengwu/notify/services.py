@@ -15,7 +15,7 @@ from zhengwu.core.audit import audit_record
 from zhengwu.core.errors import NotFound
 from zhengwu.notify import templates
 from zhengwu.notify.backends import Message, mask_address
-from zhengwu.notify.models import Channel, Delivery, Notice
+from zhengwu.notify.models import Channel, Delivery, Notice, Outgoing
 
 log = logging.getLogger("zhengwu.notify")
 
@@ -33,11 +33,15 @@ def _backend(channel: str):
 
 def notify_send(*, recipient_user=None, phone: str | None = None, email: str | None = None, template: str,
                 context: dict[str, Any], channels: Iterable[str] | None = None) -> None:
-    """Queue a notice on every channel the recipient can be reached on (or only `channels`);
-    sent after the commit.
+    """Notify on every channel the recipient can be reached on (or only `channels`), as part of
+    the caller's transaction.
 
-    A rolled-back write therefore never tells anyone anything. The template is rendered now so a
-    wrong template or context fails inside the caller's transaction.
+    The in-app notice is written now, with the business change; SMS and e-mail wait in the outbox
+    (`Outgoing`) and go out after the commit: at once in this process unless
+    `ZHENGWU_NOTIFY_DEFERRED` (production), where the clock process sends them within seconds
+    (`notify_outgoing_send`). A rolled-back write therefore never tells anyone anything, and a
+    crash after the commit delays a message but does not lose it. The template is rendered now so
+    a wrong template or context fails inside the caller's transaction.
     """
     title, body, sms = templates.render(template, context)
     allowed = set(Channel.values if channels is None else channels)
@@ -51,38 +55,61 @@ def notify_send(*, recipient_user=None, phone: str | None = None, email: str | N
         return
     user_id = recipient_user.pk if recipient_user is not None else None
     link = str(context.get("link", ""))
-    transaction.on_commit(lambda: _deliver(user_id=user_id, phone=phone, email=email, template=template,
-                                           title=title, body=body, sms=sms, link=link))
-
-
-def _deliver(*, user_id, phone, email, template, title, body, sms, link) -> None:
-    # The gateways are called first, then every record of this notice is written in one short
-    # transaction (one commit instead of one per row).
     now = timezone.now()
-    deliveries = []
-    if user_id is not None:
-        deliveries.append(Delivery(channel=Channel.IN_APP, template=template, recipient_masked=f"user:{user_id}",
-                                   recipient_user_id=user_id, title=title, backend="database",
-                                   outcome=Delivery.Outcome.SENT, sent_at=now))
-    for channel, address, text in ((Channel.SMS, phone, sms), (Channel.EMAIL, email, body)):
-        if not address:
-            continue
-        path, backend = _backend(channel)
-        outcome, error = Delivery.Outcome.SENT, ""
-        try:
-            backend.send(Message(channel=channel, address=address, title=title, body=text, template=template))
-        except Exception as exc:  # a gateway failure must not undo the committed business write
-            outcome, error = Delivery.Outcome.FAILED, str(exc)[:300]
-            log.warning("notice %s via %s failed: %s", template, channel, error)
-        deliveries.append(Delivery(channel=channel, template=template,
-                                   recipient_masked=mask_address(channel, address), recipient_user_id=user_id,
-                                   title=title, backend=path, outcome=outcome, error=error,
-                                   sent_at=timezone.now()))
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         if user_id is not None:
             Notice.objects.create(recipient_id=user_id, template=template, title=title, body=body, link=link,
                                   created_at=now)
-        Delivery.objects.bulk_create(deliveries)
+            Delivery.objects.create(channel=Channel.IN_APP, template=template, recipient_masked=f"user:{user_id}",
+                                    recipient_user_id=user_id, title=title, backend="database",
+                                    outcome=Delivery.Outcome.SENT, sent_at=now)
+        waiting = [Outgoing(channel=channel, template=template, address=address,
+                            recipient_masked=mask_address(channel, address), recipient_user_id=user_id,
+                            title=title, text=text, created_at=now)
+                   for channel, address, text in ((Channel.SMS, phone, sms), (Channel.EMAIL, email, body))
+                   if address]
+        if waiting:
+            Outgoing.objects.bulk_create(waiting)
+    if waiting and not deferred():
+        ids = [o.pk for o in waiting] if all(o.pk for o in waiting) else None
+        transaction.on_commit(lambda: _send(ids))
+
+
+def deferred() -> bool:
+    return bool(getattr(settings, "ZHENGWU_NOTIFY_DEFERRED", False))
+
+
+def notify_outgoing_send(*, limit: int = 100) -> int:
+    """Send up to `limit` waiting SMS and e-mails, oldest first; the number handled. Run by the
+    clock process between its ticks; several senders never send one message twice (rows are
+    claimed FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite has one writer)."""
+    return _send(None, limit=limit)
+
+
+def _send(ids: list[int] | None, *, limit: int = 100) -> int:
+    with transaction.atomic():
+        qs = Outgoing.objects.order_by("id")
+        if ids is not None:
+            qs = qs.filter(pk__in=ids)
+        rows = list(qs.select_for_update(skip_locked=True)[:limit])
+        deliveries = []
+        for row in rows:
+            path, backend = _backend(row.channel)
+            outcome, error = Delivery.Outcome.SENT, ""
+            try:
+                backend.send(Message(channel=row.channel, address=row.address, title=row.title, body=row.text,
+                                     template=row.template))
+            except Exception as exc:  # a gateway failure is recorded; the business write stands
+                outcome, error = Delivery.Outcome.FAILED, str(exc)[:300]
+                log.warning("notice %s via %s failed: %s", row.template, row.channel, error)
+            deliveries.append(Delivery(channel=row.channel, template=row.template,
+                                       recipient_masked=row.recipient_masked, recipient_user_id=row.recipient_user_id,
+                                       title=row.title, backend=path, outcome=outcome, error=error,
+                                       sent_at=timezone.now()))
+        if rows:
+            Delivery.objects.bulk_create(deliveries)
+            Outgoing.objects.filter(pk__in=[r.pk for r in rows]).delete()
+    return len(rows)
 
 
 def notice_mark_read(*, actor, notice_id: int) -> Notice:

@@ -81,6 +81,30 @@ def _render_documents(stop: threading.Event) -> int:
     return written
 
 
+def _send_notices() -> int:
+    from zhengwu.notify.services import notify_outgoing_send
+
+    try:
+        return notify_outgoing_send()
+    except Exception:  # a broken gateway configuration must not stop the clocks
+        log.exception("sending waiting notices failed")
+        return 0
+
+
+def _wait_sending(stop: threading.Event, interval: float) -> bool:
+    """Wait until the next tick, sending waiting SMS and e-mails every few seconds meanwhile (the
+    outbox of zhengwu.notify); True when asked to stop."""
+    poll = max(0.2, float(getattr(settings, "ZHENGWU_NOTIFY_POLL_SECONDS", 2.0)))
+    deadline = time.monotonic() + interval
+    while True:
+        _send_notices()
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return stop.is_set()
+        if stop.wait(min(poll, left)):
+            return True
+
+
 def run_forever(*, interval: float | None = None, once: bool = False, stdout=None) -> int:
     """Tick every `interval` seconds until SIGTERM / SIGINT; the current tick always finishes."""
     interval = float(interval or settings.ZHENGWU["SWEEPER_INTERVAL_SECONDS"])
@@ -109,7 +133,7 @@ def run_forever(*, interval: float | None = None, once: bool = False, stdout=Non
                 stdout.write(f"时钟清扫：候选 {result.candidates}，认领 {result.claimed}，被其他进程认领 {result.lost}，"
                              f"触发 {result.fired}，错误 {result.errors}")
                 stdout.flush()
-            if once or stop.wait(interval):
+            if once or _wait_sending(stop, interval):
                 return ticks
     finally:
         for sig, handler in previous.items():

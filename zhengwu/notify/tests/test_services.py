@@ -5,9 +5,9 @@ from zhengwu.accounts.models import User
 from zhengwu.core.errors import NotFound, ValidationFailed
 from zhengwu.core.models import AuditEvent
 from zhengwu.notify.backends import LocmemBackend
-from zhengwu.notify.models import Channel, Delivery, Notice
+from zhengwu.notify.models import Channel, Delivery, Notice, Outgoing
 from zhengwu.notify.selectors import notice_list_for, notice_unread_count
-from zhengwu.notify.services import notice_mark_read, notify_send
+from zhengwu.notify.services import notice_mark_read, notify_outgoing_send, notify_send
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -31,7 +31,9 @@ def citizen():
 def test_sends_on_every_channel_after_commit_with_masked_log(outbox, citizen):
     with transaction.atomic():
         notify_send(recipient_user=citizen, template="case.submitted", context=CTX)
-        assert outbox == [] and not Notice.objects.exists()
+        # The in-app notice is part of the business write; SMS and e-mail wait for the commit.
+        assert outbox == [] and Notice.objects.count() == 1 and Outgoing.objects.count() == 2
+    assert not Outgoing.objects.exists()
     assert [m.channel for m in outbox] == ["sms", "email"]
     assert "2026-SJ-000001" in outbox[0].body and outbox[0].body.startswith("【政务服务】")
     notice = Notice.objects.get()
@@ -105,3 +107,37 @@ def test_titles_are_filled_like_bodies(monkeypatch):
     assert title == "红牌超期：2026-X-000001" and body == "办件 2026-X-000001"
     with pytest.raises(ValidationFailed, match="缺少字段"):
         templates.render("test.titled", {"case_no": "2026-X-000001"})
+
+
+# --- the outbox, as production runs it (ZHENGWU_NOTIFY_DEFERRED) ---------------------------------
+
+def test_deferred_messages_wait_encrypted_and_are_sent_once_by_the_clock_process(outbox, citizen, settings):
+    from django.db import connection
+
+    settings.ZHENGWU_NOTIFY_DEFERRED = True
+    with transaction.atomic():
+        notify_send(recipient_user=citizen, template="case.submitted", context=CTX)
+    # Committed, not yet sent: a crash now loses nothing, the messages wait in the outbox.
+    assert outbox == [] and Outgoing.objects.count() == 2
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT address FROM notify_outgoing")
+        stored = [row[0] for row in cursor.fetchall()]
+    assert stored and all("13812341234" not in a and "zhangsan" not in a for a in stored)
+    assert notify_outgoing_send() == 2
+    assert [m.channel for m in outbox] == ["sms", "email"] and outbox[0].address == "13812341234"
+    assert not Outgoing.objects.exists()
+    assert notify_outgoing_send() == 0 and len(outbox) == 2  # nothing is sent twice
+    assert set(Delivery.objects.values_list("channel", flat=True)) == {"in_app", "sms", "email"}
+
+
+def test_a_failing_gateway_is_recorded_and_the_message_leaves_the_outbox(citizen, settings):
+    settings.ZHENGWU_NOTIFY_DEFERRED = True
+    settings.ZHENGWU_NOTIFY_BACKENDS = {"sms": "zhengwu.notify.tests.test_services.BrokenBackend",
+                                        "email": "zhengwu.notify.backends.LocmemBackend"}
+    LocmemBackend.outbox = []
+    notify_send(recipient_user=citizen, template="case.submitted", context=CTX)
+    assert notify_outgoing_send() == 2
+    failed = Delivery.objects.get(channel="sms")
+    assert failed.outcome == Delivery.Outcome.FAILED and "gateway down" in failed.error
+    assert Delivery.objects.get(channel="email").outcome == Delivery.Outcome.SENT
+    assert not Outgoing.objects.exists()

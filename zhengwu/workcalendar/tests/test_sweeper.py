@@ -186,3 +186,26 @@ def test_concurrent_sweepers_fire_each_event_once(django_user_model, time_machin
     assert sum(r.fired for r in results) == 120 and sum(r.claimed for r in results) == 60
     assert ClockEvent.objects.count() == 120
     assert not Clock.objects.filter(next_event_at__isnull=False).exists()
+
+
+def test_the_clock_process_sends_waiting_notices_between_ticks(settings):
+    import threading
+
+    from zhengwu.accounts.models import User
+    from zhengwu.notify.backends import LocmemBackend
+    from zhengwu.notify.models import Outgoing
+    from zhengwu.notify.services import notify_send
+    from zhengwu.workcalendar.sweeper import _wait_sending
+
+    settings.ZHENGWU_NOTIFY_DEFERRED = True
+    settings.ZHENGWU_NOTIFY_POLL_SECONDS = 0.2
+    settings.ZHENGWU_NOTIFY_BACKENDS = {"sms": "zhengwu.notify.backends.LocmemBackend",
+                                        "email": "zhengwu.notify.backends.LocmemBackend"}
+    LocmemBackend.outbox = []
+    citizen = User.objects.create_user("citizen9", password="x-12345678", kind=User.Kind.APPLICANT,
+                                       phone="13812341234")
+    notify_send(recipient_user=citizen, template="case.submitted",
+                context={"case_no": "2026-SJ-000001", "query_code": "AB12CD", "item_name": "食品经营许可"})
+    assert Outgoing.objects.count() == 1
+    assert _wait_sending(threading.Event(), 0.3) is False
+    assert [m.address for m in LocmemBackend.outbox] == ["13812341234"] and not Outgoing.objects.exists()
