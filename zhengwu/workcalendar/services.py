@@ -572,9 +572,10 @@ def _audit_clock(actor, action: str, clock: Clock, **data: Any) -> None:
 
 
 def clocks_locked(qs) -> list[Clock]:
-    """Clocks of `qs` locked FOR UPDATE with their ledgers, in three statements however many there
-    are, for an owner that suspends, resumes or finishes several clocks in one transaction."""
-    rows = list(qs.select_for_update(of=("self",)).prefetch_related("segments", "extensions"))
+    """Clocks of `qs` locked FOR UPDATE with their segments, in two statements however many there
+    are, for an owner that suspends, resumes or finishes several clocks in one transaction. Their
+    extensions are read when a recomputation needs them (finishing a running clock does not)."""
+    rows = list(qs.select_for_update(of=("self",)).prefetch_related("segments"))
     for clock in rows:
         clock._row_locked = True  # type: ignore[attr-defined]
     return rows
@@ -688,9 +689,18 @@ def _finish(*, actor, clock: Clock, action: str, at: datetime | None, reason: st
         moment = _moment(at, not_before=last.started_at, what="结束时间")
         last.ended_at = moment
         last.save(update_fields=["ended_at"])
+        was_running = clock.status == Clock.Status.RUNNING
         clock.status = target
         clock.ended_at = moment
-        _refresh(clock)
+        if was_running and clock.due_at is not None and clock.calendar_version == workdays.current_revision(
+                fresh=False):
+            # Finished while counting, under the calendar its deadline was computed with: a finished
+            # clock keeps the deadline it had while running (clocks.compute_schedule), so only its
+            # state moves; the recomputation (and its explanation) is for a ledger that changed.
+            clock.next_event_at, clock.next_event_kind = None, ""
+            clock.save(update_fields=["status", "ended_at", "next_event_at", "next_event_kind", "updated_at"])
+        else:
+            _refresh(clock)
         _audit_clock(actor, f"clock.{action}", clock, at=moment.isoformat(), reason=reason,
                      on_time=clock.due_at is None or moment < clock.due_at)
     return clock

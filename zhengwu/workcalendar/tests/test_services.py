@@ -236,3 +236,32 @@ def test_a_regional_day_off_applies_to_the_region_and_below_only(work_calendar, 
     local.refresh_from_db()
     assert local.due_date == date(2025, 12, 1)
     assert Clock.objects.count() == 2
+
+
+def test_finishing_a_running_clock_keeps_the_deadline_a_full_recomputation_gives(work_calendar, owner,
+                                                                               time_machine):
+    from zhengwu.workcalendar.services import clock_complete, clock_resume, clock_schedule, clock_suspend
+
+    time_machine.move_to(datetime(2025, 11, 5, 10, 0, tzinfo=TZ))
+    plain = _clock(owner, datetime(2025, 11, 3, 9, 0, tzinfo=TZ))
+    paused = _clock(owner, datetime(2025, 11, 3, 9, 0, tzinfo=TZ))
+    clock_suspend(actor="test", clock=paused, reason="correction")
+    time_machine.move_to(datetime(2025, 11, 12, 10, 0, tzinfo=TZ))
+    clock_resume(actor="test", clock=paused)
+    time_machine.move_to(datetime(2025, 11, 20, 10, 0, tzinfo=TZ))
+    for clock in (plain, paused):
+        clock.refresh_from_db()
+        before = (clock.due_at, clock.due_date)
+        clock_complete(actor="test", clock=clock)
+        clock.refresh_from_db()
+        recomputed = clock_schedule(clock)
+        assert (clock.due_at, clock.due_date) == before == (recomputed.due_at, recomputed.due_date)
+        assert clock.status == Clock.Status.COMPLETED and clock.next_event_at is None
+    # Finished while suspended: the deadline is recomputed as if it had resumed at that moment.
+    held = _clock(owner, datetime(2025, 11, 20, 9, 0, tzinfo=TZ))
+    due = held.due_date
+    clock_suspend(actor="test", clock=held, reason="correction")
+    time_machine.move_to(datetime(2025, 11, 27, 10, 0, tzinfo=TZ))
+    clock_complete(actor="test", clock=held)
+    held.refresh_from_db()
+    assert held.due_date > due and held.due_date == clock_schedule(held).due_date
