@@ -251,8 +251,8 @@ def licence_issue(*, actor, licence_type: LicenceType, issuer: Department, holde
         certificate.signature = crypto.sm2_sign(payload, private_key_hex=private_hex, public_key_hex=key.public_key)
         certificate.save()
         # The signed content is final here; the printable PDF follows from it (zhengwu.documents.jobs).
+        # Rendered now (tests) it fills `certificate.pdf` in memory as in the row; deferred, both stay empty.
         document_enqueue(renderer="certificate", obj=certificate, field_name="pdf", filename=f"{identifier}.pdf")
-        certificate.refresh_from_db(fields=["pdf"])
         name_masked, id_masked = masked_holder(certificate)
         audit_record(actor=actor, action="licence.issue", obj=certificate, data={
             "identifier": identifier, "licence_type": licence_type.code, "number": number,
