@@ -18,8 +18,9 @@ Two paths, each through cases/services.py only:
 - 即办件: submit → accept (decided on the spot, §34) → collection (办结).
 
 The platform's production setting is used: 文书 and certificate PDFs are written after the
-issuing transaction by the clock process (zhengwu.documents.jobs); that queue is drained after
-the run and its rate printed on its own line, so the PDF cost is shown, not hidden.
+issuing transaction by the clock process (zhengwu.documents.jobs), and SMS wait in the outbox the
+transaction wrote (zhengwu.notify.Outgoing) for the clock process to send; both queues are drained
+after the run and their rates printed on their own lines, so their cost is shown, not hidden.
 
 Prints per database: cases/s, service calls/s and status transitions/s (CaseEvents whose status
 changed), the queries each service call issues (CaptureQueriesContext, one warm case), the PDFs
@@ -65,6 +66,7 @@ def setup_django(database_url: str, media: Path) -> None:
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.ZHENGWU_DOCUMENTS_DEFERRED = True  # production: PDFs are written by the clock process
+    settings.ZHENGWU_NOTIFY_DEFERRED = True  # production: SMS and e-mail are sent by the clock process
     settings.ZHENGWU_NOTIFY_BACKENDS = {"sms": "zhengwu.notify.backends.LocmemBackend",
                                         "email": "zhengwu.notify.backends.LocmemBackend"}
 
@@ -285,6 +287,7 @@ def run(database_url: str, n_promised: int, n_immediate: int, client: int, start
 
 def _drain() -> dict:
     from zhengwu.documents.jobs import documents_render_pending
+    from zhengwu.notify.services import notify_outgoing_send
 
     begin = time.perf_counter()
     written = 0
@@ -294,7 +297,17 @@ def _drain() -> dict:
         if done == 0:
             break
     seconds = time.perf_counter() - begin
-    return {"documents": written, "seconds": seconds, "per_s": written / seconds if seconds else 0.0}
+    begin = time.perf_counter()
+    sent = 0
+    while True:
+        done = notify_outgoing_send(limit=200)
+        sent += done
+        if done == 0:
+            break
+    send_seconds = time.perf_counter() - begin
+    return {"documents": written, "seconds": seconds, "per_s": written / seconds if seconds else 0.0,
+            "messages": sent, "send_seconds": send_seconds,
+            "send_per_s": sent / send_seconds if send_seconds else 0.0}
 
 
 def drain(database_url: str) -> dict:
@@ -413,6 +426,8 @@ def report(name: str, data: dict, tps: float | None, verbose: bool = True) -> bo
     docs = data["documents"]
     print(f"  PDFs written afterwards by the clock process: {docs['documents']} in {docs['seconds']:.2f} s "
           f"({docs['per_s']:.1f} per second, one process)")
+    print(f"  SMS sent afterwards from the outbox by the clock process: {docs['messages']} in "
+          f"{docs['send_seconds']:.2f} s ({docs['send_per_s']:.1f} per second, one process, test gateway)")
     print("  queries per service call (one warm case) and mean time per call, with the statements issued "
           "more than once:")
     for kind in ("promised", "immediate"):
