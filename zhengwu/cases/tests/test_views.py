@@ -391,7 +391,7 @@ def test_fee_notice_payment_certificate_and_posted_delivery_through_the_pages(cl
     services.case_decide(actor=chief_representative, case_no=case_no, outcome="approve")
     fee = item.current_version.fees.get()
     client.force_login(clerk)
-    assert client.post(act("fee_notice"), {f"fee-fee_{fee.pk}": "10.00"}).status_code == 302
+    assert client.post(act("fee_notice"), {f"fee-charge_{fee.pk}": "on"}).status_code == 302
     html = client.get(reverse("cases:staff_case", args=[case_no])).content.decode()
     # Unpaid: no certificate yet, payment offered.
     assert "制发电子证照</summary>" not in html and "登记缴费</summary>" in html
