@@ -290,7 +290,7 @@ class FeeNoticeForm(_Base):
 
     def __init__(self, *args, fees=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fee_rows = []
+        self.fee_rows: list[tuple[Any, str, str | None]] = []
         for f in fees:
             bounds = f.amount_bounds()
             if bounds is not None and bounds[0] == bounds[1]:

@@ -1584,7 +1584,7 @@ def fee_notice_issue(*, actor, case_no: str, lines: Sequence[FeeLineInput]) -> F
                            "一个办件只开具一份缴费通知；如开具有误，请先作废",
                            "the case already has a fee notice; void it first if it was wrong")
         allowed = {f.pk: f for f in FeeItem.objects.filter(version=case.item_version)}
-        resolved = []
+        resolved: list[tuple[FeeItem, Decimal, str]] = []
         for line in lines:
             fee_item = allowed.get(line.fee_item_id)
             if fee_item is None:

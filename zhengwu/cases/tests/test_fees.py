@@ -11,6 +11,7 @@ from zhengwu.cases import selectors, services
 from zhengwu.cases.models import CaseEvent, FeeNotice, FeeNoticeLine
 from zhengwu.cases.services import FeeLine
 from zhengwu.cases.tests.conftest import full_materials, person
+from zhengwu.catalog.models import FeeItem
 from zhengwu.catalog.tests.factories import published_item
 from zhengwu.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from zhengwu.core.models import AuditEvent
@@ -35,7 +36,7 @@ def fee_case(item, applicant, clerk):
     case = services.case_submit(actor=applicant, item_id=fee_item.pk, applicant=person(),
                                 materials=full_materials(fee_item))
     case = services.case_accept(actor=clerk, case_no=case.case_no)
-    case.fees = {f.name: f for f in fee_item.current_version.fees.all()}
+    case.fees = {f.name: f for f in FeeItem.objects.filter(version=case.item_version)}  # type: ignore[attr-defined]
     return case
 
 
