@@ -1516,55 +1516,14 @@ def case_terminate(*, actor, case_no: str, reason: str, expected_version: int | 
 # 一口收费: fee notice, payment, receipt
 
 
-def _amount(value, field: str = "amount") -> Decimal:
+def _amount(value) -> Decimal:
     try:
         amount = Decimal(str(value)).quantize(Decimal("0.01"))
     except (InvalidOperation, ValueError):
-        raise ValidationFailed("金额格式不正确", "invalid amount", field=field) from None
-    if not amount.is_finite() or amount <= 0 or amount >= Decimal("1e14"):
-        raise ValidationFailed("金额应大于 0", "the amount must be positive", field=field)
+        raise ValidationFailed("金额格式不正确", "invalid amount", field="amount") from None
+    if not amount.is_finite() or amount <= 0 or amount >= Decimal("1e14"):  # NaN cannot even be compared
+        raise ValidationFailed("金额应大于 0", "the amount must be positive", field="amount")
     return amount
-
-
-@dataclass
-class FeeLine(FeeLineInput):
-    """A fee notice line: `amount` may be left out (None) for a fixed standard; `basis_note` says
-    how the amount was worked out when the standard is not an amount."""
-
-    amount: Any = None
-    basis_note: str = ""
-
-
-def _fee_line_amount(fee_item: FeeItem, line: FeeLineInput) -> tuple[Decimal, str]:
-    """The amount of one line within the catalogued standard (行政许可法 §58: nothing the catalog
-    does not provide for): a fixed standard sets it, a range bounds it, a text standard needs the
-    amount typed with how it was worked out."""
-    note = (getattr(line, "basis_note", "") or "").strip()
-    if len(note) > 300:
-        raise ValidationFailed("计费说明不能超过 300 字", "basis note too long", field="basis_note")
-    typed = None if line.amount in (None, "") else _amount(line.amount)
-    bounds = fee_item.amount_bounds()
-    if bounds is None:
-        if typed is None:
-            raise ValidationFailed(f"“{fee_item.name}”的收费标准为“{fee_item.standard}”，请填写金额",
-                                   f"{fee_item.name}: the standard is not an amount; type the amount", field="amount")
-        if not note:
-            raise ValidationFailed(f"“{fee_item.name}”按文字标准计收，请填写计费说明（如面积、件数及计算过程）",
-                                   f"{fee_item.name}: explain how the amount was worked out", field="basis_note")
-        return typed, note
-    low, high = bounds
-    if low == high:
-        if typed is not None and typed != low:
-            raise ValidationFailed(f"“{fee_item.name}”的收费标准为固定金额 {low} 元，不能收取 {typed} 元",
-                                   f"{fee_item.name}: the standard fixes {low}", field="amount")
-        return low, note
-    if typed is None:
-        raise ValidationFailed(f"“{fee_item.name}”的收费标准为 {low}–{high} 元，请填写金额",
-                               f"{fee_item.name}: type an amount within {low}..{high}", field="amount")
-    if not low <= typed <= high:
-        raise ValidationFailed(f"“{fee_item.name}”的收费标准为 {low}–{high} 元，{typed} 元超出标准",
-                               f"{fee_item.name}: {typed} is outside {low}..{high}", field="amount")
-    return typed, note
 
 
 def fee_notice_issue(*, actor, case_no: str, lines: Sequence[FeeLineInput]) -> FeeNotice:
@@ -1638,6 +1597,47 @@ def payment_record(*, actor, notice_no: str, amount, payer_name: str, method: st
         _audit(actor, "case.payment_record", case, notice_no=notice.notice_no, amount=str(paid),
                receipt_no=receipt.receipt_no, payer=mask_name(payer_name))
     return receipt
+
+
+@dataclass
+class FeeLine(FeeLineInput):
+    """A fee notice line: `amount` may be left out (None) for a fixed standard; `basis_note` says
+    how the amount was worked out when the standard is not an amount."""
+
+    amount: Any = None
+    basis_note: str = ""
+
+
+def _fee_line_amount(fee_item: FeeItem, line: FeeLineInput) -> tuple[Decimal, str]:
+    """The amount of one line within the catalogued standard (行政许可法 §58: nothing the catalog
+    does not provide for): a fixed standard sets it, a range bounds it, a text standard needs the
+    amount typed with how it was worked out."""
+    note = (getattr(line, "basis_note", "") or "").strip()
+    if len(note) > 300:
+        raise ValidationFailed("计费说明不能超过 300 字", "basis note too long", field="basis_note")
+    typed = None if line.amount in (None, "") else _amount(line.amount)
+    bounds = fee_item.amount_bounds()
+    if bounds is None:
+        if typed is None:
+            raise ValidationFailed(f"“{fee_item.name}”的收费标准为“{fee_item.standard}”，请填写金额",
+                                   f"{fee_item.name}: the standard is not an amount; type the amount", field="amount")
+        if not note:
+            raise ValidationFailed(f"“{fee_item.name}”按文字标准计收，请填写计费说明（如面积、件数及计算过程）",
+                                   f"{fee_item.name}: explain how the amount was worked out", field="basis_note")
+        return typed, note
+    low, high = bounds
+    if low == high:
+        if typed is not None and typed != low:
+            raise ValidationFailed(f"“{fee_item.name}”的收费标准为固定金额 {low} 元，不能收取 {typed} 元",
+                                   f"{fee_item.name}: the standard fixes {low}", field="amount")
+        return low, note
+    if typed is None:
+        raise ValidationFailed(f"“{fee_item.name}”的收费标准为 {low}–{high} 元，请填写金额",
+                               f"{fee_item.name}: type an amount within {low}..{high}", field="amount")
+    if not low <= typed <= high:
+        raise ValidationFailed(f"“{fee_item.name}”的收费标准为 {low}–{high} 元，{typed} 元超出标准",
+                               f"{fee_item.name}: {typed} is outside {low}..{high}", field="amount")
+    return typed, note
 
 
 def fee_notice_void(*, actor, case_no: str, notice_no: str, reason: str) -> FeeNotice:

@@ -93,8 +93,11 @@ def test_one_notice_lists_each_item_once_and_totals_them(fee_case, clerk):
     fixed, ranged = fee_case.fees["护照工本费"], fee_case.fees["不动产登记费"]
     with pytest.raises(ValidationFailed, match="重复"):
         _issue(fee_case, clerk, FeeLine(fee_item_id=fixed.pk), FeeLine(fee_item_id=fixed.pk))
+    for bad in ("-5", "NaN", "abc", "1e20"):
+        with pytest.raises(ValidationFailed, match="金额"):
+            _issue(fee_case, clerk, FeeLine(fee_item_id=fixed.pk), FeeLine(fee_item_id=ranged.pk, amount=bad))
     with pytest.raises(ValidationFailed, match="金额"):
-        _issue(fee_case, clerk, FeeLine(fee_item_id=fixed.pk), FeeLine(fee_item_id=ranged.pk, amount="-5"))
+        services.payment_record(actor=clerk, notice_no="JK-NONE", amount="NaN", payer_name="张三")
     _nothing_issued(fee_case)
     notice = _issue(fee_case, clerk, FeeLine(fee_item_id=fixed.pk), FeeLine(fee_item_id=ranged.pk, amount="80"))
     assert notice.total == Decimal("200.00") and notice.lines.count() == 2
