@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from decimal import Decimal
 
 import pytest
 
@@ -86,7 +87,8 @@ def shop_item(calendar, dept_market, window_market):
     return published_item(dept_market, name="食品经营许可（新办）", themes=[], steps=[
         {"order": 1, "name": "审查", "role": Position.REVIEWER, "budget_days": 2},
         {"order": 2, "name": "决定", "role": Position.CHIEF_REPRESENTATIVE, "budget_days": 1},
-    ], fees=[{"order": 1, "name": "工本费", "standard": "10元/证", "basis": "价格主管部门文件"}],
+    ], fees=[{"order": 1, "name": "工本费", "standard": "10元/证", "basis": "价格主管部门文件", "amount_kind": "fixed",
+              "amount_min": Decimal("10.00")}],
         fee_required=True, fee_basis="价格主管部门文件",
         special_procedures=[{"kind": SpecialProcedureKind.EXPERT_REVIEW, "duration_value": 10}])
 
@@ -217,8 +219,8 @@ def test_fee_notice_payment_and_receipt(live_server, browser, screenshots, shop_
     labels = form.locator("label").all_inner_texts()
     assert any("工本费" in t for t in labels) and not any("检验费" in t for t in labels)
     # A forged field naming another item's fee is not charged: the notice is refused as empty.
-    form.locator(f"#id_fee-fee_{catalog_fee.pk}").evaluate(
-        f"(el) => {{ el.name = 'fee-fee_{foreign_fee.pk}'; el.value = '200'; }}")
+    form.locator(f"#id_fee-charge_{catalog_fee.pk}").evaluate(
+        f"(el) => {{ el.name = 'fee-charge_{foreign_fee.pk}'; el.checked = true; }}")
     form.get_by_role("button", name="开具缴费通知").click()
     window.wait_for_load_state()
     assert "请至少列出一项收费" in window.locator(".form-errors").first.inner_text()
@@ -226,7 +228,8 @@ def test_fee_notice_payment_and_receipt(live_server, browser, screenshots, shop_
     _shot(window, screenshots, "07-fee-refused")
 
     form = _open(window, live_server, case.case_no, "开具缴费通知")
-    form.get_by_label(re.compile("工本费")).fill("10")
+    # A fixed standard: the clerk ticks the item, the catalog sets the amount.
+    form.get_by_label(re.compile("工本费")).check()
     _check(window, "fee form")
     _submit(window, form, "开具缴费通知", case.case_no)
     notice = FeeNotice.objects.get()

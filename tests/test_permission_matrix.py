@@ -193,6 +193,9 @@ OPERATIONS: dict[str, dict[str, str] | str] = {
     "POST /api/v1/cases/{case_no}/special-procedures": API_WRITE,
     "POST /api/v1/cases/{case_no}/special-procedures/end": API_WRITE,
     "POST /api/v1/cases/{case_no}/extension": API_WRITE,
+    "POST /api/v1/cases/{case_no}/extension-requests": API_WRITE,
+    "POST /api/v1/cases/{case_no}/extension-requests/approve": API_WRITE,
+    "POST /api/v1/cases/{case_no}/extension-requests/refuse": API_WRITE,
     "POST /api/v1/cases/{case_no}/decision": API_WRITE,
     "POST /api/v1/cases/{case_no}/certificate": API_WRITE,
     "POST /api/v1/cases/{case_no}/delivery": API_WRITE,
@@ -201,6 +204,7 @@ OPERATIONS: dict[str, dict[str, str] | str] = {
     "POST /api/v1/cases/{case_no}/terminate": API_WRITE,
     "POST /api/v1/cases/{case_no}/rating": API_WRITE,
     "POST /api/v1/cases/{case_no}/fee-notices": API_WRITE,
+    "POST /api/v1/cases/{case_no}/fee-notices/{notice_no}/void": API_WRITE,
     "POST /api/v1/cases/{case_no}/payments": API_WRITE,
     # notify
     "GET /api/v1/notices": API_LOGGED_IN,
@@ -299,6 +303,7 @@ def _values(world) -> dict[str, str]:
         "year": "2026",
         "month": "3",
         "notice_id": "1",
+        "notice_no": f"JK{world.case.case_no}-01",
         # per-route overrides are applied in fill()
         "_requirement_id": str(requirement.pk if requirement else 0),
     }

@@ -127,6 +127,15 @@ class ExtendIn(ReasonIn):
     days: int
 
 
+class ExtensionRequestOut(Schema):
+    case_no: str
+    request_id: int
+    days: int
+    state: str = Field(..., description="pending 待审批 / approved 已批准 / refused 不予批准 / lapsed 已失效")
+    state_label: str
+    version: int
+
+
 class DecideIn(VersionIn):
     outcome: str = Field(..., description="approve 准予 / deny 不予")
     reasons: str = ""
@@ -157,11 +166,16 @@ class RateIn(Schema):
 
 class FeeLineIn(Schema):
     fee_item_id: int
-    amount: Decimal
+    amount: Decimal | None = Field(None, description="金额（元）；收费标准为固定金额时可不填，由收费目录确定")
+    basis_note: str = Field("", description="计费说明：收费标准不能直接读出金额时必填（如面积、件数及计算过程）")
 
 
 class FeeNoticeIn(Schema):
     lines: list[FeeLineIn]
+
+
+class FeeVoidIn(Schema):
+    reason: str
 
 
 class PaymentIn(Schema):
@@ -219,8 +233,9 @@ class CaseDetailOut(CaseOut):
     acceptance_no: str
     allowed_actions: list[str] = Field(..., description=(
         "此刻可办理的操作，与办件页面按钮一致（selectors.case_actions_for）。工作人员：accept, correction, reject, "
-        "step_pass, step_return, special_start, special_end, extend, decide, certificate, deliver, "
-        "delivery_confirm, fee_notice, payment, withdraw, terminate；申请人：submit, materials, "
+        "step_pass, step_return, special_start, special_end, extension_request, extension_approve, "
+        "extension_refuse, extend, decide, certificate, deliver, delivery_confirm, fee_notice, payment, fee_void, "
+        "withdraw, terminate；申请人：submit, materials, "
         "submit_correction, withdraw, rate"))
     clocks: list[ClockOut]
     timeline: list[EventOut]
@@ -254,6 +269,10 @@ class ReceiptOut(Schema):
 class FeeNoticeOut(Schema):
     notice_no: str
     total: Decimal
+
+
+class FeeNoticeStateOut(FeeNoticeOut):
+    state: str = Field(..., description="unpaid 待缴费 / paid 已缴费 / voided 已作废")
 
 
 class ProgressEventOut(Schema):
@@ -453,6 +472,36 @@ def case_extend(request, case_no: str, payload: ExtendIn):
     return _short(extension.case, extension.notice_no)
 
 
+def _request_out(request) -> dict:
+    return {"case_no": request.case.case_no, "request_id": request.pk, "days": request.days,
+            "state": request.effective_state, "state_label": request.effective_state_label,
+            "version": request.case.version}
+
+
+@router.post("/{case_no}/extension-requests", response={201: ExtensionRequestOut, **ERRORS}, summary="申请延期",
+             description="经办人（当前环节指定的岗位；待决定阶段为审批人员或首席代表）申请延长办理期限，待分管领导或科室负责人审批。")
+def case_extension_request(request, case_no: str, payload: ExtendIn):
+    made = services.case_extension_request(actor=request.user, case_no=case_no, days=payload.days,
+                                           reason=payload.reason, expected_version=payload.expected_version)
+    return Status(201, _request_out(made))
+
+
+@router.post("/{case_no}/extension-requests/approve", response={200: DocumentOut, **ERRORS},
+             summary="批准延期申请", description="延期生效：两个办理时限延长，生成延期告知书并告知申请人。")
+def case_extension_approve(request, case_no: str, payload: VersionIn):
+    extension = services.case_extension_approve(actor=request.user, case_no=case_no,
+                                                expected_version=payload.expected_version)
+    return _short(extension.case, extension.notice_no)
+
+
+@router.post("/{case_no}/extension-requests/refuse", response={200: ExtensionRequestOut, **ERRORS},
+             summary="不予批准延期申请", description="告知申请延期的经办人理由；办理时限不变。")
+def case_extension_refuse(request, case_no: str, payload: ReasonIn):
+    refused = services.case_extension_refuse(actor=request.user, case_no=case_no, reason=payload.reason,
+                                             expected_version=payload.expected_version)
+    return _request_out(refused)
+
+
 @router.post("/{case_no}/decision", response={200: DocumentOut, **ERRORS}, summary="决定（准予 / 不予）")
 def case_decide(request, case_no: str, payload: DecideIn):
     decision = services.case_decide(actor=request.user, case_no=case_no, outcome=payload.outcome,
@@ -505,8 +554,16 @@ def case_rate(request, case_no: str, payload: RateIn):
 @router.post("/{case_no}/fee-notices", response={200: FeeNoticeOut, **ERRORS}, summary="开具缴费通知")
 def case_fee_notice(request, case_no: str, payload: FeeNoticeIn):
     notice = services.fee_notice_issue(actor=request.user, case_no=case_no, lines=[
-        services.FeeLineInput(fee_item_id=line.fee_item_id, amount=line.amount) for line in payload.lines])
+        services.FeeLine(fee_item_id=line.fee_item_id, amount=line.amount, basis_note=line.basis_note)
+        for line in payload.lines])
     return {"notice_no": notice.notice_no, "total": notice.total}
+
+
+@router.post("/{case_no}/fee-notices/{notice_no}/void", response={200: FeeNoticeStateOut, **ERRORS},
+             summary="作废缴费通知", description="仅未缴费的缴费通知可作废（须填理由，记入审计日志）；作废后可重新开具。")
+def case_fee_notice_void(request, case_no: str, notice_no: str, payload: FeeVoidIn):
+    notice = services.fee_notice_void(actor=request.user, case_no=case_no, notice_no=notice_no, reason=payload.reason)
+    return {"notice_no": notice.notice_no, "total": notice.total, "state": notice.state}
 
 
 @router.post("/{case_no}/payments", response={200: ReceiptOut, **ERRORS}, summary="收费并开具票据")

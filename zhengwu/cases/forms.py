@@ -247,6 +247,15 @@ class ExtendForm(VersionForm):
     reason = forms.CharField(label="延期理由（将告知申请人）", max_length=500)
 
 
+class ExtensionRequestForm(VersionForm):
+    days = forms.IntegerField(label="申请延长工作日", min_value=1, max_value=15)
+    reason = forms.CharField(label="延期理由（批准后告知申请人）", max_length=500)
+
+
+class ExtensionRefuseForm(VersionForm):
+    reason = forms.CharField(label="不予批准的理由（告知申请人延期的经办人）", max_length=500)
+
+
 class DecideForm(VersionForm):
     outcome = forms.ChoiceField(label="决定", choices=DecisionOutcome.choices, widget=forms.RadioSelect)
     reasons = forms.CharField(label="理由（不予许可时必填，将写入决定书并告知救济途径）", max_length=2000, required=False,
@@ -275,20 +284,48 @@ class StaffWithdrawForm(VersionForm):
 
 
 class FeeNoticeForm(_Base):
+    """One field per catalogued fee of the case's version, shaped by its standard: a fixed amount
+    is ticked (the catalog sets it), a range or a text standard takes the amount, and a text
+    standard also how the amount was worked out. Nothing else can be charged."""
+
     def __init__(self, *args, fees=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fee_rows = []
+        self.fee_rows: list[tuple[Any, str, str | None]] = []
         for f in fees:
-            name = f"fee_{f.pk}"
-            self.fields[name] = forms.DecimalField(label=f"{f.name}（元，标准：{f.standard}）", min_value=0,
-                                                   max_digits=16, decimal_places=2, required=False)
-            self.fee_rows.append((f, name))
+            bounds = f.amount_bounds()
+            if bounds is not None and bounds[0] == bounds[1]:
+                self.fields[f"charge_{f.pk}"] = forms.BooleanField(
+                    label=f"{f.name}：按标准收取 {bounds[0]} 元", required=False)
+                self.fee_rows.append((f, f"charge_{f.pk}", None))
+                continue
+            standard = f"{bounds[0]}–{bounds[1]} 元" if bounds else f.standard
+            self.fields[f"fee_{f.pk}"] = forms.DecimalField(label=f"{f.name}（元，标准：{standard}）", min_value=0,
+                                                            max_digits=16, decimal_places=2, required=False)
+            note = None
+            if bounds is None:
+                note = f"note_{f.pk}"
+                self.fields[note] = forms.CharField(label=f"{f.name}的计费说明（如面积、件数及计算过程）",
+                                                    max_length=300, required=False)
+            self.fee_rows.append((f, f"fee_{f.pk}", note))
 
     def lines(self):
-        from zhengwu.cases.services import FeeLineInput
+        from zhengwu.cases.services import FeeLine
 
-        return [FeeLineInput(fee_item_id=f.pk, amount=self.cleaned_data[name])
-                for f, name in self.fee_rows if self.cleaned_data.get(name)]
+        lines = []
+        for f, name, note in self.fee_rows:
+            value = self.cleaned_data.get(name)
+            basis_note = self.cleaned_data.get(note, "") if note else ""
+            if name.startswith("charge_"):
+                if value:
+                    lines.append(FeeLine(fee_item_id=f.pk))
+            elif value is not None or basis_note:
+                lines.append(FeeLine(fee_item_id=f.pk, amount=value, basis_note=basis_note))
+        return lines
+
+
+class FeeVoidForm(_Base):
+    notice_no = forms.CharField(widget=forms.HiddenInput, max_length=60)
+    reason = forms.CharField(label="作废理由（将告知申请人）", max_length=500)
 
 
 class PaymentForm(_Base):

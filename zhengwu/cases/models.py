@@ -285,6 +285,60 @@ class Extension(models.Model):
         return f"{self.case} +{self.days}"
 
 
+class ExtensionRequest(models.Model):
+    """延期申请 (行政许可法 §42): the handling official asks, the department's leader (or section
+    head) approves — the Extension then takes effect — or refuses with a reason.
+
+    At most one request is pending per case. A pending request whose case has left the clocked
+    states (decided, withdrawn, terminated) has lapsed: §42 extends a running limit. The lapse is
+    read from the case's status (`effective_state`), like a clock's state from its deadline, so
+    the services that end a case need not know about requests."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "待审批"
+        APPROVED = "approved", "已批准"
+        REFUSED = "refused", "不予批准"
+        LAPSED = "lapsed", "已失效"
+
+    case = models.ForeignKey(Case, verbose_name="办件", on_delete=models.CASCADE, related_name="extension_requests")
+    days = models.PositiveSmallIntegerField("申请延长工作日")
+    reason = models.CharField("延期理由", max_length=500)
+    state = models.CharField("状态", max_length=10, choices=State.choices, default=State.PENDING)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="申请人（经办人）",
+                                     on_delete=models.PROTECT, related_name="+")
+    requested_position = models.CharField("申请人岗位", max_length=24)
+    requested_at = models.DateTimeField("申请时间")
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="审批人", null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    decided_position = models.CharField("审批人岗位", max_length=24, blank=True)
+    decided_at = models.DateTimeField("审批时间", null=True, blank=True)
+    refusal_reason = models.CharField("不予批准理由", max_length=500, blank=True)
+    extension = models.OneToOneField("Extension", verbose_name="延期", null=True, blank=True,
+                                     on_delete=models.PROTECT, related_name="request")
+
+    class Meta:
+        verbose_name = "延期申请"
+        verbose_name_plural = verbose_name
+        ordering = ["case", "requested_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["case"], condition=models.Q(state="pending"),
+                                               name="cases_one_pending_extension_request")]
+
+    def __str__(self) -> str:
+        return f"{self.case} 延期申请 +{self.days}"
+
+    @property
+    def effective_state(self) -> str:
+        from zhengwu.cases.states import CLOCKED
+
+        if self.state == self.State.PENDING and self.case.status not in CLOCKED:
+            return self.State.LAPSED
+        return self.state
+
+    @property
+    def effective_state_label(self) -> str:
+        return self.State(self.effective_state).label
+
+
 class Decision(models.Model):
     case = models.OneToOneField(Case, verbose_name="办件", on_delete=models.CASCADE, related_name="decision_record")
     outcome = models.CharField("决定", max_length=10, choices=DecisionOutcome.choices)
@@ -355,6 +409,7 @@ class FeeNotice(models.Model):
     class State(models.TextChoices):
         UNPAID = "unpaid", "待缴费"
         PAID = "paid", "已缴费"
+        VOIDED = "voided", "已作废"
 
     case = models.ForeignKey(Case, verbose_name="办件", on_delete=models.CASCADE, related_name="fee_notices")
     notice_no = models.CharField("缴款单号", max_length=60, unique=True)
@@ -363,6 +418,11 @@ class FeeNotice(models.Model):
     issued_at = models.DateTimeField("开具时间")
     issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="开具人", on_delete=models.PROTECT,
                                   related_name="+")
+    # 作废: a notice issued wrongly, while unpaid; the case may then get a new one.
+    voided_at = models.DateTimeField("作废时间", null=True, blank=True)
+    voided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="作废人", null=True, blank=True,
+                                  on_delete=models.PROTECT, related_name="+")
+    void_reason = models.CharField("作废理由", max_length=500, blank=True)
 
     class Meta:
         verbose_name = "缴费通知"
@@ -378,6 +438,8 @@ class FeeNoticeLine(models.Model):
                                  related_name="+")
     name = models.CharField("收费项目名称", max_length=200)
     amount = models.DecimalField("金额（元）", max_digits=16, decimal_places=2)
+    basis_note = models.CharField("计费说明", max_length=300, blank=True,
+                                  help_text="收费标准不能直接读出金额时，金额的计算依据（如面积、件数）")
 
     class Meta:
         verbose_name = "缴费明细"

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from zhengwu.accounts.permissions import is_applicant, is_business_staff
 from zhengwu.cases import states
-from zhengwu.cases.models import ApplicantType, Case, CaseEvent, DenialReport, FeeNotice
+from zhengwu.cases.models import ApplicantType, Case, CaseEvent, DenialReport, ExtensionRequest, FeeNotice
 from zhengwu.cases.permissions import can_view_full_id_number, is_case_applicant, positions_in
 from zhengwu.cases.services import DECISION_CLOCKS, case_clocks, masked_applicant
 from zhengwu.cases.states import Status
@@ -41,6 +41,7 @@ QUEUES: dict[str, str] = {
     "my_steps": "待我办理",
     "awaiting_decision": "待决定",
     "awaiting_certificate": "待制证",
+    "extension_requests": "待审批延期",
     "due_soon": "即将超期",
     "overdue": "已超期",
 }
@@ -81,16 +82,31 @@ def _scope(user) -> tuple[QuerySet[Case], bool]:
     return Case.objects.filter(Q(department__in=own) | Q(department__in=supervised)), wide
 
 
-def _my_steps(user) -> Q:
+def _positions_by_department(user) -> list[tuple[Any, list[str]]]:
+    """(department, positions held there) for the user's departments, read once per request."""
+    return [(department, list(positions_in(user, department.pk))) for department in departments_of(user)]
+
+
+def _my_steps(user, held: list[tuple[Any, list[str]]] | None = None) -> Q:
     """待我办理: accepted cases whose current step names one of the user's positions there."""
     # "Nothing" as a condition the database evaluates: an empty `pk__in=[]` would make Django skip
     # the whole query, and so zero every other count aggregated with it.
     mine = Q(pk__isnull=True)
-    for department in departments_of(user):
-        roles = list(positions_in(user, department.pk))
+    for department, roles in held if held is not None else _positions_by_department(user):
         if roles:
             mine |= Q(department=department, current_step__role__in=roles)
     return mine & Q(status=Status.ACCEPTED)
+
+
+def _extension_requests_to_decide(user, held: list[tuple[Any, list[str]]] | None = None) -> Q:
+    """待审批延期: cases of the departments where the user is leader or section head with a pending
+    extension request, while the case is still clocked (afterwards the request has lapsed)."""
+    heads = [department.pk for department, roles in (held if held is not None else _positions_by_department(user))
+             if {Position.LEADER, Position.SECTION_HEAD} & set(roles)]
+    if not heads:
+        return Q(pk__isnull=True)  # nothing, as a condition the database evaluates (see _my_steps)
+    pending = ExtensionRequest.objects.filter(case=OuterRef("pk"), state=ExtensionRequest.State.PENDING)
+    return Q(Exists(pending), department_id__in=heads, status__in=states.CLOCKED)
 
 
 def case_list_visible_to(*, user, queue: str | None = None, status: str | None = None,
@@ -107,6 +123,8 @@ def case_list_visible_to(*, user, queue: str | None = None, status: str | None =
             qs = qs.filter(item_version__result_type="certificate")
     elif queue == "my_steps":
         qs = qs.filter(_my_steps(user))
+    elif queue == "extension_requests":
+        qs = qs.filter(_extension_requests_to_decide(user))
     elif queue in ("due_soon", "overdue"):
         qs = _with_clock_flags(qs, timezone.now()).filter(**{"is_overdue" if queue == "overdue" else "is_due_soon": True})
     if status:
@@ -137,7 +155,9 @@ def case_queue_counts(*, user) -> list[tuple[str, str, int]]:
     qs, wide = _scope(user)
     conditions: dict[str, Q] = {key: Q(status__in=statuses) for key, statuses in _QUEUE_STATUS.items()}
     conditions["awaiting_certificate"] &= Q(item_version__result_type="certificate")
-    conditions["my_steps"] = _my_steps(user)
+    held = _positions_by_department(user)
+    conditions["my_steps"] = _my_steps(user, held)
+    conditions["extension_requests"] = _extension_requests_to_decide(user, held)
     by_status = [key for key in QUEUES if key not in ("due_soon", "overdue")]
     totals = qs.aggregate(**{key: Count("pk", filter=conditions[key]) for key in by_status})
     # 即将超期 / 已超期 from the running clocks' side: few rows, whatever the number of closed cases.
@@ -226,7 +246,8 @@ class TimelineEntry:
 
 _EVENT_LABELS = {**{a.value: a.label for a in states.Action}, "draft": "创建草稿", "material_add": "补充材料",
                  "step_pass": "环节通过", "step_return": "环节退回", "extend": "延期", "fee_notice": "缴费通知",
-                 "payment": "缴费", "rate": "评价"}
+                 "payment": "缴费", "rate": "评价", "extension_request": "延期申请",
+                 "extension_refuse": "延期申请不予批准", "fee_notice_void": "缴费通知作废"}
 
 
 # Notes the applicant is told anyway in writing; internal review opinions stay with the staff.
@@ -400,8 +421,9 @@ def open_decision_clocks(case: Case) -> QuerySet[Clock]:
 # named as the page's POST /work/<case_no>/<action>/ (docs/cases.md maps them to the API endpoints);
 # the applicant's are submit, materials, submit_correction, withdraw and rate.
 STAFF_ACTIONS: tuple[str, ...] = (
-    "accept", "correction", "reject", "step_pass", "step_return", "special_start", "special_end", "extend",
-    "decide", "certificate", "deliver", "delivery_confirm", "fee_notice", "payment", "withdraw", "terminate",
+    "accept", "correction", "reject", "step_pass", "step_return", "special_start", "special_end",
+    "extension_request", "extension_approve", "extension_refuse", "extend", "decide", "certificate", "deliver",
+    "delivery_confirm", "fee_notice", "payment", "fee_void", "withdraw", "terminate",
 )
 APPLICANT_ACTIONS: tuple[str, ...] = ("submit", "materials", "submit_correction", "withdraw", "rate")
 
@@ -490,15 +512,24 @@ def _staff_actions(user, case: Case) -> list[str]:
     if "certificate" in found and (case.item_version.result_type != "certificate" or unpaid
                                    or not _licence_type_configured(case)):
         found.discard("certificate")
-    # §42 延期: once, approved by the department's leader or section head.
-    if (s in states.CLOCKED and {Position.LEADER, Position.SECTION_HEAD} & set(held)
-            and not _has_related(case, "Extension")):
-        found.add("extend")
-    # 一口收费: only the fee items the catalog version lists (§58), at the counter.
-    if counter and s not in states.TERMINAL and s != Status.DRAFT and case.item_version.fees.exists():
+    # §42 延期: once; the handling official asks, the department's leader or section head approves
+    # (or extends directly while nothing is pending).
+    if s in states.CLOCKED and not _has_related(case, "Extension"):
+        pending = case.extension_requests.filter(state="pending").exists()
+        heads = bool({Position.LEADER, Position.SECTION_HEAD} & set(held))
+        requesters = [step.role] if step is not None else [Position.REVIEWER, Position.CHIEF_REPRESENTATIVE]
+        if not pending and set(requesters) & set(held):
+            found.add("extension_request")
+        if heads:
+            found.update(("extension_approve", "extension_refuse") if pending else ("extend",))
+    # 一口收费: only the fee items the catalog version lists (§58), at the counter; one standing
+    # notice per case, voided (while unpaid) before another is issued.
+    standing = case.fee_notices.exclude(state=FeeNotice.State.VOIDED).exists() if counter else True
+    if (counter and not standing and s not in states.TERMINAL and s != Status.DRAFT
+            and case.item_version.fees.exists()):
         found.add("fee_notice")
     if unpaid:
-        found.add("payment")
+        found.update(("payment", "fee_void"))
     # The window withdraws only for a walk-in applicant (one without an account).
     if "withdraw" in found and case.applicant_id is not None:
         found.discard("withdraw")

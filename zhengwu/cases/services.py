@@ -51,6 +51,7 @@ from zhengwu.cases.models import (
     Delivery,
     DenialReport,
     Extension,
+    ExtensionRequest,
     FeeNotice,
     FeeNoticeLine,
     IdType,
@@ -1125,37 +1126,152 @@ def case_special_procedure_end(*, actor, case_no: str, result: str,
 
 
 def case_extend(*, actor, case_no: str, days: int, reason: str, expected_version: int | None = None) -> Extension:
-    """延期 (行政许可法 §42): once, ≤10 WD (≤15 WD under §26 joint handling), approved by the
-    agency's leader or section head; the reason is told to the applicant."""
+    """延期 (行政许可法 §42) decided directly by the agency's leader or section head: once, ≤10 WD
+    (≤15 WD under §26 joint handling); the reason is told to the applicant. Recorded as a request
+    the leader both made and approved."""
     reason = _text(reason, "reason", "延期理由", max_len=500)
     with transaction.atomic(), audit_batch():
         case = _lock_case(actor=actor, case_no=case_no, expected_version=expected_version)
         role, _ = _role(actor, case, [Position.LEADER, Position.SECTION_HEAD], "批准延期")
-        if case.status not in states.CLOCKED:
-            raise Conflict(f"办件当前状态为“{states.label(case.status)}”，不能延期", "only an open, accepted case is extended")
-        if Extension.objects.filter(case=case).exists():
-            raise Conflict("办理期限只能延长一次（行政许可法第四十二条）", "the limit may be extended once only")
-        limit = EXTENSION_MAX_DAYS_JOINT if case.joint_handling else EXTENSION_MAX_DAYS
-        if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= limit:
-            raise ValidationFailed(f"延长期限应为 1–{limit} 个工作日（行政许可法第四十二条）",
-                                   f"an extension is 1..{limit} working days", field="days")
+        _extension_open(case)
+        if _pending_extension_request(case) is not None:
+            raise Conflict("本办件有待审批的延期申请，请审批该申请", "an extension request is pending: decide it")
+        days = _extension_days(case, days)
         now = timezone.now()
-        number, params = _document(case, NoticeKind.EXTENSION, actor=actor, paragraphs=[
-            f"你（单位）申请的“{case.item_version.name}”（办件编号 {case.case_no}），因{reason}，不能在法定期限内作出决定。"
-            f"经本机关负责人批准，根据《中华人民共和国行政许可法》第四十二条的规定，办理期限延长{days}个工作日。",
-        ])
-        extension = Extension(case=case, days=days, reason=reason, approver=actor, approver_position=role,
-                              approved_at=now, notice_no=number)
-        extension.save()
-        _attach(extension, "notice_pdf", case, params)
-        for clock in clocks.clocks_locked(case_clocks(case, DECISION_CLOCKS)):
-            clocks.clock_extend(actor=actor, clock=clock, value=days, reason=reason, approved_by=actor,
-                                approved_at=now)
-        _event(case, action="extend", actor=actor, role=role, note=reason, data={"days": days, "notice_no": number},
-               src=case.status, dst=case.status, at=now)
-        _audit(actor, "case.extend", case, days=days, reason=reason, notice_no=number)
-        _notify_applicant(case, "case.extended", days=days, reason=reason)
+        request = ExtensionRequest.objects.create(
+            case=case, days=days, reason=reason, requested_by=actor, requested_position=role, requested_at=now,
+            state=ExtensionRequest.State.APPROVED, decided_by=actor, decided_position=role, decided_at=now)
+        extension = _extension_grant(actor, case, role, request, now)
+        _audit(actor, "case.extend", case, days=days, reason=reason, notice_no=extension.notice_no)
     return extension
+
+
+def _extension_open(case: Case) -> None:
+    if case.status not in states.CLOCKED:
+        raise Conflict(f"办件当前状态为“{states.label(case.status)}”，不能延期", "only an open, accepted case is extended")
+    if Extension.objects.filter(case=case).exists():
+        raise Conflict("办理期限只能延长一次（行政许可法第四十二条）", "the limit may be extended once only")
+
+
+def _extension_days(case: Case, days: int) -> int:
+    limit = EXTENSION_MAX_DAYS_JOINT if case.joint_handling else EXTENSION_MAX_DAYS
+    if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= limit:
+        raise ValidationFailed(f"延长期限应为 1–{limit} 个工作日（行政许可法第四十二条）",
+                               f"an extension is 1..{limit} working days", field="days")
+    return days
+
+
+def _pending_extension_request(case: Case) -> ExtensionRequest | None:
+    # Only called on a clocked case: there a stored "pending" is the effective state too.
+    return ExtensionRequest.objects.filter(case=case, state=ExtensionRequest.State.PENDING).first()
+
+
+def _extension_grant(actor, case: Case, role: str, request: ExtensionRequest, now: dt.datetime) -> Extension:
+    """The approved extension takes effect: the numbered notice, both decision clocks extended,
+    the timeline event and the applicant told the reason (§42)."""
+    days, reason = request.days, request.reason
+    number, params = _document(case, NoticeKind.EXTENSION, actor=actor, paragraphs=[
+        f"你（单位）申请的“{case.item_version.name}”（办件编号 {case.case_no}），因{reason}，不能在法定期限内作出决定。"
+        f"经本机关负责人批准，根据《中华人民共和国行政许可法》第四十二条的规定，办理期限延长{days}个工作日。",
+    ])
+    extension = Extension(case=case, days=days, reason=reason, approver=actor, approver_position=role,
+                          approved_at=now, notice_no=number)
+    extension.save()
+    request.extension = extension
+    request.save(update_fields=["extension"])
+    _attach(extension, "notice_pdf", case, params)
+    for clock in clocks.clocks_locked(case_clocks(case, DECISION_CLOCKS)):
+        clocks.clock_extend(actor=actor, clock=clock, value=days, reason=reason, approved_by=actor,
+                            approved_at=now)
+    _event(case, action="extend", actor=actor, role=role, note=reason,
+           data={"days": days, "notice_no": number, "request_id": request.pk,
+                 "requested_by": request.requested_by.display_name},
+           src=case.status, dst=case.status, at=now)
+    _notify_applicant(case, "case.extended", days=days, reason=reason)
+    return extension
+
+
+def _extension_requester_roles(case: Case) -> list[str]:
+    # The handling official: whoever the current step names; at the decision stage (no step open)
+    # the reviewer or the chief representative who prepared it.
+    if case.current_step is not None:
+        return [case.current_step.role]
+    return [Position.REVIEWER, Position.CHIEF_REPRESENTATIVE]
+
+
+def case_extension_request(*, actor, case_no: str, days: int, reason: str,
+                           expected_version: int | None = None) -> ExtensionRequest:
+    """延期申请: the handling official asks the department's leader to extend the limit (§42)."""
+    reason = _text(reason, "reason", "延期理由", max_len=500)
+    with transaction.atomic(), audit_batch():
+        case = _lock_case(actor=actor, case_no=case_no, expected_version=expected_version)
+        role, acting = _role(actor, case, _extension_requester_roles(case), "申请延期")
+        _extension_open(case)
+        if _pending_extension_request(case) is not None:
+            raise Conflict("本办件已有待审批的延期申请", "an extension request is already pending")
+        days = _extension_days(case, days)
+        now = timezone.now()
+        request = ExtensionRequest.objects.create(case=case, days=days, reason=reason, requested_by=actor,
+                                                  requested_position=role, requested_at=now)
+        _event(case, action="extension_request", actor=actor, role=role, note=reason, public=False,
+               data={"days": days, "request_id": request.pk, "acting_for": acting}, src=case.status,
+               dst=case.status, at=now)
+        _audit(actor, "case.extension_request", case, days=days, reason=reason, request_id=request.pk)
+        context = {"case_no": case.case_no, "item_name": case.item_version.name, "days": days, "reason": reason}
+        approvers = {u.pk: u for position in (Position.LEADER, Position.SECTION_HEAD)
+                     for u in staff_with_position(position, case.department)}
+        for user in approvers.values():
+            notify_send(recipient_user=user, template="case.extension_requested", context=context)
+    return request
+
+
+def _pending_for_decision(actor, case: Case, what: str) -> tuple[str, ExtensionRequest]:
+    role, _ = _role(actor, case, [Position.LEADER, Position.SECTION_HEAD], what)
+    request = ExtensionRequest.objects.select_related("requested_by").filter(
+        case=case, state=ExtensionRequest.State.PENDING).first()
+    if request is None:
+        raise Conflict("本办件没有待审批的延期申请", "no extension request is pending")
+    if case.status not in states.CLOCKED:
+        raise Conflict(f"办件当前状态为“{states.label(case.status)}”，延期申请已失效",
+                       "the case left the clocked states: the request has lapsed")
+    return role, request
+
+
+def case_extension_approve(*, actor, case_no: str, expected_version: int | None = None) -> Extension:
+    """批准延期申请: the extension takes effect as requested (§42: once per case)."""
+    with transaction.atomic(), audit_batch():
+        case = _lock_case(actor=actor, case_no=case_no, expected_version=expected_version)
+        role, request = _pending_for_decision(actor, case, "批准延期")
+        _extension_open(case)
+        _extension_days(case, request.days)
+        now = timezone.now()
+        request.state, request.decided_by, request.decided_position, request.decided_at = (
+            ExtensionRequest.State.APPROVED, actor, role, now)
+        request.save(update_fields=["state", "decided_by", "decided_position", "decided_at"])
+        extension = _extension_grant(actor, case, role, request, now)
+        _audit(actor, "case.extension_approve", case, days=request.days, request_id=request.pk,
+               requested_by=request.requested_by_id, notice_no=extension.notice_no)
+    return extension
+
+
+def case_extension_refuse(*, actor, case_no: str, reason: str,
+                          expected_version: int | None = None) -> ExtensionRequest:
+    """不予批准延期申请: the requester is told why; the clocks do not change."""
+    reason = _text(reason, "reason", "不予批准的理由", max_len=500)
+    with transaction.atomic(), audit_batch():
+        case = _lock_case(actor=actor, case_no=case_no, expected_version=expected_version)
+        role, request = _pending_for_decision(actor, case, "审批延期申请")
+        now = timezone.now()
+        request.state, request.decided_by, request.decided_position, request.decided_at = (
+            ExtensionRequest.State.REFUSED, actor, role, now)
+        request.refusal_reason = reason
+        request.save(update_fields=["state", "decided_by", "decided_position", "decided_at", "refusal_reason"])
+        _event(case, action="extension_refuse", actor=actor, role=role, note=reason, public=False,
+               data={"days": request.days, "request_id": request.pk}, src=case.status, dst=case.status, at=now)
+        _audit(actor, "case.extension_refuse", case, days=request.days, request_id=request.pk, reason=reason)
+        notify_send(recipient_user=request.requested_by, template="case.extension_refused",
+                    context={"case_no": case.case_no, "days": request.days, "reason": reason})
+    return request
 
 
 # ------------------------------------------------------------------------------------------------
@@ -1429,14 +1545,15 @@ def _amount(value) -> Decimal:
         amount = Decimal(str(value)).quantize(Decimal("0.01"))
     except (InvalidOperation, ValueError):
         raise ValidationFailed("金额格式不正确", "invalid amount", field="amount") from None
-    if amount <= 0 or amount >= Decimal("1e14"):
+    if not amount.is_finite() or amount <= 0 or amount >= Decimal("1e14"):  # NaN cannot even be compared
         raise ValidationFailed("金额应大于 0", "the amount must be positive", field="amount")
     return amount
 
 
 def fee_notice_issue(*, actor, case_no: str, lines: Sequence[FeeLineInput]) -> FeeNotice:
-    """缴费通知: only fee items of the catalog version the case was applied under can be charged
-    (行政许可法 §58: no fee without a legal basis)."""
+    """缴费通知: only fee items of the catalog version the case was applied under, each within its
+    catalogued standard (行政许可法 §58: no fee without a legal basis); one standing notice per case
+    (一口收费) — a wrong one is voided before another is issued."""
     if not lines:
         raise ValidationFailed("请至少列出一项收费", "list at least one fee", field="lines")
     with transaction.atomic(), audit_batch():
@@ -1444,24 +1561,34 @@ def fee_notice_issue(*, actor, case_no: str, lines: Sequence[FeeLineInput]) -> F
         _role(actor, case, [Position.CLERK, Position.CHIEF_REPRESENTATIVE], "开具缴费通知")
         if case.status in states.TERMINAL or case.status == Status.DRAFT:
             raise Conflict(f"办件当前状态为“{states.label(case.status)}”，不能收费", "the case is not open")
+        standing = case.fee_notices.exclude(state=FeeNotice.State.VOIDED).first()
+        if standing is not None:
+            raise Conflict(f"本办件已开具缴费通知 {standing.notice_no}（{standing.get_state_display()}），"
+                           "一个办件只开具一份缴费通知；如开具有误，请先作废",
+                           "the case already has a fee notice; void it first if it was wrong")
         allowed = {f.pk: f for f in FeeItem.objects.filter(version=case.item_version)}
-        resolved = []
+        resolved: list[tuple[FeeItem, Decimal, str]] = []
         for line in lines:
             fee_item = allowed.get(line.fee_item_id)
             if fee_item is None:
                 raise ValidationFailed("收费项目不在本事项实施清单的收费目录内，不能收取",
                                        "the fee is not in the item's catalogued fees", field="fee_item_id")
-            resolved.append((fee_item, _amount(line.amount)))
+            if any(f.pk == fee_item.pk for f, _, _ in resolved):
+                raise ValidationFailed(f"收费项目“{fee_item.name}”重复列出", "a fee item is listed twice",
+                                       field="fee_item_id")
+            resolved.append((fee_item, *_fee_line_amount(fee_item, line)))
         now = timezone.now()
-        total = sum((a for _, a in resolved), Decimal("0"))
+        total = sum((a for _, a, _ in resolved), Decimal("0"))
+        if total >= Decimal("1e14"):
+            raise ValidationFailed("合计金额过大", "the total is too large", field="amount")
         notice = FeeNotice.objects.create(case=case, notice_no=f"JK{case.case_no}-{case.fee_notices.count() + 1:02d}",
                                           total=total, issued_at=now, issued_by=actor)
-        FeeNoticeLine.objects.bulk_create([FeeNoticeLine(fee_notice=notice, fee_item=f, name=f.name, amount=a)
-                                           for f, a in resolved])
+        FeeNoticeLine.objects.bulk_create([FeeNoticeLine(fee_notice=notice, fee_item=f, name=f.name, amount=a,
+                                                         basis_note=note) for f, a, note in resolved])
         _event(case, action="fee_notice", actor=actor, role=Role.CLERK, data={"notice_no": notice.notice_no,
                                                                            "total": str(total)}, at=now)
         _audit(actor, "case.fee_notice_issue", case, notice_no=notice.notice_no, total=str(total))
-        _notify_applicant(case, "case.fee_notice", amount=str(total), items="、".join(f.name for f, _ in resolved))
+        _notify_applicant(case, "case.fee_notice", amount=str(total), items="、".join(f.name for f, _, _ in resolved))
     return notice
 
 
@@ -1478,6 +1605,8 @@ def payment_record(*, actor, notice_no: str, amount, payer_name: str, method: st
         _role(actor, case, [Position.CLERK, Position.CHIEF_REPRESENTATIVE], "收费")
         if notice.state == FeeNotice.State.PAID:
             raise Conflict("该缴费通知已缴清", "the notice is already paid")
+        if notice.state == FeeNotice.State.VOIDED:
+            raise Conflict("该缴费通知已作废，不能收费", "the notice was voided")
         if paid != notice.total:
             raise ValidationFailed(f"收费金额应与缴费通知一致（{notice.total} 元）", "the amount must equal the notice",
                                    field="amount")
@@ -1492,6 +1621,71 @@ def payment_record(*, actor, notice_no: str, amount, payer_name: str, method: st
         _audit(actor, "case.payment_record", case, notice_no=notice.notice_no, amount=str(paid),
                receipt_no=receipt.receipt_no, payer=mask_name(payer_name))
     return receipt
+
+
+@dataclass
+class FeeLine(FeeLineInput):
+    """A fee notice line: `amount` may be left out (None) for a fixed standard; `basis_note` says
+    how the amount was worked out when the standard is not an amount."""
+
+    amount: Any = None
+    basis_note: str = ""
+
+
+def _fee_line_amount(fee_item: FeeItem, line: FeeLineInput) -> tuple[Decimal, str]:
+    """The amount of one line within the catalogued standard (行政许可法 §58: nothing the catalog
+    does not provide for): a fixed standard sets it, a range bounds it, a text standard needs the
+    amount typed with how it was worked out."""
+    note = (getattr(line, "basis_note", "") or "").strip()
+    if len(note) > 300:
+        raise ValidationFailed("计费说明不能超过 300 字", "basis note too long", field="basis_note")
+    typed = None if line.amount in (None, "") else _amount(line.amount)
+    bounds = fee_item.amount_bounds()
+    if bounds is None:
+        if typed is None:
+            raise ValidationFailed(f"“{fee_item.name}”的收费标准为“{fee_item.standard}”，请填写金额",
+                                   f"{fee_item.name}: the standard is not an amount; type the amount", field="amount")
+        if not note:
+            raise ValidationFailed(f"“{fee_item.name}”按文字标准计收，请填写计费说明（如面积、件数及计算过程）",
+                                   f"{fee_item.name}: explain how the amount was worked out", field="basis_note")
+        return typed, note
+    low, high = bounds
+    if low == high:
+        if typed is not None and typed != low:
+            raise ValidationFailed(f"“{fee_item.name}”的收费标准为固定金额 {low} 元，不能收取 {typed} 元",
+                                   f"{fee_item.name}: the standard fixes {low}", field="amount")
+        return low, note
+    if typed is None:
+        raise ValidationFailed(f"“{fee_item.name}”的收费标准为 {low}–{high} 元，请填写金额",
+                               f"{fee_item.name}: type an amount within {low}..{high}", field="amount")
+    if not low <= typed <= high:
+        raise ValidationFailed(f"“{fee_item.name}”的收费标准为 {low}–{high} 元，{typed} 元超出标准",
+                               f"{fee_item.name}: {typed} is outside {low}..{high}", field="amount")
+    return typed, note
+
+
+def fee_notice_void(*, actor, case_no: str, notice_no: str, reason: str) -> FeeNotice:
+    """作废 a fee notice issued wrongly, while it is unpaid; a new one may then be issued. A paid
+    notice stands (its receipt is issued)."""
+    reason = _text(reason, "reason", "作废理由", max_len=500)
+    with transaction.atomic(), audit_batch():
+        case = _lock_case(actor=actor, case_no=case_no)
+        role, _ = _role(actor, case, [Position.CLERK, Position.CHIEF_REPRESENTATIVE], "作废缴费通知")
+        notice = FeeNotice.objects.select_for_update(of=("self",)).filter(case=case, notice_no=notice_no).first()
+        if notice is None:
+            raise NotFound("缴费通知不存在", "fee notice not found")
+        if notice.state == FeeNotice.State.PAID:
+            raise Conflict("该缴费通知已缴费并开具票据，不能作废", "a paid notice cannot be voided")
+        if notice.state == FeeNotice.State.VOIDED:
+            raise Conflict("该缴费通知已作废", "the notice is already voided")
+        now = timezone.now()
+        notice.state, notice.voided_at, notice.voided_by, notice.void_reason = FeeNotice.State.VOIDED, now, actor, reason
+        notice.save(update_fields=["state", "voided_at", "voided_by", "void_reason"])
+        _event(case, action="fee_notice_void", actor=actor, role=role, note=reason,
+               data={"notice_no": notice.notice_no, "total": str(notice.total)}, at=now)
+        _audit(actor, "case.fee_notice_void", case, notice_no=notice.notice_no, total=str(notice.total), reason=reason)
+        _notify_applicant(case, "case.fee_notice_voided", notice_no=notice.notice_no, reason=reason)
+    return notice
 
 
 # ------------------------------------------------------------------------------------------------

@@ -541,10 +541,24 @@ STAFF_ACTIONS: dict[str, StaffAction] = {
                                lambda u, c, d, form: services.case_special_procedure_end(
                                    actor=u, case_no=c.case_no, result=d["result"], expected_version=_v(d)),
                                "特别程序已结束，恢复计时。"),
-    "extend": StaffAction("批准延期", lambda case, data=None: f.ExtendForm(data, prefix="ext"),
+    "extend": StaffAction("直接批准延期", lambda case, data=None: f.ExtendForm(data, prefix="ext"),
                           lambda u, c, d, form: services.case_extend(actor=u, case_no=c.case_no, days=d["days"],
                                                                      reason=d["reason"], expected_version=_v(d)),
                           "延期已批准，延期告知书已生成。"),
+    "extension_request": StaffAction(
+        "申请延期", lambda case, data=None: f.ExtensionRequestForm(data, prefix="xrq"),
+        lambda u, c, d, form: services.case_extension_request(actor=u, case_no=c.case_no, days=d["days"],
+                                                              reason=d["reason"], expected_version=_v(d)),
+        "延期申请已提交，等待领导审批。"),
+    "extension_approve": StaffAction(
+        "批准延期申请", lambda case, data=None: f.VersionForm(data, prefix="xap"),
+        lambda u, c, d, form: services.case_extension_approve(actor=u, case_no=c.case_no, expected_version=_v(d)),
+        "延期申请已批准，延期告知书已生成。"),
+    "extension_refuse": StaffAction(
+        "不予批准延期申请", lambda case, data=None: f.ExtensionRefuseForm(data, prefix="xrf"),
+        lambda u, c, d, form: services.case_extension_refuse(actor=u, case_no=c.case_no, reason=d["reason"],
+                                                             expected_version=_v(d)),
+        "已不予批准，已告知申请人。"),
     "decide": StaffAction("作出决定", lambda case, data=None: f.DecideForm(data, prefix="dec"),
                           lambda u, c, d, form: services.case_decide(actor=u, case_no=c.case_no, outcome=d["outcome"],
                                                                      reasons=d["reasons"], expected_version=_v(d)),
@@ -575,6 +589,11 @@ STAFF_ACTIONS: dict[str, StaffAction] = {
                                actor=u, notice_no=d["notice_no"], amount=d["amount"], payer_name=d["payer_name"],
                                case_no=c.case_no),
                            "缴费已登记，票据已开具。"),
+    "fee_void": StaffAction("作废缴费通知",
+                            lambda case, data=None: f.FeeVoidForm(data, prefix="void", initial=_unpaid(case)),
+                            lambda u, c, d, form: services.fee_notice_void(
+                                actor=u, case_no=c.case_no, notice_no=d["notice_no"], reason=d["reason"]),
+                            "缴费通知已作废，可重新开具。"),
     "withdraw": StaffAction("代为撤回", lambda case, data=None: f.StaffWithdrawForm(data, prefix="wd"),
                             lambda u, c, d, form: services.case_withdraw(actor=u, case_no=c.case_no, reason=d["reason"],
                                                                          expected_version=_v(d)),
@@ -620,6 +639,7 @@ def _staff_context(request, case: Case, bound: tuple[str, Any] | None = None) ->
         "notice": case.correction_notice if _has(case, "correction_notice") else None,
         "documents": _documents(case), "actions": action_forms, "open_action": bound[0] if bound else "",
         "fees": case.fee_notices.prefetch_related("lines").all(),
+        "extension_requests": list(case.extension_requests.select_related("requested_by", "decided_by", "case")),
         "steps": list(case.item_version.steps.order_by("order", "id")),
         "step_records": case.step_records.select_related("actor").all(),
         # Staff of the department read name and phone (the read is audited by the selector); the ID

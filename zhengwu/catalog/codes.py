@@ -198,6 +198,14 @@ class MaterialSource(models.TextChoices):
     OTHER = "other", "其他"
 
 
+class FeeStandardKind(models.TextChoices):
+    # How a 收费标准 reads as an amount (一口收费 charges only within it, 行政许可法 §58):
+    # one fixed amount, a range, or a rule that needs the case's own figures (area, pages…).
+    FIXED = "fixed", "固定金额"
+    RANGE = "range", "金额区间"
+    TEXT = "text", "按文字标准计算"
+
+
 class MaterialForm(models.TextChoices):
     PAPER = "paper", "纸质"
     ELECTRONIC = "electronic", "电子"

@@ -13,6 +13,7 @@ import io
 import re
 import zipfile
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,29 @@ FEES: dict[str, tuple[str, str, str, bool, str]] = {
     "防空地下室易地建设审批及易地建设费核定": ("防空地下室易地建设费", "按应建防空地下室面积和省级价格、财政主管部门规定的标准计收",
                               "《中华人民共和国人民防空法》第二十二条", True, "廉租住房、经济适用住房等项目按规定减免"),
 }
+
+# Each standard above as an amount (FeeItem.amount_kind): fixed, a range spanning the listed
+# amounts, or text where the amount depends on the case's own figures (area, volume, provincial rate).
+FEE_AMOUNTS: dict[str, tuple[str, str | None, str | None]] = {
+    "拖拉机、联合收割机号牌和行驶证工本费": ("text", None, None),
+    "土地复垦费": ("text", None, None),
+    "不动产登记费": ("range", "80.00", "550.00"),
+    "不动产权证书工本费": ("fixed", "10.00", None),
+    "居民身份证工本费": ("range", "10.00", "40.00"),
+    "临时居民身份证工本费": ("fixed", "10.00", None),
+    "普通护照工本费": ("fixed", "120.00", None),
+    "机动车号牌和行驶证工本费": ("range", "10.00", "110.00"),
+    "水资源费": ("text", None, None),
+    "防空地下室易地建设费": ("text", None, None),
+}
+
+
+def _fee_row(fee: tuple[str, str, str, bool, str]) -> dict[str, Any]:
+    kind, low, high = FEE_AMOUNTS[fee[0]]
+    return {"order": 1, "name": fee[0], "standard": fee[1], "basis": fee[2], "reducible": fee[3],
+            "reduction_basis": fee[4], "amount_kind": kind, "amount_min": Decimal(low) if low else None,
+            "amount_max": Decimal(high) if high else None}
+
 
 # 行政许可法 §45: time of these procedures is not counted; the Guangxi record (RULES §1.2c) shows a
 # 15-day 机构评审 on a 节能审查 item.
@@ -334,8 +358,7 @@ def build_spec(row: Row, *, basic_code: str, department: Department, dept_index:
         "result_type": result_type,
         "fee_required": fee is not None,
         "fee_basis": fee[2] if fee else "",
-        "fees": [{"order": 1, "name": fee[0], "standard": fee[1], "basis": fee[2], "reducible": fee[3],
-                  "reduction_basis": fee[4]}] if fee else [],
+        "fees": [_fee_row(fee)] if fee else [],
         "service_objects": _service_objects(row),
         "onsite_visits": row.visits,
         "onsite_reason": {0: "", 1: "需当面核验申请人身份和材料原件"}.get(

@@ -18,6 +18,7 @@ import io
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.db import models
@@ -44,7 +45,7 @@ _STATUS_LABELS = {s.value: s.label for s in ServiceItem.Status}
 class Column:
     key: str
     header: str
-    kind: str  # text | int | bool | choice | multi | file | themes | windows | status
+    kind: str  # text | int | decimal | bool | choice | multi | file | themes | windows | status
     choices: tuple[tuple[str, str], ...] = ()
     required: bool = False
     help: str = ""
@@ -54,7 +55,7 @@ class Column:
         if self.kind in ("choice", "multi", "status"):
             values = "、".join(label for _, label in self.choices)
             return f"{values}（可填代码或名称{'，多个用 ; 分隔' if self.kind == 'multi' else ''}）"
-        return {"int": "非负整数", "bool": "是 / 否", "file": "媒体库中的文件路径（由系统上传后生成）",
+        return {"int": "非负整数", "decimal": "金额（元），可留空", "bool": "是 / 否", "file": "媒体库中的文件路径（由系统上传后生成）",
                 "themes": "服务主题代码或名称，多个用 ; 分隔", "windows": "窗口号，多个用 ; 分隔"}.get(self.kind, "文本")
 
 
@@ -89,6 +90,8 @@ def _column_for(f: models.Field) -> Column:
                       required=required, help=help_text, integer=isinstance(f, models.IntegerField))
     if isinstance(f, models.IntegerField):
         return Column(f.name, header, "int", required=required, help=help_text)
+    if isinstance(f, models.DecimalField):
+        return Column(f.name, header, "decimal", required=required, help=help_text)
     return Column(f.name, header, "text", required=required, help=help_text)
 
 
@@ -271,6 +274,16 @@ def _parse_cell(col: Column, raw: Any, themes: dict[str, str]) -> Any:
         if not number.is_integer() or number < 0:
             raise _CellError(f"应为非负整数，实为“{text}”")
         return int(number)
+    if col.kind == "decimal":
+        if text == "":
+            return None
+        try:
+            amount = Decimal(text.replace(",", "").replace("，", ""))
+        except ArithmeticError:
+            raise _CellError(f"应为金额（元），实为“{text}”") from None
+        if not amount.is_finite() or amount < 0:
+            raise _CellError(f"应为不小于 0 的金额（元），实为“{text}”")
+        return amount  # validate_spec checks the standard (two decimals, bounds in order)
     if col.kind == "bool":
         if text in (YES, "1", "Y", "y", "TRUE", "True", "true"):
             return True

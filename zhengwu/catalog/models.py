@@ -13,6 +13,7 @@ from django.db import models
 from zhengwu.catalog.codes import (
     CaseKind,
     ExerciseLevel,
+    FeeStandardKind,
     HandlingScope,
     ImplementerNature,
     ItemType,
@@ -280,6 +281,15 @@ class FeeItem(models.Model):
     order = models.PositiveSmallIntegerField("序号", default=1)
     name = models.CharField("收费项目名称", max_length=200)
     standard = models.CharField("收费标准", max_length=500)
+    # The standard as an amount, so a fee notice cannot charge outside it: a fixed amount (min =
+    # max), a range, or "text" when the standard needs the case's own figures and no amount
+    # can be set in advance (the clerk then types the amount and how it was worked out).
+    amount_kind = models.CharField("收费标准类型", max_length=8, choices=FeeStandardKind.choices,
+                                   default=FeeStandardKind.TEXT)
+    amount_min = models.DecimalField("金额（元）/下限", max_digits=16, decimal_places=2, null=True, blank=True,
+                                     help_text="固定金额填金额；金额区间填下限")
+    amount_max = models.DecimalField("金额上限（元）", max_digits=16, decimal_places=2, null=True, blank=True,
+                                     help_text="仅金额区间填写")
     basis = models.CharField("收费依据", max_length=500)
     reducible = models.BooleanField("是否允许减免", default=False)
     reduction_basis = models.CharField("允许减免依据", max_length=500, blank=True)
@@ -291,6 +301,14 @@ class FeeItem(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def amount_bounds(self):
+        """(lowest, highest) amount the standard allows, or None when it is not an amount."""
+        if self.amount_kind == FeeStandardKind.FIXED and self.amount_min is not None:
+            return self.amount_min, self.amount_min
+        if self.amount_kind == FeeStandardKind.RANGE and self.amount_min is not None and self.amount_max is not None:
+            return self.amount_min, self.amount_max
+        return None
 
 
 class SpecialProcedure(models.Model):

@@ -20,6 +20,7 @@ from django.db import models
 from zhengwu.catalog.codes import (
     CaseKind,
     ExerciseLevel,
+    FeeStandardKind,
     HandlingForm,
     HandlingScope,
     ImplementerNature,
@@ -218,6 +219,42 @@ def _check_visits(p: list[Problem], spec: dict[str, Any], forms: list[str]) -> N
                          "fully online items need an online handling form"))
 
 
+def _fee_amount(value: Any) -> Decimal | None | bool:
+    """The amount as Decimal, None when blank, False when it is not a non-negative amount in 元."""
+    if value is None or value == "":
+        return None
+    try:
+        amount = Decimal(str(value))
+    except (ArithmeticError, ValueError):
+        return False
+    if not amount.is_finite() or amount < 0 or amount >= Decimal("1e14") or amount != amount.quantize(Decimal("0.01")):
+        return False
+    return amount
+
+
+def _check_fee_amounts(p: list[Problem], fee: dict[str, Any], i: int) -> None:
+    """收费标准 as an amount (一口收费 charges only within it): fixed → one amount, range → low < high,
+    text → no amount (the window types it with a note on each notice)."""
+    kind = fee.get("amount_kind") or FeeStandardKind.TEXT
+    low, high = _fee_amount(fee.get("amount_min")), _fee_amount(fee.get("amount_max"))
+    if kind not in FeeStandardKind.values:
+        p.append(Problem("fees.amount_kind", f"第 {i} 个收费项目的收费标准类型无效", f"fee {i}: invalid amount kind", i))
+        return
+    if low is False or high is False:
+        p.append(Problem("fees.amount_min", f"第 {i} 个收费项目的金额应为不小于 0、最多两位小数的数字（元）",
+                         f"fee {i}: amounts are non-negative numbers in yuan with at most 2 decimals", i))
+        return
+    if kind == FeeStandardKind.FIXED and (low is None or low <= 0 or high is not None):
+        p.append(Problem("fees.amount_min", f"第 {i} 个收费项目为固定金额，须填写大于 0 的金额，且不填上限",
+                         f"fee {i}: a fixed standard has one amount above 0 and no upper bound", i))
+    elif kind == FeeStandardKind.RANGE and (low is None or high is None or not low < high):
+        p.append(Problem("fees.amount_max", f"第 {i} 个收费项目为金额区间，须填写下限和上限，且下限小于上限",
+                         f"fee {i}: a range needs a lower bound below its upper bound", i))
+    elif kind == FeeStandardKind.TEXT and (low is not None or high is not None):
+        p.append(Problem("fees.amount_min", f"第 {i} 个收费项目按文字标准计算，不填金额；能确定金额的请选固定金额或金额区间",
+                         f"fee {i}: a text standard has no amounts", i))
+
+
 def validate_spec(spec: dict[str, Any], *, uscc: str) -> list[Problem]:
     """Every rule of RULES §1.2–§1.5 (incl. the Wenzhou validator) a publishable version must meet.
 
@@ -294,6 +331,7 @@ def validate_spec(spec: dict[str, Any], *, uscc: str) -> list[Problem]:
         if fee.get("reducible") and not (fee.get("reduction_basis") or "").strip():
             p.append(Problem("fees.reduction_basis", f"第 {i} 个收费项目允许减免，须填写减免依据",
                              f"fee {i}: reduction basis required", i))
+        _check_fee_amounts(p, fee, i)
 
     cphone, xphone = _digits(spec.get("consultation_phone", "")), _digits(spec.get("complaint_phone", ""))
     if not cphone:

@@ -42,6 +42,12 @@ TEMPLATES: dict[str, NoticeTemplate] = {
     "case.extended": NoticeTemplate(
         "办理期限延长", "办件 {case_no} 的办理期限经批准延长 {days} 个工作日。理由：{reason}。",
         "【政务服务】办件{case_no}期限延长{days}个工作日，理由：{reason}。"),
+    "case.extension_requested": NoticeTemplate(
+        "延期申请待审批", "办件 {case_no}（{item_name}）的经办人申请延长办理期限 {days} 个工作日，理由：{reason}。请审批。",
+        "【政务服务】办件{case_no}有延期申请待审批。"),
+    "case.extension_refused": NoticeTemplate(
+        "延期申请未获批准", "办件 {case_no} 申请延长 {days} 个工作日，未获批准。理由：{reason}。",
+        "【政务服务】办件{case_no}延期申请未获批准。"),
     "case.decided": NoticeTemplate(
         "办理结果", "办件 {case_no}（{item_name}）办理结果：{outcome}。{remedy}",
         "【政务服务】办件{case_no}已作出决定：{outcome}。"),
@@ -61,6 +67,9 @@ TEMPLATES: dict[str, NoticeTemplate] = {
         "办件已终止", "办件 {case_no} 已终止办理。理由：{reason}。", "【政务服务】办件{case_no}已终止办理。"),
     "case.fee_notice": NoticeTemplate(
         "缴费通知", "办件 {case_no} 应缴费用 {amount} 元（{items}）。", "【政务服务】办件{case_no}应缴费用{amount}元。"),
+    "case.fee_notice_voided": NoticeTemplate(
+        "缴费通知已作废", "办件 {case_no} 的缴费通知 {notice_no} 已作废，理由：{reason}。请以新的缴费通知为准。",
+        "【政务服务】办件{case_no}缴费通知{notice_no}已作废，请以新通知为准。"),
     "case.denial_report": NoticeTemplate(
         "否定报备", "办件 {case_no}（{item_name}）作出不予许可决定，理由：{reasons}。请审阅。",
         "【政务服务】办件{case_no}不予许可，已报备。"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -68,7 +69,8 @@ def _spec_steps():
 @pytest.fixture
 def item(clock, work_calendar, dept_market, window_market):
     return published_item(dept_market, steps=_spec_steps(), themes=[],
-                          fees=[{"order": 1, "name": "工本费", "standard": "10元/证", "basis": "价格主管部门文件"}],
+                          fees=[{"order": 1, "name": "工本费", "standard": "10元/证", "basis": "价格主管部门文件",
+                                 "amount_kind": "fixed", "amount_min": Decimal("10.00")}],
                           fee_required=True, fee_basis="价格主管部门文件",
                           special_procedures=[{"kind": SpecialProcedureKind.EXPERT_REVIEW, "duration_value": 10}])
 

@@ -43,7 +43,7 @@ SUBMITTED = {
 }
 ACCEPTED = {  # current step: 审查, the reviewer's, with no earlier step to return to
     "clerk": ["fee_notice"],
-    "reviewer": ["step_pass", "special_start"],
+    "reviewer": ["step_pass", "special_start", "extension_request"],
     "chief_representative": ["special_start", "fee_notice", "terminate"],
     "section_head": ["special_start", "extend", "terminate"],
     "leader": ["special_start", "extend", "terminate"],
@@ -51,10 +51,11 @@ ACCEPTED = {  # current step: 审查, the reviewer's, with no earlier step to re
     "outsider": [],
     "applicant": ["withdraw"],
 }
-AWAITING_DECISION = {
+AWAITING_DECISION = {  # no step open: the reviewer or the chief representative may ask for the extension
     "clerk": ["fee_notice"],
-    "reviewer": ["special_start"],
-    "chief_representative": ["step_return", "special_start", "decide", "fee_notice", "terminate"],
+    "reviewer": ["special_start", "extension_request"],
+    "chief_representative": ["step_return", "special_start", "extension_request", "decide", "fee_notice",
+                             "terminate"],
     "section_head": ["step_return", "special_start", "extend", "decide", "terminate"],
     "leader": ["step_return", "special_start", "extend", "decide", "terminate"],
     "supervisor": [],
@@ -82,7 +83,7 @@ def test_the_second_step_may_be_passed_or_returned_by_its_role_only(accepted, re
     case = services.case_step_pass(actor=reviewer, case_no=accepted.case_no, opinion="材料齐全")
     assert case.status == Status.ACCEPTED and case.current_step is not None and case.current_step.name == "决定"
     assert selectors.case_actions_for(user=chief_representative, case=case) == [
-        "step_pass", "step_return", "special_start", "fee_notice", "terminate"]
+        "step_pass", "step_return", "special_start", "extension_request", "fee_notice", "terminate"]
     assert selectors.case_actions_for(user=reviewer, case=case) == ["special_start"]
 
 
@@ -106,8 +107,25 @@ def test_an_unpaid_fee_offers_payment_and_holds_the_certificate(awaiting_decisio
     fee = case.item_version.fees.get()
     services.fee_notice_issue(actor=clerk, case_no=case.case_no,
                               lines=[FeeLineInput(fee_item_id=fee.pk, amount=Decimal("10.00"))])
-    assert selectors.case_actions_for(user=clerk, case=case) == ["deliver", "fee_notice", "payment"]
-    assert selectors.case_actions_for(user=chief_representative, case=case) == ["deliver", "fee_notice", "payment"]
+    # One standing notice per case: no second one, but the unpaid one may be voided.
+    assert selectors.case_actions_for(user=clerk, case=case) == ["deliver", "payment", "fee_void"]
+    assert selectors.case_actions_for(user=chief_representative, case=case) == ["deliver", "payment", "fee_void"]
+
+
+def test_a_pending_extension_request_offers_its_decision_to_the_heads_only(accepted, reviewer, leader, section_head,
+                                                                         chief_representative):
+    services.case_extension_request(actor=reviewer, case_no=accepted.case_no, days=3, reason="核查")
+    case = selectors.case_get_visible_to(user=leader, case_no=accepted.case_no)
+    for head in (leader, section_head):
+        actions = selectors.case_actions_for(user=head, case=case)
+        assert "extension_approve" in actions and "extension_refuse" in actions and "extend" not in actions
+    assert "extension_request" not in selectors.case_actions_for(user=reviewer, case=case)
+    assert not {"extension_approve", "extension_refuse"} & set(selectors.case_actions_for(user=chief_representative,
+                                                                                          case=case))
+    services.case_extension_approve(actor=leader, case_no=accepted.case_no)
+    for user in (leader, reviewer):
+        assert not {"extend", "extension_request", "extension_approve", "extension_refuse"} & set(
+            selectors.case_actions_for(user=user, case=case))
 
 
 def test_drafts_walk_ins_and_ratings(item, applicant, clerk):

@@ -238,3 +238,44 @@ def test_progress_query_is_throttled_per_address(submitted, client, monkeypatch)
     assert codes == [404, 404, 404]
     r = client.get(url, {"case_no": submitted.case_no, "query_code": submitted.query_code})
     assert r.status_code == 429                      # even the right code, once the budget is spent
+
+
+def test_extension_request_approval_and_refusal_endpoints(accepted, reviewer, leader, section_head, client):
+    no = accepted.case_no
+    client.force_login(reviewer)
+    r = _post(client, f"{BASE}/{no}/extension-requests", {"days": 20, "reason": "复杂"})
+    assert r.status_code == 422 and r.json()["message"].startswith("延长期限应为 1–10 个工作日")
+    r = _post(client, f"{BASE}/{no}/extension-requests", {"days": 4, "reason": "需现场核查"})
+    assert r.status_code == 201 and r.json()["state"] == "pending" and r.json()["state_label"] == "待审批"
+    assert _post(client, f"{BASE}/{no}/extension-requests/approve").status_code == 403
+    client.force_login(section_head)
+    r = _post(client, f"{BASE}/{no}/extension-requests/refuse", {"reason": "期限充足"})
+    assert r.status_code == 200 and r.json()["state"] == "refused"
+    client.force_login(reviewer)
+    assert _post(client, f"{BASE}/{no}/extension-requests", {"days": 3, "reason": "补充核查"}).status_code == 201
+    client.force_login(leader)
+    r = _post(client, f"{BASE}/{no}/extension-requests/approve")
+    assert r.status_code == 200 and r.json()["document_no"]
+    detail = client.get(f"{BASE}/{no}").json()
+    assert not {"extend", "extension_approve", "extension_request"} & set(detail["allowed_actions"])
+    assert [e["action"] for e in detail["timeline"]][-1] == "extend"
+    assert _post(client, f"{BASE}/{no}/extension-requests/approve").status_code == 409
+
+
+def test_fee_notice_endpoints_charge_within_the_catalog_and_void(accepted, clerk, client):
+    no = accepted.case_no
+    fee = accepted.item_version.fees.get()
+    client.force_login(clerk)
+    r = _post(client, f"{BASE}/{no}/fee-notices", {"lines": [{"fee_item_id": fee.pk, "amount": "12.00"}]})
+    assert r.status_code == 422 and "固定金额 10.00 元" in r.json()["message"]
+    r = _post(client, f"{BASE}/{no}/fee-notices", {"lines": [{"fee_item_id": fee.pk}]})
+    assert r.status_code == 200 and r.json()["total"] == "10.00"
+    first = r.json()["notice_no"]
+    assert _post(client, f"{BASE}/{no}/fee-notices", {"lines": [{"fee_item_id": fee.pk}]}).status_code == 409
+    assert _post(client, f"{BASE}/{no}/fee-notices/{first}/void", {"reason": ""}).status_code == 422
+    r = _post(client, f"{BASE}/{no}/fee-notices/{first}/void", {"reason": "开具有误"})
+    assert r.status_code == 200 and r.json()["state"] == "voided"
+    assert _post(client, f"{BASE}/{no}/fee-notices/NO-SUCH/void", {"reason": "x"}).status_code == 404
+    r = _post(client, f"{BASE}/{no}/fee-notices", {"lines": [{"fee_item_id": fee.pk}]})
+    assert r.status_code == 200 and r.json()["notice_no"] != first
+    assert AuditEvent.objects.filter(action="case.fee_notice_void").count() == 1

@@ -99,3 +99,37 @@ def test_a_double_submitted_application_is_one_case(item, applicant):
     assert results[0].pk == results[1].pk
     assert Case.objects.count() == 1 and Case.objects.get().status == Status.SUBMITTED
     assert CaseEvent.objects.filter(action="submit").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_fee_notices_at_once_leave_one_standing(accepted, clerk, chief_representative):
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks are exercised on PostgreSQL")
+    from zhengwu.cases.models import FeeNotice
+
+    fee = accepted.item_version.fees.get()
+
+    def issue(user):
+        return lambda: services.fee_notice_issue(actor=user, case_no=accepted.case_no,
+                                                 lines=[services.FeeLine(fee_item_id=fee.pk)])
+
+    results = _race([issue(clerk), issue(chief_representative)])
+    assert sum(1 for r in results if isinstance(r, FeeNotice)) == 1, results
+    assert sum(1 for r in results if isinstance(r, Conflict)) == 1, results
+    assert FeeNotice.objects.filter(case=accepted).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_extension_requests_at_once_leave_one_pending(awaiting_decision, reviewer, chief_representative):
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks are exercised on PostgreSQL")
+    from zhengwu.cases.models import ExtensionRequest
+
+    def ask(user):
+        return lambda: services.case_extension_request(actor=user, case_no=awaiting_decision.case_no, days=3,
+                                                       reason="核查")
+
+    results = _race([ask(reviewer), ask(chief_representative)])
+    assert sum(1 for r in results if isinstance(r, ExtensionRequest)) == 1, results
+    assert sum(1 for r in results if isinstance(r, Conflict)) == 1, results
+    assert ExtensionRequest.objects.filter(case=awaiting_decision, state="pending").count() == 1

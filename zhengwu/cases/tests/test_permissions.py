@@ -119,7 +119,7 @@ def test_my_cases_and_hall_screen_are_masked(submitted, applicant, other_applica
 
 def test_actions_offered_follow_role_and_status(accepted, applicant, clerk, reviewer, chief_representative, leader,
                                                 outsider):
-    assert selectors.case_actions_for(user=reviewer, case=accepted) == ["step_pass", "special_start"]
+    assert selectors.case_actions_for(user=reviewer, case=accepted) == ["step_pass", "special_start", "extension_request"]
     assert "withdraw" in selectors.case_actions_for(user=applicant, case=accepted)
     assert "terminate" not in selectors.case_actions_for(user=applicant, case=accepted)
     assert {"terminate", "extend", "special_start"} <= set(selectors.case_actions_for(user=leader, case=accepted))

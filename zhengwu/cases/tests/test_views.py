@@ -391,7 +391,7 @@ def test_fee_notice_payment_certificate_and_posted_delivery_through_the_pages(cl
     services.case_decide(actor=chief_representative, case_no=case_no, outcome="approve")
     fee = item.current_version.fees.get()
     client.force_login(clerk)
-    assert client.post(act("fee_notice"), {f"fee-fee_{fee.pk}": "10.00"}).status_code == 302
+    assert client.post(act("fee_notice"), {f"fee-charge_{fee.pk}": "on"}).status_code == 302
     html = client.get(reverse("cases:staff_case", args=[case_no])).content.decode()
     # Unpaid: no certificate yet, payment offered.
     assert "制发电子证照</summary>" not in html and "登记缴费</summary>" in html
@@ -445,3 +445,47 @@ def test_a_supervisor_reads_the_case_page_with_the_applicant_masked(client, acce
     html = response.content.decode()
     assert "张*" in html and "139****5678" in html
     assert "张三" not in html and "13912345678" not in html and ID_PERSON not in html
+
+
+def test_extension_request_and_approval_through_the_pages(client, accepted, reviewer, leader):
+    from zhengwu.cases.models import Extension, ExtensionRequest
+
+    case_no = accepted.case_no
+    act = lambda name: reverse("cases:staff_act", args=[case_no, name])  # noqa: E731
+    client.force_login(reviewer)
+    refused = client.post(act("extension_request"), {"xrq-days": "12", "xrq-reason": "复杂"})
+    assert refused.status_code == 422 and not ExtensionRequest.objects.exists()
+    assert client.post(act("extension_request"), {"xrq-days": "5", "xrq-reason": "需现场核查"}).status_code == 302
+    html = client.get(reverse("cases:staff_case", args=[case_no])).content.decode()
+    assert "需现场核查" in html and "待审批" in html and "申请延期</summary>" not in html
+    assert "批准延期申请</summary>" not in html
+    client.force_login(leader)
+    html = client.get(reverse("cases:staff_case", args=[case_no])).content.decode()
+    assert "批准延期申请</summary>" in html and "不予批准延期申请</summary>" in html
+    assert "直接批准延期</summary>" not in html
+    queue = client.get(reverse("cases:workbench"), {"queue": "extension_requests"})
+    assert case_no in queue.content.decode() and "待审批延期" in queue.content.decode()
+    assert client.post(act("extension_approve"), {"xap-version": Case.objects.get(case_no=case_no).version}
+                       ).status_code == 302
+    assert Extension.objects.get(case=accepted).days == 5
+    html = client.get(reverse("cases:staff_case", args=[case_no])).content.decode()
+    assert "已批准" in html and "延期告知书" in html
+
+
+def test_fee_void_through_the_pages(client, accepted, clerk):
+    case_no = accepted.case_no
+    act = lambda name: reverse("cases:staff_act", args=[case_no, name])  # noqa: E731
+    fee = accepted.item_version.fees.get()
+    client.force_login(clerk)
+    assert client.post(act("fee_notice"), {f"fee-charge_{fee.pk}": "on"}).status_code == 302
+    notice = accepted.fee_notices.get()
+    html = client.get(reverse("cases:staff_case", args=[case_no])).content.decode()
+    assert "作废缴费通知</summary>" in html and "开具缴费通知</summary>" not in html
+    again = client.post(act("fee_notice"), {f"fee-charge_{fee.pk}": "on"})
+    assert again.status_code == 422 and accepted.fee_notices.count() == 1
+    missing = client.post(act("fee_void"), {"void-notice_no": notice.notice_no, "void-reason": ""})
+    assert missing.status_code == 422
+    assert client.post(act("fee_void"), {"void-notice_no": notice.notice_no, "void-reason": "项目选错"}
+                       ).status_code == 302
+    html = client.get(reverse("cases:staff_case", args=[case_no])).content.decode()
+    assert "已作废" in html and "项目选错" in html and "开具缴费通知</summary>" in html

@@ -69,7 +69,8 @@ def test_queue_counts(client, clock, item, applicant, clerk, reviewer, chief_rep
            chief_representative=chief_representative)
     _, counts = _queries(client, clerk, "pending_acceptance")
     assert counts == {"pending_acceptance": 2, "correction": 2, "in_review": 2, "my_steps": 0,
-                      "awaiting_decision": 2, "awaiting_certificate": 2, "due_soon": 0, "overdue": 0}
+                      "awaiting_decision": 2, "awaiting_certificate": 2, "extension_requests": 0, "due_soon": 0,
+                      "overdue": 0}
     _, counts = _queries(client, reviewer, "my_steps")
     assert counts["my_steps"] == 2
     # Derived from the clocks' stored warn/due columns and now: past the promised limit of the

@@ -1,13 +1,14 @@
 import re
 import time
 from collections import Counter
+from decimal import Decimal
 
 import pytest
 from django.core.files.storage import default_storage
 from openpyxl import load_workbook
 
 from zhengwu.catalog import demo
-from zhengwu.catalog.models import ServiceItem, ServiceItemVersion
+from zhengwu.catalog.models import FeeItem, ServiceItem, ServiceItemVersion
 from zhengwu.catalog.selectors import item_search
 from zhengwu.catalog.tests import factories as f
 
@@ -59,6 +60,11 @@ def test_seeded_items_are_searchable_and_complete(county):
     assert wb.active["A1"].value == form.name
     fee_item = ServiceItem.objects.get(current_version__name="普通护照签发").current
     assert fee_item.fees.get().standard == "每本 120 元"
+    assert fee_item.fees.get().amount_bounds() == (Decimal("120.00"), Decimal("120.00"))
+    # Every demo fee reads as an amount or is marked as a text standard, never left to guessing.
+    kinds = {fee.name: fee.amount_kind for fee in FeeItem.objects.all()}
+    assert kinds["不动产登记费"] == "range" and kinds["水资源费"] == "text"
+    assert set(kinds) == set(demo.FEE_AMOUNTS)
     for version in ServiceItemVersion.objects.filter(case_kind="2").prefetch_related("steps")[:50]:
         assert sum(s.budget_days for s in version.steps.all()) == version.promised_limit_value
 

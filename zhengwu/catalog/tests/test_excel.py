@@ -1,4 +1,5 @@
 import io
+from decimal import Decimal
 
 import pytest
 from django.core.files.base import ContentFile
@@ -23,7 +24,10 @@ def _rich_catalog(dept, w1, w2):
         legal_limit_note="《行政许可法》第四十二条", promised_limit_value=3, promised_limit_unit="working_days",
         fee_required=True, fee_basis="《价格法》",
         fees=[{"order": 1, "name": "工本费", "standard": "10元/本", "basis": "省物价局文件", "reducible": True,
-               "reduction_basis": "低保户免收"}],
+               "reduction_basis": "低保户免收", "amount_kind": "fixed", "amount_min": Decimal("10.00")},
+              {"order": 2, "name": "登记费", "standard": "每件 80—550 元", "basis": "省物价局文件",
+               "amount_kind": "range", "amount_min": Decimal("80.00"), "amount_max": Decimal("550.50")},
+              {"order": 3, "name": "测绘费", "standard": "按面积计收", "basis": "省物价局文件"}],
         materials=[{"order": 1, "name": "卫生许可申请书", "blank_form": form, "copy_count": 0, "source": "applicant",
                     "notes": "第一行\n第二行", "acceptance_standard": "填写完整"},
                    {"order": 2, "name": "营业执照", "original_count": 1, "copy_count": 2, "required": False,
@@ -73,6 +77,8 @@ def test_export_reads_back_into_an_equal_catalog():
     spec_a = after["000000000101"][0]
     assert spec_a["name"].startswith("=") and spec_a["materials"][0]["notes"] == "第一行\n第二行"
     assert spec_a["fees"][0]["reducible"] is True and spec_a["special_procedures"][0]["duration_unit"] == "calendar_days"
+    assert [(x["amount_kind"], x["amount_min"], x["amount_max"]) for x in spec_a["fees"]] == [
+        ("fixed", Decimal("10.00"), None), ("range", Decimal("80.00"), Decimal("550.50")), ("text", None, None)]
     assert after["000000000102"][1:] == ("suspended", "系统切换", [])
 
 

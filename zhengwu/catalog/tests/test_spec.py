@@ -18,8 +18,22 @@ def _fields(spec):
     return {p.field for p in validate_spec(spec, uscc=USCC)}
 
 
+def _fee(**kw):
+    return {"name": "工本费", "standard": "每本 10 元", "basis": "价格文件", **kw}
+
+
 def test_valid_spec_has_no_problems():
     assert validate_spec(_spec(), uscc=USCC) == []
+
+
+@pytest.mark.parametrize("fee", [
+    _fee(amount_kind="fixed", amount_min="10.00"),
+    _fee(amount_kind="range", amount_min="0", amount_max="550"),
+    _fee(amount_kind="text"),
+    _fee(),  # a row without a kind reads as a text standard
+])
+def test_fee_standards_that_read_as_amounts_are_accepted(fee):
+    assert validate_spec(_spec(fee_required=True, fee_basis="物价文件", fees=[fee]), uscc=USCC) == []
 
 
 @pytest.mark.parametrize(
@@ -44,6 +58,23 @@ def test_valid_spec_has_no_problems():
           "fees": [{"name": "工本费", "standard": "10元/本", "basis": "价格文件"}]}, "fee_basis"),
         ({"fee_required": True, "fee_basis": "物价文件"}, "fees"),
         ({"fee_required": False, "fees": [{"name": "工本费", "standard": "10元", "basis": "x"}]}, "fees"),
+        # 收费标准 as an amount: fixed → one amount above 0, range → low < high, text → no amount
+        ({"fee_required": True, "fee_basis": "物价文件", "fees": [_fee(amount_kind="fixed")]}, "fees.amount_min"),
+        ({"fee_required": True, "fee_basis": "物价文件", "fees": [_fee(amount_kind="fixed", amount_min="0")]},
+         "fees.amount_min"),
+        ({"fee_required": True, "fee_basis": "物价文件",
+          "fees": [_fee(amount_kind="fixed", amount_min="10", amount_max="20")]}, "fees.amount_min"),
+        ({"fee_required": True, "fee_basis": "物价文件",
+          "fees": [_fee(amount_kind="range", amount_min="50", amount_max="50")]}, "fees.amount_max"),
+        ({"fee_required": True, "fee_basis": "物价文件", "fees": [_fee(amount_kind="range", amount_min="5")]},
+         "fees.amount_max"),
+        ({"fee_required": True, "fee_basis": "物价文件", "fees": [_fee(amount_kind="text", amount_min="5")]},
+         "fees.amount_min"),
+        ({"fee_required": True, "fee_basis": "物价文件", "fees": [_fee(amount_kind="fixed", amount_min="10.001")]},
+         "fees.amount_min"),
+        ({"fee_required": True, "fee_basis": "物价文件", "fees": [_fee(amount_kind="fixed", amount_min="-1")]},
+         "fees.amount_min"),
+        ({"fee_required": True, "fee_basis": "物价文件", "fees": [_fee(amount_kind="weekly")]}, "fees.amount_kind"),
         # Wenzhou: 咨询电话 ≠ 投诉电话 (compared by digits)
         ({"consultation_phone": "0571-12345", "complaint_phone": "0571 12345"}, "complaint_phone"),
         ({"consultation_phone": ""}, "consultation_phone"),

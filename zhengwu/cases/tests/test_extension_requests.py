@@ -1,0 +1,169 @@
+"""延期申请 → 审批 (行政许可法 §42): the handling official asks, the department's leader or section
+head approves (the extension takes effect) or refuses with a reason (nothing changes on the clocks)."""
+
+from __future__ import annotations
+
+import pytest
+
+from zhengwu.cases import selectors, services
+from zhengwu.cases.models import CaseEvent, Extension, ExtensionRequest
+from zhengwu.cases.tests.conftest import clock_of, full_materials, person
+from zhengwu.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from zhengwu.core.models import AuditEvent
+from zhengwu.notify.models import Notice
+from zhengwu.workcalendar.workdays import add_working_days
+
+pytestmark = pytest.mark.django_db
+
+
+def _audits(action: str) -> int:
+    return AuditEvent.objects.filter(action=action).count()
+
+
+def test_the_step_official_requests_and_the_leader_is_asked(accepted, reviewer, clerk, chief_representative, leader,
+                                                            section_head, django_capture_on_commit_callbacks):
+    # The current step (审查) names the reviewer: the window and the chief representative may not ask.
+    for other in (clerk, chief_representative):
+        with pytest.raises(PermissionDenied, match="申请延期"):
+            services.case_extension_request(actor=other, case_no=accepted.case_no, days=5, reason="需现场核查")
+    with django_capture_on_commit_callbacks(execute=True):
+        request = services.case_extension_request(actor=reviewer, case_no=accepted.case_no, days=5,
+                                                  reason="需现场核查")
+    assert request.state == ExtensionRequest.State.PENDING and request.requested_by == reviewer
+    assert request.requested_position == "reviewer" and request.extension is None
+    assert not Extension.objects.filter(case=accepted).exists()
+    event = CaseEvent.objects.get(case=accepted, action="extension_request")
+    assert not event.public and event.note == "需现场核查" and event.data["days"] == 5
+    assert _audits("case.extension_request") == 1
+    asked = set(Notice.objects.filter(template="case.extension_requested").values_list("recipient_id", flat=True))
+    assert asked == {leader.pk, section_head.pk}
+    # Staff see the request on the timeline; the applicant does not.
+    assert "延期申请" in [e.label for e in selectors.case_timeline(accepted)]
+    assert "extension_request" not in [e.action for e in selectors.case_timeline(accepted, public_only=True)]
+
+
+def test_bad_requests_are_refused_and_change_nothing(accepted, reviewer, leader, outsider):
+    with pytest.raises(ValidationFailed, match="1–10"):
+        services.case_extension_request(actor=reviewer, case_no=accepted.case_no, days=11, reason="复杂")
+    with pytest.raises(ValidationFailed, match="延期理由"):
+        services.case_extension_request(actor=reviewer, case_no=accepted.case_no, days=3, reason="  ")
+    with pytest.raises(NotFound):
+        services.case_extension_request(actor=outsider, case_no=accepted.case_no, days=3, reason="复杂")
+    assert not ExtensionRequest.objects.exists() and _audits("case.extension_request") == 0
+    services.case_extension_request(actor=reviewer, case_no=accepted.case_no, days=3, reason="复杂")
+    with pytest.raises(Conflict, match="已有待审批"):
+        services.case_extension_request(actor=reviewer, case_no=accepted.case_no, days=2, reason="再申请")
+    # The leader's direct extension waits for the pending request to be decided.
+    with pytest.raises(Conflict, match="待审批的延期申请"):
+        services.case_extend(actor=leader, case_no=accepted.case_no, days=3, reason="直接延期")
+    assert ExtensionRequest.objects.count() == 1 and not Extension.objects.exists()
+
+
+def test_approval_extends_both_clocks_and_tells_the_applicant(accepted, reviewer, leader, outbox,
+                                                             django_capture_on_commit_callbacks):
+    legal_before = clock_of(accepted, services.CLOCK_LEGAL).due_date
+    promised_before = clock_of(accepted, services.CLOCK_PROMISED).due_date
+    services.case_extension_request(actor=reviewer, case_no=accepted.case_no, days=7, reason="需专家论证")
+    with pytest.raises(PermissionDenied, match="批准延期"):
+        services.case_extension_approve(actor=reviewer, case_no=accepted.case_no)
+    with django_capture_on_commit_callbacks(execute=True):
+        extension = services.case_extension_approve(actor=leader, case_no=accepted.case_no)
+    assert extension.days == 7 and extension.reason == "需专家论证" and extension.approver == leader
+    assert extension.notice_no
+    request = ExtensionRequest.objects.get()
+    assert request.state == ExtensionRequest.State.APPROVED and request.decided_by == leader
+    assert request.decided_position == "leader" and request.extension == extension
+    assert clock_of(accepted, services.CLOCK_LEGAL).due_date == add_working_days(legal_before, 7)
+    assert clock_of(accepted, services.CLOCK_PROMISED).due_date == add_working_days(promised_before, 7)
+    event = CaseEvent.objects.get(case=accepted, action="extend")
+    assert event.public and event.data["request_id"] == request.pk and event.data["requested_by"] == "赵审批"
+    assert _audits("case.extension_approve") == 1
+    assert any("需专家论证" in m.body for m in outbox)
+    # §42: once per case, however it was asked for.
+    with pytest.raises(Conflict, match="只能延长一次"):
+        services.case_extension_request(actor=reviewer, case_no=accepted.case_no, days=1, reason="再延")
+    with pytest.raises(Conflict, match="没有待审批"):
+        services.case_extension_approve(actor=leader, case_no=accepted.case_no)
+
+
+def test_refusal_tells_the_requester_and_leaves_the_clocks(accepted, reviewer, section_head, outbox,
+                                                          django_capture_on_commit_callbacks):
+    legal_before = clock_of(accepted, services.CLOCK_LEGAL).due_at
+    services.case_extension_request(actor=reviewer, case_no=accepted.case_no, days=4, reason="材料待核")
+    with pytest.raises(ValidationFailed, match="不予批准的理由"):
+        services.case_extension_refuse(actor=section_head, case_no=accepted.case_no, reason="")
+    assert ExtensionRequest.objects.get().state == ExtensionRequest.State.PENDING
+    with django_capture_on_commit_callbacks(execute=True):
+        request = services.case_extension_refuse(actor=section_head, case_no=accepted.case_no,
+                                                 reason="期限内可以办结")
+    assert request.state == ExtensionRequest.State.REFUSED and request.refusal_reason == "期限内可以办结"
+    assert request.decided_by == section_head and request.extension is None
+    assert clock_of(accepted, services.CLOCK_LEGAL).due_at == legal_before
+    assert not Extension.objects.exists()
+    told = Notice.objects.get(template="case.extension_refused")
+    assert told.recipient_id == reviewer.pk and "期限内可以办结" in told.body
+    assert not CaseEvent.objects.get(case=accepted, action="extension_refuse").public
+    assert _audits("case.extension_refuse") == 1
+    # The applicant is told nothing of a refused request.
+    assert not any("期限内可以办结" in m.body for m in outbox if m.address == accepted.applicant_phone)
+    assert not Notice.objects.filter(recipient=accepted.applicant, body__contains="期限内可以办结").exists()
+    # A refused request may be followed by a new one.
+    again = services.case_extension_request(actor=reviewer, case_no=accepted.case_no, days=2, reason="补充核查")
+    assert again.state == ExtensionRequest.State.PENDING
+
+
+def test_a_pending_request_lapses_when_the_case_is_decided(awaiting_decision, chief_representative, leader):
+    # At the decision stage no step is open: the chief representative who prepared it asks.
+    request = services.case_extension_request(actor=chief_representative, case_no=awaiting_decision.case_no,
+                                              days=3, reason="等待部门意见")
+    assert request.effective_state == ExtensionRequest.State.PENDING
+    assert awaiting_decision.case_no in [c.case_no for c in selectors.case_list_visible_to(
+        user=leader, queue="extension_requests")]
+    services.case_decide(actor=chief_representative, case_no=awaiting_decision.case_no, outcome="approve")
+    request.refresh_from_db()
+    assert request.effective_state == ExtensionRequest.State.LAPSED
+    assert request.effective_state_label == "已失效"
+    with pytest.raises(Conflict, match="已失效"):
+        services.case_extension_approve(actor=leader, case_no=awaiting_decision.case_no)
+    with pytest.raises(Conflict, match="已失效"):
+        services.case_extension_refuse(actor=leader, case_no=awaiting_decision.case_no, reason="不需要")
+    assert not Extension.objects.exists()
+    assert not selectors.case_list_visible_to(user=leader, queue="extension_requests").exists()
+
+
+def test_the_direct_extension_records_the_leader_as_requester_and_approver(accepted, leader):
+    extension = services.case_extend(actor=leader, case_no=accepted.case_no, days=5, reason="情况复杂")
+    request = ExtensionRequest.objects.get(case=accepted)
+    assert request.requested_by == leader and request.decided_by == leader
+    assert request.state == ExtensionRequest.State.APPROVED and request.extension == extension
+    assert _audits("case.extend") == 1
+
+
+def test_joint_handling_requests_up_to_fifteen(item, applicant, clerk, reviewer, leader):
+    services.case_item_policy_set(actor=leader, item_id=item.pk, deemed_approval_enabled=False, joint_handling=True)
+    case = services.case_submit(actor=applicant, item_id=item.pk, applicant=person(), materials=full_materials(item))
+    case = services.case_accept(actor=clerk, case_no=case.case_no)
+    with pytest.raises(ValidationFailed, match="1–15"):
+        services.case_extension_request(actor=reviewer, case_no=case.case_no, days=16, reason="联合办理")
+    services.case_extension_request(actor=reviewer, case_no=case.case_no, days=15, reason="联合办理")
+    assert services.case_extension_approve(actor=leader, case_no=case.case_no).days == 15
+
+
+def test_the_leaders_queue_lists_pending_requests_of_their_department(accepted, reviewer, leader, section_head,
+                                                                     clerk, supervisor):
+    def counts(user):
+        return {key: n for key, _label, n in selectors.case_queue_counts(user=user)}
+
+    assert counts(leader)["extension_requests"] == 0
+    services.case_extension_request(actor=reviewer, case_no=accepted.case_no, days=3, reason="核查")
+    for approver in (leader, section_head):
+        assert counts(approver)["extension_requests"] == 1
+        assert [c.case_no for c in selectors.case_list_visible_to(user=approver, queue="extension_requests")] == [
+            accepted.case_no]
+    # Only who may approve has the queue filled.
+    for other in (reviewer, clerk, supervisor):
+        assert counts(other)["extension_requests"] == 0
+        assert not selectors.case_list_visible_to(user=other, queue="extension_requests").exists()
+    assert selectors.QUEUES["extension_requests"] == "待审批延期"
+    services.case_extension_refuse(actor=leader, case_no=accepted.case_no, reason="无需延期")
+    assert counts(leader)["extension_requests"] == 0
