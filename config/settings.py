@@ -152,8 +152,12 @@ ZHENGWU_CSP_REPORT_ONLY = ENV.csp_report_only
 # Audit events stay in the table this long, then `manage.py audit_archive` moves them to files here.
 ZHENGWU_AUDIT_RETENTION_DAYS = ENV.audit_retention_days
 ZHENGWU_AUDIT_ARCHIVE_DIR = ENV.audit_archive_dir
+# The 审计管理员 account the daily `audit_archive` run acts as (deploy/zhengwu-audit-archive.timer).
+ZHENGWU_AUDIT_ARCHIVE_USER = ENV.audit_archive_user
 # Master secret for personal data at rest (身份证 columns, licence holders); see zhengwu/core/crypto.py.
 ZHENGWU_DATA_KEY = ENV.data_key
+# The previous master secret, set only during `manage.py rotate_data_key` (docs/deploy.md §9).
+ZHENGWU_DATA_KEY_PREVIOUS = ENV.data_key_previous
 # 文书 PDFs are written after the issuing transaction by the clock process (or on first download);
 # the test suite renders them in the transaction, so a test can read a notice right after issuing it.
 ZHENGWU_DOCUMENTS_DEFERRED = ZHENGWU_ENV != "test"
