@@ -130,7 +130,8 @@ def test_nginx_proxies_to_the_upstream_and_sets_the_trusted_address_header():
 
 
 def test_access_logs_leave_out_query_strings_and_referers():
-    # A staff search by 身份证 number travels in the query string (GET /work/?search=…).
+    # Searches by 身份证 or phone number post their term (cases/tests/test_search_privacy.py), but any
+    # query string may still carry one (a crafted or old link), so none reaches an access log.
     conf = runpy.run_path(str(DEPLOY / "gunicorn.conf.py"))
     assert "%(U)s" in conf["access_log_format"]
     assert not re.search(r"%\((r|q|f)\)s", conf["access_log_format"])
