@@ -152,6 +152,7 @@ def test_the_production_env_example_is_accepted_by_the_settings_reader():
     env = read_env(values)
     assert env.mode == "production" and not env.debug and env.rate_limit_enabled
     assert env.database["ENGINE"] == "django.db.backends.postgresql"
+    assert env.database["USER"] == "zhengwu_app", "the application connects as the role that owns nothing"
     assert not str(env.media_root).startswith(str(Path("/var/lib/zhengwu/static")))
     example = (BASE_DIR / ".env.example").read_text()
     missing = [k for k in values if not k.startswith("GUNICORN_") and f"{k}=" not in example]
