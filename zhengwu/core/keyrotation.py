@@ -126,9 +126,9 @@ def _decrypt(column: EncryptedColumn, pk: Any, raw: str, aad_value: Any) -> str:
     except DecryptionFailed:
         raise Conflict(
             f"{column.name} 第 {pk} 行无法用 ZHENGWU_DATA_KEY 或 ZHENGWU_DATA_KEY_PREVIOUS 解密"
-            f"（密钥标识 {_kid(raw)}），未作修改",
+            f"（密钥标识 {_kid(raw)}），本批已回滚",
             f"{column.name} row {pk} decrypts under neither ZHENGWU_DATA_KEY nor ZHENGWU_DATA_KEY_PREVIOUS "
-            f"(key id {_kid(raw)}); nothing changed") from None
+            f"(key id {_kid(raw)}); this batch was rolled back") from None
 
 
 def data_key_survey() -> list[ColumnReport]:

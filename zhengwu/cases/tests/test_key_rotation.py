@@ -209,6 +209,22 @@ def test_a_wrong_previous_key_with_a_colliding_key_id_is_still_refused(settings,
     assert _raw_columns() == before
 
 
+def test_an_altered_value_stops_its_batch_with_the_row_named_and_never_the_value(settings, data):
+    cases, _certificate = data
+    raw = Case.objects.annotate(_raw=Cast("applicant_id_number", output_field=models.TextField())) \
+        .values_list("_raw", flat=True).get(pk=cases[2].pk)
+    altered = raw[:20] + ("A" if raw[20] != "A" else "B") + raw[21:]
+    Case.objects.filter(pk=cases[2].pk).update(
+        applicant_id_number=Cast(models.Value(altered), output_field=models.TextField()))
+    _rotate_to_new(settings)
+    with pytest.raises(CommandError, match=f"cases.Case.applicant_id_number 第 {cases[2].pk} 行无法") as stopped:
+        call_command("rotate_data_key", "--batch-size", "1")
+    assert "本批已回滚" in str(stopped.value) and altered not in str(stopped.value)
+    left = {r.name: r.pending for r in keyrotation.data_key_survey() if r.pending}
+    assert left == {"cases.Case.applicant_id_number": 1}, "the rows before it are done, it stays as it was"
+    assert _raw_columns()[("cases.Case.applicant_id_number", cases[2].pk, "applicant_id_number")] == altered
+
+
 def test_values_of_the_first_format_without_a_key_id_are_rotated_too(settings, data):
     cases, _certificate = data
     # Rows written before ciphertexts named their key: same body, the old prefix.
