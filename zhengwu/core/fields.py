@@ -160,13 +160,13 @@ class CiphertextField(models.TextField):
 
     def __init__(self, *args: Any, label: str, aad_field: str, index_field: str = "", index_label: str = "",
                  **kwargs: Any) -> None:
-        self.label, self.aad_field = label, aad_field
+        self.crypto_label, self.aad_field = label, aad_field
         self.index_field, self.index_label = index_field, index_label
         super().__init__(*args, **kwargs)
 
     def deconstruct(self) -> Any:
         name, path, args, kwargs = super().deconstruct()
-        kwargs.update(label=self.label, aad_field=self.aad_field)
+        kwargs.update(label=self.crypto_label, aad_field=self.aad_field)
         if self.index_field:
             kwargs.update(index_field=self.index_field, index_label=self.index_label)
         return name, path, args, kwargs

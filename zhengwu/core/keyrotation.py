@@ -98,7 +98,7 @@ def encrypted_columns() -> list[EncryptedColumn]:
                 found.append(EncryptedColumn(model, f.name, f.crypto_label, index_field=index.name if index else "",
                                              index=id_number_index if index else None, stores_plaintext=True))
             elif isinstance(f, CiphertextField):
-                found.append(EncryptedColumn(model, f.name, f.label, aad_field=f.aad_field, index_field=f.index_field,
+                found.append(EncryptedColumn(model, f.name, f.crypto_label, aad_field=f.aad_field, index_field=f.index_field,
                                              index=_hmac_index(f.index_label) if f.index_field else None))
     return sorted(found, key=lambda c: (not c.aad_field, c.name))
 

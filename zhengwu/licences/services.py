@@ -34,9 +34,9 @@ from zhengwu.org.models import Department
 
 # Declared on the columns, so rotate_data_key re-encrypts them the same way (zhengwu.core.fields.CiphertextField).
 _HOLDER_ID_FIELD = Certificate._meta.get_field("holder_id_cipher")
-HOLDER_ID_LABEL = _HOLDER_ID_FIELD.label  # type: ignore[union-attr]
+HOLDER_ID_LABEL = _HOLDER_ID_FIELD.crypto_label  # type: ignore[union-attr]
 HOLDER_ID_INDEX_LABEL = _HOLDER_ID_FIELD.index_label  # type: ignore[union-attr]
-SIGNING_KEY_LABEL = SigningKey._meta.get_field("private_key_cipher").label  # type: ignore[union-attr]
+SIGNING_KEY_LABEL = SigningKey._meta.get_field("private_key_cipher").crypto_label  # type: ignore[union-attr]
 SERIAL_KIND = "licence_serial"
 FIRST_VERSION = 1
 
