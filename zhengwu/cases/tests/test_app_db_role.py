@@ -60,7 +60,7 @@ def _refused(sql: str) -> str:
     return str(refused.value)
 
 
-def test_the_app_role_works_through_the_services_and_owns_nothing(app_role, item, applicant, capsys):
+def test_the_app_role_works_through_the_services_and_owns_nothing(app_role, item, applicant, capsys, tmp_path):
     call_command("db_grant_app_role", app_role)
     assert "REVOKE UPDATE, DELETE, TRUNCATE" in capsys.readouterr().out
     before = AuditEvent.objects.count()
@@ -70,6 +70,8 @@ def test_the_app_role_works_through_the_services_and_owns_nothing(app_role, item
         assert Case.objects.get(pk=case.pk).applicant_id_number == person().id_number
         assert selectors.progress_query(case_no=case.case_no, query_code=case.query_code)  # PREPAREd per connection
         assert AuditEvent.objects.count() > before, "the service appended its audit events"
+        call_command("backup", "--out", str(tmp_path))  # the nightly backup unit runs as this role (pg_dump)
+        assert list(tmp_path.glob("zhengwu-*.dump"))
 
         for sql in ("CREATE TABLE zz_intruder (id int)",
                     "ALTER TABLE cases_case ADD COLUMN zz_intruder int",
