@@ -92,3 +92,13 @@ def test_the_suite_runs_on_the_database_it_was_given():
 
     url = os.environ.get("DATABASE_URL", "sqlite")
     assert connection.vendor == ("postgresql" if url.startswith("postgres") else "sqlite")
+
+
+def test_the_deploy_check_warns_while_the_previous_data_key_is_set(settings):
+    from django.core.checks import run_checks
+
+    settings.ZHENGWU_DATA_KEY_PREVIOUS = ""
+    assert "zhengwu.W001" not in [m.id for m in run_checks(include_deployment_checks=True)]
+    settings.ZHENGWU_DATA_KEY_PREVIOUS = "p" * 40
+    assert "zhengwu.W001" in [m.id for m in run_checks(include_deployment_checks=True)]
+    assert "zhengwu.W001" not in [m.id for m in run_checks()], "only `check --deploy` asks"
