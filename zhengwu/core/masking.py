@@ -53,9 +53,12 @@ def mask_personal_numbers(text: str) -> str:
 def looks_like_personal_number(text: str | None) -> bool:
     """A search term that is, or may be, a person's number: a document number (8–40 letters and
     digits with at least six digits: 身份证, passports, USCC), or a 身份证 / mobile number written with
-    spaces or hyphens. Case numbers (letters between hyphens) and item names do not qualify."""
+    spaces or hyphens, alone or inside longer text. Case numbers (letters between hyphens) and item
+    names do not qualify."""
     value = (text or "").strip()
     compact = value.replace(" ", "")
     if _DOCUMENT.fullmatch(compact) and sum(c.isdigit() for c in compact) >= 6:
         return True
-    return bool(_ID_IN_TEXT.fullmatch(re.sub(r"[ -]", "", value)) or _PHONE_IN_TEXT.fullmatch(value))
+    if _ID_IN_TEXT.fullmatch(re.sub(r"[ -]", "", value)):
+        return True
+    return mask_personal_numbers(value) != value  # one inside longer text: "张三 13912345678"

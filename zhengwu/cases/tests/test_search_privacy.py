@@ -97,7 +97,7 @@ def test_the_public_progress_query_keeps_working_by_get(client, submitted):
 
 @pytest.mark.parametrize(("text", "expected"), [
     (ID_PERSON, True), ("330102-19800101000X", True), (PHONE, True), ("+86 139 1234 5678", True),
-    ("E12345678", True), ("2026-XSCJDGLJ-000001", False), ("营业执照", False), ("BN12", False), ("", False),
+    ("E12345678", True), ("张三 13912345678", True), (f"申请人{ID_PERSON}", True), ("2026-XSCJDGLJ-000001", False), ("营业执照", False), ("BN12", False), ("", False),
 ])
 def test_what_counts_as_a_personal_number_in_a_url(text, expected):
     assert looks_like_personal_number(text) is expected
