@@ -87,7 +87,9 @@ class Env:
     csp_report_only: bool
     audit_retention_days: int
     audit_archive_dir: Path
+    audit_archive_user: str
     data_key: str
+    data_key_previous: str
 
 
 def read_env(env: Mapping[str, str] | None = None) -> Env:
@@ -122,6 +124,19 @@ def read_env(env: Mapping[str, str] | None = None) -> Env:
             )
         if len(data_key) < 32:
             raise ImproperlyConfigured("ZHENGWU_DATA_KEY 至少 32 个字符 / ZHENGWU_DATA_KEY must be at least 32 characters")
+    # Set only while `manage.py rotate_data_key` runs (docs/deploy.md): the key the stored values were
+    # encrypted under, so both keys read during the rotation; new values are always written under the new one.
+    data_key_previous = env.get("ZHENGWU_DATA_KEY_PREVIOUS", "").strip()
+    if data_key_previous:
+        if data_key_previous == (data_key or secret_key):
+            raise ImproperlyConfigured(
+                "ZHENGWU_DATA_KEY_PREVIOUS 与当前密钥相同，轮换需要一个新的 ZHENGWU_DATA_KEY"
+                " / ZHENGWU_DATA_KEY_PREVIOUS equals the current key: a rotation needs a new ZHENGWU_DATA_KEY"
+            )
+        if production and len(data_key_previous) < 32:
+            raise ImproperlyConfigured(
+                "ZHENGWU_DATA_KEY_PREVIOUS 至少 32 个字符 / ZHENGWU_DATA_KEY_PREVIOUS must be at least 32 characters"
+            )
 
     database_url = env.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'var' / 'zhengwu.sqlite3'}")
     try:
@@ -176,5 +191,8 @@ def read_env(env: Mapping[str, str] | None = None) -> Env:
         audit_retention_days=_int(env, "AUDIT_RETENTION_DAYS", AUDIT_RETENTION_MIN_DAYS,
                                   minimum=AUDIT_RETENTION_MIN_DAYS),
         audit_archive_dir=Path(env.get("AUDIT_ARCHIVE_DIR", "").strip() or BASE_DIR / "var" / "audit-archive"),
+        # The 审计管理员 account the daily archive (deploy/zhengwu-audit-archive.timer) acts as.
+        audit_archive_user=env.get("AUDIT_ARCHIVE_USER", "").strip(),
         data_key=data_key,
+        data_key_previous=data_key_previous,
     )

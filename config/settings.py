@@ -152,8 +152,12 @@ ZHENGWU_CSP_REPORT_ONLY = ENV.csp_report_only
 # Audit events stay in the table this long, then `manage.py audit_archive` moves them to files here.
 ZHENGWU_AUDIT_RETENTION_DAYS = ENV.audit_retention_days
 ZHENGWU_AUDIT_ARCHIVE_DIR = ENV.audit_archive_dir
+# The 审计管理员 account the daily `audit_archive` run acts as (deploy/zhengwu-audit-archive.timer).
+ZHENGWU_AUDIT_ARCHIVE_USER = ENV.audit_archive_user
 # Master secret for personal data at rest (身份证 columns, licence holders); see zhengwu/core/crypto.py.
 ZHENGWU_DATA_KEY = ENV.data_key
+# The previous master secret, set only during `manage.py rotate_data_key` (docs/deploy.md §9).
+ZHENGWU_DATA_KEY_PREVIOUS = ENV.data_key_previous
 # 文书 PDFs are written after the issuing transaction by the clock process (or on first download);
 # the test suite renders them in the transaction, so a test can read a notice right after issuing it.
 ZHENGWU_DOCUMENTS_DEFERRED = ZHENGWU_ENV != "test"
@@ -182,11 +186,17 @@ ZHENGWU_RATE_LIMITS = {
     ],
 }
 
+# Every handler drops query strings from URLs and masks 身份证 / phone numbers (zhengwu/core/logfilters.py);
+# django.server (runserver's request lines) is routed here too instead of Django's own handler.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"personal_data": {"()": "zhengwu.core.logfilters.PersonalDataFilter"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["personal_data"]}},
     "root": {"handlers": ["console"], "level": ENV.log_level},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }

@@ -19,8 +19,8 @@ max_requests = 2000
 max_requests_jitter = 200
 wsgi_app = "config.wsgi:application"
 accesslog = "-"
-# Path without the query string and no Referer: query strings carry personal data (a staff search
-# by 身份证 number, a progress query code). %(U)s is the path, %(L)s the request time in seconds.
+# Path without the query string and no Referer: query strings may carry personal data (a 身份证 or
+# phone number put in a link, a progress query code). %(U)s is the path, %(L)s the request time in seconds.
 access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(a)s" %(L)s'
 errorlog = "-"
 loglevel = "warning"

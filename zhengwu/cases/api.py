@@ -21,6 +21,7 @@ from zhengwu.accounts.permissions import is_applicant
 from zhengwu.cases import selectors, services, states
 from zhengwu.cases.models import Case, Channel
 from zhengwu.core.errors import ValidationFailed
+from zhengwu.core.masking import looks_like_personal_number
 
 router = Router(tags=["办件"], auth=django_auth)
 
@@ -360,14 +361,37 @@ def progress(request, case_no: str, query_code: str):
     return selectors.progress_query(case_no=case_no, query_code=query_code)
 
 
-@router.get("", response={200: CasePage, **ERRORS}, summary="可见办件列表")
-def case_list(request, queue: str | None = None, status: str | None = None,
-              search: str = Query("", description="办件编号或事项名称（包含匹配）；完整的证件号码按加密索引精确匹配申请人或代办人，"
-                                                  "并记入审计日志（号码脱敏）"),
-              limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0, le=1_000_000)):
+def _case_page(request, *, queue: str | None, status: str | None, search: str, limit: int, offset: int) -> dict:
     qs = selectors.case_list_visible_to(user=request.user, queue=queue, status=status, search=search)
     rows = list(qs[offset: offset + limit])
     return {"count": qs.count(), "results": [_out(c, masked=not is_applicant(request.user)) for c in rows]}
+
+
+@router.get("", response={200: CasePage, **ERRORS}, summary="可见办件列表")
+def case_list(request, queue: str | None = None, status: str | None = None,
+              search: str = Query("", description="办件编号或事项名称（包含匹配）。证件号码、手机号码不得放在网址中"
+                                                  "（会留在访问日志与浏览器历史），请用 POST /cases/search"),
+              limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0, le=1_000_000)):
+    if looks_like_personal_number(search):
+        raise ValidationFailed("证件号码、手机号码不能放在网址中查询，请用 POST /api/v1/cases/search，未执行查询",
+                               "an ID or phone number must not travel in a URL: use POST /api/v1/cases/search; "
+                               "nothing was searched", field="search")
+    return _case_page(request, queue=queue, status=status, search=search, limit=limit, offset=offset)
+
+
+class CaseSearchIn(Schema):
+    search: str = Field("", max_length=60, description="办件编号或事项名称（包含匹配）；完整的证件号码按加密索引精确匹配"
+                                                       "申请人或代办人，并记入审计日志（号码脱敏）")
+    queue: str | None = None
+    status: str | None = None
+    limit: int = Field(50, ge=1, le=200)
+    offset: int = Field(0, ge=0, le=1_000_000)
+
+
+@router.post("/search", response={200: CasePage, **ERRORS}, summary="查找办件（证件号码在请求体中）")
+def case_search(request, payload: CaseSearchIn):
+    return _case_page(request, queue=payload.queue, status=payload.status, search=payload.search,
+                      limit=payload.limit, offset=payload.offset)
 
 
 @router.post("", response={201: CaseDetailOut, 200: CaseDetailOut, **ERRORS}, summary="网上申请（提交）")

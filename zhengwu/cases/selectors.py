@@ -26,7 +26,7 @@ from zhengwu.cases.services import DECISION_CLOCKS, case_clocks, masked_applican
 from zhengwu.cases.states import Status
 from zhengwu.core.audit import audit_record
 from zhengwu.core.errors import NotFound, PermissionDenied, ValidationFailed
-from zhengwu.core.fields import id_number_index
+from zhengwu.core.fields import id_number_indexes
 from zhengwu.core.masking import mask_id_number, mask_name
 from zhengwu.core.models import AuditEvent
 from zhengwu.org.models import Position
@@ -135,8 +135,8 @@ def case_list_visible_to(*, user, queue: str | None = None, status: str | None =
         found = Q(case_no__icontains=search) | Q(item_version__name__icontains=search)
         if by_id_number:
             # The number columns are encrypted: equal numbers meet only in the keyed index.
-            index = id_number_index(search)
-            found |= Q(applicant_id_index=index) | Q(agent_id_index=index)
+            indexes = id_number_indexes(search)
+            found |= Q(applicant_id_index__in=indexes) | Q(agent_id_index__in=indexes)
         qs = qs.filter(found)
     logged_search = mask_id_number(search) if by_id_number else search
     if by_id_number and is_business_staff(user):
@@ -201,11 +201,11 @@ def looks_like_id_number(text: str) -> bool:
 def case_list_by_id_number(*, user, id_number: str) -> QuerySet[Case]:
     """Cases the user may see where the number is the applicant's or the agent's (重复申请 checks,
     证照复用); through the keyed index, since the columns themselves are encrypted."""
-    index = id_number_index(id_number)
-    if not index:
+    indexes = id_number_indexes(id_number)
+    if not indexes:
         return Case.objects.none()
     qs, _wide = _scope(user)
-    return qs.filter(Q(applicant_id_index=index) | Q(agent_id_index=index)).order_by("-created_at", "-id")
+    return qs.filter(Q(applicant_id_index__in=indexes) | Q(agent_id_index__in=indexes)).order_by("-created_at", "-id")
 
 
 def case_id_numbers_reveal(*, user, case_no: str) -> dict[str, str]:

@@ -7,7 +7,12 @@ every lookup but "is empty" raises, and searches go through a `KeyedIndexField` 
 `save()` and `bulk_create()` fill from its source column (`Field.pre_save`).
 
 Not covered, by design of Django: `QuerySet.update()` and `bulk_update()` of the source column
-do not recompute the index; no code here writes ID numbers that way.
+do not recompute the index; no code here writes ID numbers that way (but `rotate_data_key` does,
+setting both columns itself).
+
+`CiphertextField` marks a text column whose service encrypts it itself with per-row associated data
+(licence holders, SM2 private keys): it says how, so `manage.py rotate_data_key` finds and re-encrypts
+it like the others (zhengwu/core/keyrotation.py).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from django.db import models
 from zhengwu.core.crypto import (
     DecryptionFailed,
     sm3_hmac_hex,
+    sm3_hmac_hex_all,
     sm4_ciphertext_length,
     sm4_decrypt,
     sm4_encrypt,
@@ -37,6 +43,13 @@ def id_number_index(value: str | None) -> str:
     """The keyed index of an ID number ('' for none): equal numbers match, the column alone reveals nothing."""
     text = id_number_normalise(value)
     return sm3_hmac_hex(text, label=ID_NUMBER_INDEX_LABEL) if text else ""
+
+
+def id_number_indexes(value: str | None) -> list[str]:
+    """What to look an ID number up by: its index under the current key and, while a key rotation is
+    under way, under the previous key too (rows not rotated yet). [] for none."""
+    text = id_number_normalise(value)
+    return sm3_hmac_hex_all(text, label=ID_NUMBER_INDEX_LABEL) if text else []
 
 
 class EncryptedCharField(models.CharField):
@@ -134,3 +147,26 @@ class KeyedIndexField(models.CharField):
         value = id_number_index(getattr(model_instance, self.source))
         setattr(model_instance, self.attname, value)
         return value
+
+
+class CiphertextField(models.TextField):
+    """A text column holding `sm4_encrypt` output that its service makes and reads itself, because the
+    associated data is a value of the row (so a ciphertext copied to another row does not decrypt).
+
+    Declares what `rotate_data_key` needs to re-encrypt it: the crypto `label`, the field whose value
+    is the associated data (`aad_field`), and the keyed index kept beside it, if any (`index_field`,
+    an SM3-HMAC under `index_label` of the normalised plaintext, as `id_number_normalise`).
+    """
+
+    def __init__(self, *args: Any, label: str, aad_field: str, index_field: str = "", index_label: str = "",
+                 **kwargs: Any) -> None:
+        self.crypto_label, self.aad_field = label, aad_field
+        self.index_field, self.index_label = index_field, index_label
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self) -> Any:
+        name, path, args, kwargs = super().deconstruct()
+        kwargs.update(label=self.crypto_label, aad_field=self.aad_field)
+        if self.index_field:
+            kwargs.update(index_field=self.index_field, index_label=self.index_label)
+        return name, path, args, kwargs

@@ -14,9 +14,11 @@ from gmalglib.sm2 import SM2
 
 from zhengwu.core.crypto import (  # noqa: F401  (re-exported: licences' callers use this module)
     DecryptionFailed,
+    cipher_prefix,
     constant_time_equal,
     derived_key,
     sm3_hmac_hex,
+    sm3_hmac_hex_all,
     sm4_decrypt,
     sm4_encrypt,
 )

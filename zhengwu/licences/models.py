@@ -10,6 +10,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 
+from zhengwu.core.fields import CiphertextField
 from zhengwu.core.models import TimeStampedModel
 from zhengwu.org.models import Department
 
@@ -64,7 +65,7 @@ class SigningKey(TimeStampedModel):
                                    related_name="signing_keys")
     reference = models.CharField("密钥标识", max_length=80, unique=True)
     public_key = models.CharField("SM2 公钥（x‖y，十六进制）", max_length=128)
-    private_key_cipher = models.TextField("SM2 私钥（SM4 加密）")
+    private_key_cipher = CiphertextField("SM2 私钥（SM4 加密）", label="licences.signing_key", aad_field="reference")
     is_active = models.BooleanField("在用", default=True)
     retired_at = models.DateTimeField("停用时间", null=True, blank=True)
 
@@ -103,7 +104,8 @@ class Certificate(TimeStampedModel):
     number = models.CharField("证照编号", max_length=64)
     holder_name = models.CharField("持证主体", max_length=200)
     holder_id_type = models.CharField("持证主体代码类型", max_length=10, choices=HolderIdType.choices)
-    holder_id_cipher = models.TextField("持证主体代码（SM4 加密）")
+    holder_id_cipher = CiphertextField("持证主体代码（SM4 加密）", label="licences.holder_id", aad_field="identifier",
+                                       index_field="holder_id_index", index_label="licences.holder_id_index")
     holder_id_index = models.CharField("持证主体代码索引（SM3-HMAC）", max_length=64, db_index=True)
     issuer = models.ForeignKey(Department, verbose_name="颁发机构", on_delete=models.PROTECT,
                                related_name="certificates")

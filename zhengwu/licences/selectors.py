@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 
 from zhengwu.core.errors import NotFound
 from zhengwu.licences.models import Certificate
-from zhengwu.licences.services import holder_id_index, licence_verify, masked_holder
+from zhengwu.licences.services import holder_id_indexes, licence_verify, masked_holder
 
 
 def _certificates() -> QuerySet[Certificate]:
@@ -18,7 +18,7 @@ def _certificates() -> QuerySet[Certificate]:
 
 def licences_of_holder(id_number: str, *, include_inactive: bool = False) -> QuerySet[Certificate]:
     """A holder's certificates, found through the keyed index (the number itself is never queried)."""
-    queryset = _certificates().filter(holder_id_index=holder_id_index(id_number))
+    queryset = _certificates().filter(holder_id_index__in=holder_id_indexes(id_number))
     if not include_inactive:
         queryset = queryset.filter(status=Certificate.Status.VALID)
     return queryset.order_by("-issued_on", "-id")

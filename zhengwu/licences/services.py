@@ -17,6 +17,7 @@ from zhengwu.core.audit import audit_record, step_atomic
 from zhengwu.core.counters import counter_next
 from zhengwu.core.crypto import sm3_hex
 from zhengwu.core.errors import Conflict, ValidationFailed
+from zhengwu.core.fields import id_number_normalise
 from zhengwu.core.masking import mask_id_number, mask_name
 from zhengwu.documents.notice import NoticeKind, format_document_number
 from zhengwu.licences import crypto
@@ -31,8 +32,11 @@ from zhengwu.licences.models import (
 )
 from zhengwu.org.models import Department
 
-HOLDER_ID_LABEL = "licences.holder_id"
-SIGNING_KEY_LABEL = "licences.signing_key"
+# Declared on the columns, so rotate_data_key re-encrypts them the same way (zhengwu.core.fields.CiphertextField).
+_HOLDER_ID_FIELD = Certificate._meta.get_field("holder_id_cipher")
+HOLDER_ID_LABEL = _HOLDER_ID_FIELD.crypto_label  # type: ignore[union-attr]
+HOLDER_ID_INDEX_LABEL = _HOLDER_ID_FIELD.index_label  # type: ignore[union-attr]
+SIGNING_KEY_LABEL = SigningKey._meta.get_field("private_key_cipher").crypto_label  # type: ignore[union-attr]
 SERIAL_KIND = "licence_serial"
 FIRST_VERSION = 1
 
@@ -152,8 +156,13 @@ def normalise_holder_id(holder_id_type: str, value: str) -> str:
 
 def holder_id_index(value: str) -> str:
     """Keyed SM3-HMAC of an ID number: equal numbers match, the column alone reveals nothing."""
-    text = (value or "").strip().upper().replace(" ", "").replace("-", "")
-    return crypto.sm3_hmac_hex(text, label="licences.holder_id_index")
+    return crypto.sm3_hmac_hex(id_number_normalise(value), label=HOLDER_ID_INDEX_LABEL)
+
+
+def holder_id_indexes(value: str) -> list[str]:
+    """What to look a holder up by: the index under the current key and, during a key rotation,
+    under the previous one (certificates `rotate_data_key` has not reached yet)."""
+    return crypto.sm3_hmac_hex_all(id_number_normalise(value), label=HOLDER_ID_INDEX_LABEL)
 
 
 def _holder_id_aad(identifier: str) -> bytes:

@@ -161,6 +161,25 @@ def test_the_command_archives_by_policy_and_lists(auditadmin, archive_dir, histo
     call_command("verify_audit")
 
 
+def test_the_daily_run_acts_as_the_configured_audit_administrator_only(settings, auditadmin, sysadmin, archive_dir,
+                                                                      history, time_machine, capsys):
+    # deploy/zhengwu-audit-archive.service runs `audit_archive` with no --user: AUDIT_ARCHIVE_USER names the account.
+    time_machine.move_to(NOW)
+    settings.ZHENGWU_AUDIT_ARCHIVE_USER = ""
+    with pytest.raises(CommandError, match="AUDIT_ARCHIVE_USER"):
+        call_command("audit_archive")
+    settings.ZHENGWU_AUDIT_ARCHIVE_USER = sysadmin.username
+    with pytest.raises(CommandError, match="审计管理员"):
+        call_command("audit_archive")
+    assert not AuditArchive.objects.exists() and AuditEvent.objects.count() == 13
+    settings.ZHENGWU_AUDIT_ARCHIVE_USER = auditadmin.username
+    call_command("audit_archive")
+    assert "已归档 9 条" in capsys.readouterr().out
+    assert AuditEvent.objects.get(action="audit.archive").actor_label == auditadmin.username
+    call_command("audit_archive")
+    assert "没有超过保留期" in capsys.readouterr().out, "a second run the same day finds nothing and succeeds"
+
+
 def test_the_audit_log_page_lists_the_archives_for_the_audit_administrator_only(client, auditadmin, sysadmin,
                                                                                 archive_dir, history):
     archive = _archive(auditadmin)

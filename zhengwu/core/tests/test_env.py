@@ -56,6 +56,19 @@ def test_outside_production_the_data_key_may_be_left_to_secret_key():
     assert read_env({"ZHENGWU_ENV": "development"}).data_key == ""
 
 
+def test_the_previous_data_key_is_read_only_when_it_can_serve_a_rotation():
+    production = {"ZHENGWU_ENV": "production", "SECRET_KEY": "k" * 64, "ZHENGWU_DATA_KEY": "d" * 40}
+    assert read_env({**production, "ZHENGWU_DATA_KEY_PREVIOUS": "p" * 40}).data_key_previous == "p" * 40
+    assert read_env(production).data_key_previous == ""
+    with pytest.raises(ImproperlyConfigured, match="与当前密钥相同"):
+        read_env({**production, "ZHENGWU_DATA_KEY_PREVIOUS": "d" * 40})
+    with pytest.raises(ImproperlyConfigured, match="ZHENGWU_DATA_KEY_PREVIOUS 至少 32 个字符"):
+        read_env({**production, "ZHENGWU_DATA_KEY_PREVIOUS": "short"})
+    # Outside production SECRET_KEY stands in for the data key, so it cannot be the previous one either.
+    with pytest.raises(ImproperlyConfigured, match="与当前密钥相同"):
+        read_env({"ZHENGWU_ENV": "development", "SECRET_KEY": "s" * 50, "ZHENGWU_DATA_KEY_PREVIOUS": "s" * 50})
+
+
 def test_settings_module_refuses_to_import_in_production_with_the_default_secret(tmp_path):
     import subprocess
     import sys
@@ -79,3 +92,13 @@ def test_the_suite_runs_on_the_database_it_was_given():
 
     url = os.environ.get("DATABASE_URL", "sqlite")
     assert connection.vendor == ("postgresql" if url.startswith("postgres") else "sqlite")
+
+
+def test_the_deploy_check_warns_while_the_previous_data_key_is_set(settings):
+    from django.core.checks import run_checks
+
+    settings.ZHENGWU_DATA_KEY_PREVIOUS = ""
+    assert "zhengwu.W001" not in [m.id for m in run_checks(include_deployment_checks=True)]
+    settings.ZHENGWU_DATA_KEY_PREVIOUS = "p" * 40
+    assert "zhengwu.W001" in [m.id for m in run_checks(include_deployment_checks=True)]
+    assert "zhengwu.W001" not in [m.id for m in run_checks()], "only `check --deploy` asks"

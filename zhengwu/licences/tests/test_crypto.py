@@ -1,5 +1,6 @@
 import pytest
 
+from zhengwu.core import crypto as core_crypto
 from zhengwu.licences import crypto
 
 
@@ -94,3 +95,39 @@ def test_sm2_verify_refuses_malformed_input():
     assert not crypto.sm2_verify(b"x", "zz" * 64, public_key_hex=public_hex)
     assert not crypto.sm2_verify(b"x", signature, public_key_hex="00" * 64)
     assert not crypto.sm2_verify(b"x", signature, public_key_hex=public_hex[:-2])
+
+
+def test_a_ciphertext_names_its_key_and_reads_under_the_previous_key_during_a_rotation(settings):
+    settings.ZHENGWU_DATA_KEY, settings.ZHENGWU_DATA_KEY_PREVIOUS = "a" * 40, ""
+    token = core_crypto.sm4_encrypt("secret", label="t")
+    old_id = core_crypto.key_id()
+    assert token.startswith(f"sm4{old_id}:") and core_crypto.ciphertext_key_id(token) == old_id
+    assert len(token) == core_crypto.sm4_ciphertext_length(len(b"secret"))
+    settings.ZHENGWU_DATA_KEY = "b" * 40
+    with pytest.raises(core_crypto.DecryptionFailed, match=f"key id {old_id}"):
+        core_crypto.sm4_decrypt(token, label="t")
+    settings.ZHENGWU_DATA_KEY_PREVIOUS = "a" * 40
+    assert core_crypto.sm4_decrypt(token, label="t") == "secret"
+    assert core_crypto.ciphertext_key_id(core_crypto.sm4_encrypt("secret", label="t")) == core_crypto.key_id() != old_id
+
+
+def test_the_first_format_without_a_key_id_is_tried_under_both_keys(settings):
+    settings.ZHENGWU_DATA_KEY, settings.ZHENGWU_DATA_KEY_PREVIOUS = "a" * 40, ""
+    legacy = core_crypto.LEGACY_PREFIX + core_crypto.sm4_encrypt("secret", label="t")[8:]
+    assert core_crypto.ciphertext_key_id(legacy) is None and core_crypto.sm4_decrypt(legacy, label="t") == "secret"
+    settings.ZHENGWU_DATA_KEY = "b" * 40
+    with pytest.raises(core_crypto.DecryptionFailed):
+        core_crypto.sm4_decrypt(legacy, label="t")
+    settings.ZHENGWU_DATA_KEY_PREVIOUS = "a" * 40
+    assert core_crypto.sm4_decrypt(legacy, label="t") == "secret"
+
+
+def test_lookups_ask_for_the_index_under_both_keys_only_during_a_rotation(settings):
+    settings.ZHENGWU_DATA_KEY, settings.ZHENGWU_DATA_KEY_PREVIOUS = "b" * 40, ""
+    current = core_crypto.sm3_hmac_hex("X", label="i")
+    assert core_crypto.sm3_hmac_hex_all("X", label="i") == [current]
+    settings.ZHENGWU_DATA_KEY_PREVIOUS = "a" * 40
+    settings.ZHENGWU_DATA_KEY = "a" * 40
+    old = core_crypto.sm3_hmac_hex("X", label="i")
+    settings.ZHENGWU_DATA_KEY = "b" * 40
+    assert core_crypto.sm3_hmac_hex_all("X", label="i") == [current, old]

@@ -107,7 +107,7 @@ def test_holder_id_is_stored_encrypted_and_found_through_the_index(issue):
     for column in (cipher, index, str(content)):
         assert PERSON_ID not in column
         assert PERSON_ID.lower() not in column
-    assert cipher.startswith("sm4gcm1:")
+    assert cipher.startswith(services.crypto.cipher_prefix())
     assert services.holder_id_decrypt(certificate) == PERSON_ID
     issue(holder_name="某公司", holder_id_type="uscc", holder_id_number=COMPANY_USCC)
     assert list(licences_of_holder(PERSON_ID)) == [certificate]
@@ -118,7 +118,7 @@ def test_holder_id_is_stored_encrypted_and_found_through_the_index(issue):
 
 def test_private_key_is_stored_encrypted(issue):
     key = issue().signing_key
-    assert key.private_key_cipher.startswith("sm4gcm1:")
+    assert key.private_key_cipher.startswith(services.crypto.cipher_prefix())
     private_hex = services.crypto.sm4_decrypt(key.private_key_cipher, label=services.SIGNING_KEY_LABEL,
                                               aad=key.reference.encode())
     assert len(private_hex) == 64
