@@ -55,6 +55,100 @@ end
 """
 
 
+# The mixed phase on wrk: one connection per wrk thread (-t N -c N), so each thread's requests and
+# answers alternate and its Lua state knows which kind every answer belongs to. It checks the answer's
+# status against the kind's expected one, times the request with the monotonic clock (LuaJIT's FFI)
+# and writes "kind status milliseconds" per answer; a walk-in's answer gives the case number its
+# acceptance, the thread's next request. One draw per round: 50 % progress, 35 % guide, 10 %
+# workbench, 5 % transition (walk-in, then its acceptance: two requests).
+MIXED_WRK_SCRIPT = r"""
+local ffi = require("ffi")
+ffi.cdef[[
+typedef struct { long tv_sec; long tv_nsec; } zw_timespec;
+int clock_gettime(int clk_id, zw_timespec *tp);
+]]
+local ts = ffi.new("zw_timespec")
+local function now_ms()
+  ffi.C.clock_gettime(1, ts)  -- CLOCK_MONOTONIC
+  return tonumber(ts.tv_sec) * 1e3 + tonumber(ts.tv_nsec) / 1e6
+end
+local expected = {progress = 200, guide = 200, staff = 200, walk_in = 201, accept = 200}
+local progress, guides, bodies = {}, {}, {}
+local cap, sent, nthreads, next_body, shown = 0, 0, 0, 0, 0
+local kind, started, pending_accept, out, address, staff_get, staff_post
+
+local created = 0
+function setup(thread)
+  created = created + 1
+  thread:set("id", created)
+end
+
+function init(args)
+  local dir = args[1]
+  cap, nthreads = tonumber(args[2]), tonumber(args[3])
+  for line in io.lines(dir .. "/progress.txt") do progress[#progress + 1] = line end
+  for line in io.lines(dir .. "/guide.txt") do guides[#guides + 1] = line end
+  for line in io.lines(dir .. "/walk_in.txt") do bodies[#bodies + 1] = line end
+  next_body = id - 1
+  address = "10.0." .. math.floor(id / 250) .. "." .. (id % 250 + 1)
+  staff_get = {["Cookie"] = args[4], ["X-Real-IP"] = address}
+  staff_post = {["Cookie"] = args[5], ["X-CSRFToken"] = args[6], ["Content-Type"] = "application/json",
+                ["X-Real-IP"] = address}
+  out = io.open(dir .. "/samples." .. id .. ".txt", "w")
+  math.randomseed(id * 7919 + os.time())
+end
+
+function request()
+  sent = sent + 1
+  if sent > cap then wrk.thread:stop() end
+  started = now_ms()
+  if pending_accept then
+    local case_no = pending_accept
+    pending_accept = nil
+    kind = "accept"
+    return wrk.format("POST", "/api/v1/cases/" .. case_no .. "/accept", staff_post, "{}")
+  end
+  local roll = math.random()
+  if roll < 0.5 then
+    kind = "progress"
+    return wrk.format("GET", progress[math.random(#progress)], {["X-Real-IP"] = address})
+  elseif roll < 0.85 then
+    kind = "guide"
+    return wrk.format("GET", guides[math.random(#guides)], {["X-Real-IP"] = address})
+  elseif roll < 0.95 then
+    kind = "staff"
+    return wrk.format("GET", "/work/", staff_get)
+  end
+  kind = "walk_in"
+  next_body = (next_body + nthreads) % #bodies
+  return wrk.format("POST", "/api/v1/cases/walk-in", staff_post, bodies[next_body + 1])
+end
+
+function response(status, headers, body)
+  out:write(kind, " ", status, " ", string.format("%.3f", now_ms() - started), "\n")
+  if status ~= expected[kind] then
+    if shown < 2 then
+      shown = shown + 1
+      io.stderr:write("  first ", kind, " error: ", status, " ", body:sub(1, 300), "\n")
+    end
+  elseif kind == "walk_in" then
+    pending_accept = body:match('"case_no"%s*:%s*"([^"]+)"')
+  end
+end
+
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('WRK {"requests": %d, "seconds": %f, "p50": %f, "p95": %f, "p99": %f, '
+    .. '"errors": %d, "transport_errors": %d}\n', summary.requests, summary.duration / 1e6,
+    latency:percentile(50) / 1e3, latency:percentile(95) / 1e3, latency:percentile(99) / 1e3,
+    e.connect + e.read + e.write + e.status + e.timeout, e.connect + e.read + e.write + e.timeout))
+end
+"""
+EXPECTED_STATUS = {"progress": 200, "guide": 200, "staff": 200, "walk_in": 201, "accept": 200}
+MIX = "one draw per round: 50 % progress, 35 % guide pages, 10 % staff workbench, 5 % staff transitions " \
+    "(walk-in registration, then its acceptance: two requests)"
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -170,6 +264,35 @@ def wrk_phase(wrk: str, port: int, clients: int, seconds: float, paths: list[str
     return Stats(), 0.0, {kind: json.loads(line[4:])}
 
 
+def wrk_mixed_phase(wrk: str, port: int, clients: int, seconds: float, max_requests: int, progress_paths: list[str],
+                    guide_paths: list[str], walk_in_bodies: list[str], staff_get: dict[str, str],
+                    staff_post: dict[str, str]) -> tuple[Stats, float]:
+    """The mixed phase on wrk (MIXED_WRK_SCRIPT): exact per-kind times and statuses from the script's
+    per-answer lines; wrk's own connect, read, write and timeout errors count as errors too."""
+    stats = Stats()
+    with tempfile.TemporaryDirectory(prefix="zhengwu-wrk.") as tmp:
+        for name, lines in (("progress", progress_paths), ("guide", guide_paths), ("walk_in", walk_in_bodies)):
+            (Path(tmp) / f"{name}.txt").write_text("".join(line + "\n" for line in lines))
+        (Path(tmp) / "mixed.lua").write_text(MIXED_WRK_SCRIPT)
+        out = subprocess.run([wrk, f"-t{clients}", f"-c{clients}", f"-d{seconds:g}s", "--timeout", "30s",
+                              "-s", f"{tmp}/mixed.lua", f"http://127.0.0.1:{port}", "--", tmp,
+                              str(max(1, max_requests // clients)), str(clients), staff_get["Cookie"],
+                              staff_post["Cookie"], staff_post["X-CSRFToken"]],
+                             capture_output=True, text=True, check=True)
+        sys.stderr.write(out.stderr)
+        for sample in Path(tmp).glob("samples.*.txt"):
+            for line in sample.read_text().splitlines():
+                kind, status, ms = line.split()
+                stats.add(kind, float(ms) / 1000, int(status) == EXPECTED_STATUS[kind])
+    line = next((x for x in out.stdout.splitlines() if x.startswith("WRK ")), None)
+    if line is None:
+        raise SystemExit(f"wrk gave no summary:\n{out.stdout}")
+    summary = json.loads(line[4:])
+    if summary["transport_errors"]:
+        stats.errors["transport"] = summary["transport_errors"]
+    return stats, summary["seconds"]
+
+
 def merge(parts: list[tuple[Stats, float, dict]]) -> tuple[Stats, float, dict]:
     """One phase from its slices. wrk gives percentiles per slice only: theirs are averaged, weighted
     by requests (the Python client's are exact)."""
@@ -189,7 +312,8 @@ def merge(parts: list[tuple[Stats, float, dict]]) -> tuple[Stats, float, dict]:
     return stats, 0.0, {kind: merged}
 
 
-def report(title: str, stats: Stats, elapsed: float, wrk_figures: dict | None = None) -> dict[str, float]:
+def report(title: str, stats: Stats, elapsed: float, wrk_figures: dict | None = None,
+           client: str = "Python client") -> dict[str, float]:
     print(f"\n{title}")
     print(f"{'kind':<12}{'requests':>10}{'req/s':>10}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}{'errors':>8}")
     if wrk_figures:
@@ -207,7 +331,9 @@ def report(title: str, stats: Stats, elapsed: float, wrk_figures: dict | None = 
               f"{pct(values, 99):>10.1f}{stats.errors.get(kind, 0):>8}")
     errors = sum(stats.errors.values())
     print(f"{'all':<12}{len(every):>10}{len(every) / elapsed:>10.1f}{pct(every, 50):>10.1f}{pct(every, 95):>10.1f}"
-          f"{pct(every, 99):>10.1f}{errors:>8}   (Python client, {elapsed:.1f} s)")
+          f"{pct(every, 99):>10.1f}{errors:>8}   ({client}, {elapsed:.1f} s)")
+    if stats.errors.get("transport"):
+        print(f"  of which {stats.errors['transport']} connect, read, write or timeout errors (wrk)")
     rates["all"], rates["p99"], rates["errors"] = len(every) / elapsed, pct(every, 99), errors
     return rates
 
@@ -220,7 +346,7 @@ def main() -> int:
     parser.add_argument("--max-requests", type=int, default=200_000, help="cap per phase")
     parser.add_argument("--rounds", type=int, default=4, help="turns the two comparison phases take")
     parser.add_argument("--client", choices=["auto", "wrk", "python"], default="auto",
-                        help="load generator of the comparison phases (auto: wrk when available)")
+                        help="load generator of every phase (auto: wrk when available, else the Python client)")
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", ""))
     args = parser.parse_args()
 
@@ -298,11 +424,13 @@ def main() -> int:
         def bare(rng):
             return [("bare", rng.choice(bare_paths), {}, None, 200)]
 
-        def transition(rng):
-            payload = {**rng.choice(walk_in_items), "summary": f"压测 {next(serial)}", "applicant": {
+        def walk_in_body(rng) -> str:
+            return json.dumps({**rng.choice(walk_in_items), "summary": f"压测 {next(serial)}", "applicant": {
                 "applicant_type": "person", "name": "张三", "id_type": "id_card", "id_number": id_number(rng),
-                "phone": "13800000000"}}
-            return [("walk_in", "/api/v1/cases/walk-in", staff_post, json.dumps(payload).encode(), 201),
+                "phone": "13800000000"}})
+
+        def transition(rng):
+            return [("walk_in", "/api/v1/cases/walk-in", staff_post, walk_in_body(rng).encode(), 201),
                     ("accept", lambda answer: f"/api/v1/cases/{answer['case_no']}/accept", staff_post,
                      b'{}', 200)]
 
@@ -319,7 +447,7 @@ def main() -> int:
         loader = f"wrk {subprocess.run([wrk, '-v'], capture_output=True, text=True).stdout.split()[1]}" if wrk else \
             "the Python client"
         print(f"demo: {len(cases)} cases, {len(codes)} published items; {args.clients} clients; gunicorn 2 sync "
-              f"workers; comparison phases driven by {loader}")
+              f"workers; load from {loader}")
         for pick in (progress, bare, mixed):  # warm both workers
             run_phase(port, 4, 2, pick, 200)
         # A running server has its guide pages cached (zhengwu/portal/selectors.py): warm each code
@@ -327,9 +455,18 @@ def main() -> int:
         guide_codes = iter(codes * 4)
         run_phase(port, 4, 120, lambda rng: [("guide", f"/guide/{next(guide_codes, codes[0])}/", {}, None, 200)],
                   len(codes) * 4)
-        mixed_rates = report(f"mixed, {args.seconds:g} s: 50 % progress, 35 % guide pages, 10 % staff workbench, "
-                             "5 % staff transitions (walk-in registration, then its acceptance)",
-                             *run_phase(port, args.clients, args.seconds, mixed, args.max_requests))
+        title = f"mixed, {args.seconds:g} s, {args.clients} clients, {MIX}"
+        if wrk:
+            rng = random.Random(5)
+            # A transition is one draw in 20, at most one a second per client: bodies enough for
+            # every draw, reused round-robin if the server were faster than that.
+            bodies = [walk_in_body(rng) for _ in range(int(args.seconds * args.clients) + 100)]
+            mixed_rates = report(title, *wrk_mixed_phase(
+                wrk, port, args.clients, args.seconds, args.max_requests, progress_paths,
+                [f"/guide/{code}/" for code in codes], bodies, staff_get, staff_post),
+                client=f"{loader}, {args.clients} threads × 1 connection")
+        else:
+            mixed_rates = report(title, *run_phase(port, args.clients, args.seconds, mixed, args.max_requests))
         # The two endpoints take turns in --rounds slices, so a change in the machine's other load
         # during the run weighs on both alike.
         sides = (("progress query alone", "progress", progress_paths, progress),
