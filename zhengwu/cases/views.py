@@ -483,12 +483,12 @@ def workbench(request):
         raise Http404("未知的队列")
     form = f.QueueForm(request.GET or None)
     search = form.cleaned_data.get("search", "") if form.is_valid() else ""
-    counts = selectors.case_queue_counts(user=request.user)
-    cases = selectors.case_list_visible_to(user=request.user, queue=queue, search=search)[:100]
-    rows = [{"case": c, "applicant": services.masked_applicant(c)["name"]} for c in cases]
+    scope = selectors.case_scope(request.user)
+    counts = selectors.case_queue_counts(user=request.user, scope=scope)
+    rows = selectors.case_workbench_rows(user=request.user, queue=queue, search=search, scope=scope)
     return render(request, "cases/workbench.html", {
         "queue": queue, "queue_label": selectors.QUEUES[queue], "counts": counts, "rows": rows, "form": form,
-        "departments": departments_of(request.user),
+        "departments": scope.own,
     })
 
 
