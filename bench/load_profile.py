@@ -3,6 +3,8 @@ one process: the same settings (bench/load_app.py), the same demo county on a th
 cluster (or --database-url), the same requests (progress query, guide page, the clerk's workbench,
 walk-in registration and its acceptance through the API). Prints per kind the median wall and CPU
 time and the number of SQL queries; --profile KIND adds cProfile's top functions for that kind.
+Documents are deferred as in production (bench/load_app.py): their PDFs are the clock process's
+work, not counted here.
 
     .venv/bin/python bench/load_profile.py --repeat 30 [--profile staff]
 """
@@ -45,7 +47,8 @@ def main() -> int:
     try:
         if not args.no_seed:
             for command in (["migrate", "--noinput", "-v", "0"], ["calendar_seed"], ["seed_demo"]):
-                subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True,
+                subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT,
+                               env={**env, "DJANGO_SETTINGS_MODULE": "config.settings"}, check=True,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         os.environ.update({k: env[k] for k in ("DATABASE_URL", "ZHENGWU_ENV", "DJANGO_SETTINGS_MODULE")})
         return measure(args)

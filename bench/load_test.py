@@ -20,6 +20,10 @@ warmed on both workers first, as a running server has them cached.
    --rounds slices; wrk -t2 -c N with a random path per request (percentiles per slice, averaged
    weighted by requests), or the Python client.
 
+Served as in production (bench/load_app.py): documents (acceptance notices, receipts) are written
+after the transaction by the clock process (`manage.py run_clock`, started beside gunicorn, after
+one sweep of the demo's already due clocks), not inside the request as in test mode.
+
 wrk is Debian's (installed with apt-get when missing and run as root; --client python|wrk forces
 one); --max-requests caps each phase (split evenly over wrk's threads). Targets: zero errors,
 mixed p99 < 300 ms, progress ÷ bare ≥ 0.70; exits 1 when one is missed.
@@ -379,10 +383,16 @@ def main() -> int:
         url, stop, pg_tmp = pg_start()
     env = {**os.environ, "DATABASE_URL": url, "ZHENGWU_ENV": "test", "DJANGO_SETTINGS_MODULE": "bench.load_app",
            "PYTHONPATH": str(ROOT)}
-    server = None
+    server = sweeper = None
     try:
+        # Seeded in test mode, which writes the demo's documents at once; served as in production,
+        # where they are written after the transaction by the clock process (bench/load_app.py).
+        seed_env = {**env, "DJANGO_SETTINGS_MODULE": "config.settings"}
         for command in (["migrate", "--noinput", "-v", "0"], ["calendar_seed"], ["seed_demo"]):
-            subprocess.run([PY, "manage.py", *command], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+            subprocess.run([PY, "manage.py", *command], cwd=ROOT, env=seed_env, check=True, stdout=subprocess.DEVNULL)
+        # The demo's clocks already due fire in one sweep before the run, not as a burst inside it.
+        subprocess.run([PY, "manage.py", "run_clock", "--once"], cwd=ROOT, env=env, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         os.environ.update({k: env[k] for k in ("DATABASE_URL", "ZHENGWU_ENV", "DJANGO_SETTINGS_MODULE")})
         sys.path.insert(0, str(ROOT))
         import django
@@ -418,6 +428,10 @@ def main() -> int:
                       "X-CSRFToken": CSRF_TOKEN, "Content-Type": "application/json"}
 
         port = free_port()
+        # The clock process beside the server, as `./dev up` runs it: it sweeps every
+        # SWEEPER_INTERVAL_SECONDS and writes the run's acceptance notices and receipts.
+        sweeper = subprocess.Popen([PY, "manage.py", "run_clock"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)
         server = subprocess.Popen([str(Path(PY).parent / "gunicorn"), "config.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", "2",
                                    "--log-level", "warning", "--env", "DJANGO_SETTINGS_MODULE=bench.load_app"],
                                   cwd=ROOT, env=env)
@@ -510,9 +524,10 @@ def main() -> int:
         missed = ratio < 0.70 or mixed_rates["p99"] >= 300 or errors > 0
         return 1 if missed else 0
     finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=20)
+        for process in (server, sweeper):
+            if process is not None:
+                process.terminate()
+                process.wait(timeout=60)
         if stop:
             subprocess.run(stop, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             shutil.rmtree(pg_tmp, ignore_errors=True)
