@@ -1,14 +1,36 @@
-"""Load test on loopback (issue 5): gunicorn (2 sync workers) on a throwaway PostgreSQL cluster with the
-demo county. First a mixed phase: --clients threads for --seconds mixing public progress queries, guide
-pages, the staff workbench and staff transitions (a window clerk registers a walk-in case and accepts
-it: real POSTs through the API with the clerk's session and CSRF token). Each client sends its own
-X-Real-IP, as nginx would. Then the progress query alone and a bare JSON endpoint (one indexed SELECT,
-from bench/load_app.py) alone, same server, same database, same run, driven by the same client: wrk
-when it is there (a compiled client, so the load generator does not take the two cores from
-gunicorn; installed from Debian when missing and run as root), else the Python client. Prints req/s,
-p50/p95/p99, errors and the ratio progress ÷ bare (target ≥ 0.70). Exits 1 when a target is missed.
+"""Load test on loopback (issue 5): gunicorn (2 sync workers, settings bench/load_app.py) on a
+throwaway PostgreSQL cluster (or --database-url) with the demo county (seed_demo); guide pages are
+warmed on both workers first, as a running server has them cached.
 
-    .venv/bin/python bench/load_test.py --seconds 60 --clients 50 --compare-seconds 20
+1. Mixed phase, --seconds: --clients closed-loop clients without think time. Each round one draw:
+   50 % public progress query (/api/v1/cases/progress, real case number and query code), 35 % guide
+   page, 10 % the staff workbench (/work/) of a logged-in demo clerk, 5 % staff transition, which is
+   two requests: a walk-in registration (POST /api/v1/cases/walk-in, with materials) and then the
+   acceptance of the case it returned (POST /api/v1/cases/<case_no>/accept); the POSTs carry the
+   clerk's session cookie and CSRF cookie + X-CSRFToken. Each client sends its own X-Real-IP, as
+   nginx would. With wrk (the default): `wrk -t N -c N` and the Lua script MIXED_WRK_SCRIPT, one
+   connection per wrk thread, so a thread's request and answer alternate and the script knows the
+   kind of every answer: it draws the kinds, sends a pending acceptance first, times each request
+   with the monotonic clock and writes "kind status ms" per answer; req/s, p50/p95/p99 (exact, per
+   kind and overall) and errors come from those lines. An error is any status other than the kind's
+   expected one (201 for walk-in, else 200) plus wrk's connect/read/write/timeout errors. Without
+   wrk: the same mix from N Python threads (a new connection per request).
+2. Comparison: the progress query alone and the bare JSON endpoint alone (/bench/bare, one indexed
+   SELECT on the same database, same server, same run), --compare-seconds each, taking turns in
+   --rounds slices; wrk -t2 -c N with a random path per request (percentiles per slice, averaged
+   weighted by requests), or the Python client.
+
+Served as in production (bench/load_app.py): documents (acceptance notices, receipts) are written
+after the transaction by the clock process (`manage.py run_clock`, started beside gunicorn, after
+one sweep of the demo's already due clocks), not inside the request as in test mode.
+
+wrk is Debian's (installed with apt-get when missing and run as root; --client python|wrk forces
+one); --max-requests caps each phase (split evenly over wrk's threads). Targets: zero errors,
+mixed p99 < 300 ms, progress ÷ bare ≥ 0.70; exits 1 when one is missed.
+Per-request cost of each kind in one process: bench/load_profile.py.
+
+    PYTHONPATH=$PWD .venv/bin/python bench/load_test.py --seconds 60 --clients 50 --compare-seconds 20
+    PYTHONPATH=$PWD .venv/bin/python bench/load_test.py --seconds 10 --compare-seconds 4   # smoke run
 """
 
 from __future__ import annotations
@@ -53,6 +75,100 @@ function done(summary, latency, requests)
     e.connect + e.read + e.write + e.status + e.timeout))
 end
 """
+
+
+# The mixed phase on wrk: one connection per wrk thread (-t N -c N), so each thread's requests and
+# answers alternate and its Lua state knows which kind every answer belongs to. It checks the answer's
+# status against the kind's expected one, times the request with the monotonic clock (LuaJIT's FFI)
+# and writes "kind status milliseconds" per answer; a walk-in's answer gives the case number its
+# acceptance, the thread's next request. One draw per round: 50 % progress, 35 % guide, 10 %
+# workbench, 5 % transition (walk-in, then its acceptance: two requests).
+MIXED_WRK_SCRIPT = r"""
+local ffi = require("ffi")
+ffi.cdef[[
+typedef struct { long tv_sec; long tv_nsec; } zw_timespec;
+int clock_gettime(int clk_id, zw_timespec *tp);
+]]
+local ts = ffi.new("zw_timespec")
+local function now_ms()
+  ffi.C.clock_gettime(1, ts)  -- CLOCK_MONOTONIC
+  return tonumber(ts.tv_sec) * 1e3 + tonumber(ts.tv_nsec) / 1e6
+end
+local expected = {progress = 200, guide = 200, staff = 200, walk_in = 201, accept = 200}
+local progress, guides, bodies = {}, {}, {}
+local cap, sent, nthreads, next_body, shown = 0, 0, 0, 0, 0
+local kind, started, pending_accept, out, address, staff_get, staff_post
+
+local created = 0
+function setup(thread)
+  created = created + 1
+  thread:set("id", created)
+end
+
+function init(args)
+  local dir = args[1]
+  cap, nthreads = tonumber(args[2]), tonumber(args[3])
+  for line in io.lines(dir .. "/progress.txt") do progress[#progress + 1] = line end
+  for line in io.lines(dir .. "/guide.txt") do guides[#guides + 1] = line end
+  for line in io.lines(dir .. "/walk_in.txt") do bodies[#bodies + 1] = line end
+  next_body = id - 1
+  address = "10.0." .. math.floor(id / 250) .. "." .. (id % 250 + 1)
+  staff_get = {["Cookie"] = args[4], ["X-Real-IP"] = address}
+  staff_post = {["Cookie"] = args[5], ["X-CSRFToken"] = args[6], ["Content-Type"] = "application/json",
+                ["X-Real-IP"] = address}
+  out = io.open(dir .. "/samples." .. id .. ".txt", "w")
+  math.randomseed(id * 7919 + os.time())
+end
+
+function request()
+  sent = sent + 1
+  if sent > cap then wrk.thread:stop() end
+  started = now_ms()
+  if pending_accept then
+    local case_no = pending_accept
+    pending_accept = nil
+    kind = "accept"
+    return wrk.format("POST", "/api/v1/cases/" .. case_no .. "/accept", staff_post, "{}")
+  end
+  local roll = math.random()
+  if roll < 0.5 then
+    kind = "progress"
+    return wrk.format("GET", progress[math.random(#progress)], {["X-Real-IP"] = address})
+  elseif roll < 0.85 then
+    kind = "guide"
+    return wrk.format("GET", guides[math.random(#guides)], {["X-Real-IP"] = address})
+  elseif roll < 0.95 then
+    kind = "staff"
+    return wrk.format("GET", "/work/", staff_get)
+  end
+  kind = "walk_in"
+  next_body = (next_body + nthreads) % #bodies
+  return wrk.format("POST", "/api/v1/cases/walk-in", staff_post, bodies[next_body + 1])
+end
+
+function response(status, headers, body)
+  out:write(kind, " ", status, " ", string.format("%.3f", now_ms() - started), "\n")
+  if status ~= expected[kind] then
+    if shown < 2 then
+      shown = shown + 1
+      io.stderr:write("  first ", kind, " error: ", status, " ", body:sub(1, 300), "\n")
+    end
+  elseif kind == "walk_in" then
+    pending_accept = body:match('"case_no"%s*:%s*"([^"]+)"')
+  end
+end
+
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('WRK {"requests": %d, "seconds": %f, "p50": %f, "p95": %f, "p99": %f, '
+    .. '"errors": %d, "transport_errors": %d}\n', summary.requests, summary.duration / 1e6,
+    latency:percentile(50) / 1e3, latency:percentile(95) / 1e3, latency:percentile(99) / 1e3,
+    e.connect + e.read + e.write + e.status + e.timeout, e.connect + e.read + e.write + e.timeout))
+end
+"""
+EXPECTED_STATUS = {"progress": 200, "guide": 200, "staff": 200, "walk_in": 201, "accept": 200}
+MIX = "one draw per round: 50 % progress, 35 % guide pages, 10 % staff workbench, 5 % staff transitions " \
+    "(walk-in registration, then its acceptance: two requests)"
 
 
 def free_port() -> int:
@@ -170,6 +286,35 @@ def wrk_phase(wrk: str, port: int, clients: int, seconds: float, paths: list[str
     return Stats(), 0.0, {kind: json.loads(line[4:])}
 
 
+def wrk_mixed_phase(wrk: str, port: int, clients: int, seconds: float, max_requests: int, progress_paths: list[str],
+                    guide_paths: list[str], walk_in_bodies: list[str], staff_get: dict[str, str],
+                    staff_post: dict[str, str]) -> tuple[Stats, float]:
+    """The mixed phase on wrk (MIXED_WRK_SCRIPT): exact per-kind times and statuses from the script's
+    per-answer lines; wrk's own connect, read, write and timeout errors count as errors too."""
+    stats = Stats()
+    with tempfile.TemporaryDirectory(prefix="zhengwu-wrk.") as tmp:
+        for name, lines in (("progress", progress_paths), ("guide", guide_paths), ("walk_in", walk_in_bodies)):
+            (Path(tmp) / f"{name}.txt").write_text("".join(line + "\n" for line in lines))
+        (Path(tmp) / "mixed.lua").write_text(MIXED_WRK_SCRIPT)
+        out = subprocess.run([wrk, f"-t{clients}", f"-c{clients}", f"-d{seconds:g}s", "--timeout", "30s",
+                              "-s", f"{tmp}/mixed.lua", f"http://127.0.0.1:{port}", "--", tmp,
+                              str(max(1, max_requests // clients)), str(clients), staff_get["Cookie"],
+                              staff_post["Cookie"], staff_post["X-CSRFToken"]],
+                             capture_output=True, text=True, check=True)
+        sys.stderr.write(out.stderr)
+        for sample in Path(tmp).glob("samples.*.txt"):
+            for line in sample.read_text().splitlines():
+                kind, status, ms = line.split()
+                stats.add(kind, float(ms) / 1000, int(status) == EXPECTED_STATUS[kind])
+    line = next((x for x in out.stdout.splitlines() if x.startswith("WRK ")), None)
+    if line is None:
+        raise SystemExit(f"wrk gave no summary:\n{out.stdout}")
+    summary = json.loads(line[4:])
+    if summary["transport_errors"]:
+        stats.errors["transport"] = summary["transport_errors"]
+    return stats, summary["seconds"]
+
+
 def merge(parts: list[tuple[Stats, float, dict]]) -> tuple[Stats, float, dict]:
     """One phase from its slices. wrk gives percentiles per slice only: theirs are averaged, weighted
     by requests (the Python client's are exact)."""
@@ -189,7 +334,8 @@ def merge(parts: list[tuple[Stats, float, dict]]) -> tuple[Stats, float, dict]:
     return stats, 0.0, {kind: merged}
 
 
-def report(title: str, stats: Stats, elapsed: float, wrk_figures: dict | None = None) -> dict[str, float]:
+def report(title: str, stats: Stats, elapsed: float, wrk_figures: dict | None = None,
+           client: str = "Python client") -> dict[str, float]:
     print(f"\n{title}")
     print(f"{'kind':<12}{'requests':>10}{'req/s':>10}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}{'errors':>8}")
     if wrk_figures:
@@ -207,7 +353,9 @@ def report(title: str, stats: Stats, elapsed: float, wrk_figures: dict | None = 
               f"{pct(values, 99):>10.1f}{stats.errors.get(kind, 0):>8}")
     errors = sum(stats.errors.values())
     print(f"{'all':<12}{len(every):>10}{len(every) / elapsed:>10.1f}{pct(every, 50):>10.1f}{pct(every, 95):>10.1f}"
-          f"{pct(every, 99):>10.1f}{errors:>8}   (Python client, {elapsed:.1f} s)")
+          f"{pct(every, 99):>10.1f}{errors:>8}   ({client}, {elapsed:.1f} s)")
+    if stats.errors.get("transport"):
+        print(f"  of which {stats.errors['transport']} connect, read, write or timeout errors (wrk)")
     rates["all"], rates["p99"], rates["errors"] = len(every) / elapsed, pct(every, 99), errors
     return rates
 
@@ -220,7 +368,7 @@ def main() -> int:
     parser.add_argument("--max-requests", type=int, default=200_000, help="cap per phase")
     parser.add_argument("--rounds", type=int, default=4, help="turns the two comparison phases take")
     parser.add_argument("--client", choices=["auto", "wrk", "python"], default="auto",
-                        help="load generator of the comparison phases (auto: wrk when available)")
+                        help="load generator of every phase (auto: wrk when available, else the Python client)")
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", ""))
     args = parser.parse_args()
 
@@ -235,10 +383,16 @@ def main() -> int:
         url, stop, pg_tmp = pg_start()
     env = {**os.environ, "DATABASE_URL": url, "ZHENGWU_ENV": "test", "DJANGO_SETTINGS_MODULE": "bench.load_app",
            "PYTHONPATH": str(ROOT)}
-    server = None
+    server = sweeper = None
     try:
+        # Seeded in test mode, which writes the demo's documents at once; served as in production,
+        # where they are written after the transaction by the clock process (bench/load_app.py).
+        seed_env = {**env, "DJANGO_SETTINGS_MODULE": "config.settings"}
         for command in (["migrate", "--noinput", "-v", "0"], ["calendar_seed"], ["seed_demo"]):
-            subprocess.run([PY, "manage.py", *command], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+            subprocess.run([PY, "manage.py", *command], cwd=ROOT, env=seed_env, check=True, stdout=subprocess.DEVNULL)
+        # The demo's clocks already due fire in one sweep before the run, not as a burst inside it.
+        subprocess.run([PY, "manage.py", "run_clock", "--once"], cwd=ROOT, env=env, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         os.environ.update({k: env[k] for k in ("DATABASE_URL", "ZHENGWU_ENV", "DJANGO_SETTINGS_MODULE")})
         sys.path.insert(0, str(ROOT))
         import django
@@ -274,6 +428,10 @@ def main() -> int:
                       "X-CSRFToken": CSRF_TOKEN, "Content-Type": "application/json"}
 
         port = free_port()
+        # The clock process beside the server, as `./dev up` runs it: it sweeps every
+        # SWEEPER_INTERVAL_SECONDS and writes the run's acceptance notices and receipts.
+        sweeper = subprocess.Popen([PY, "manage.py", "run_clock"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)
         server = subprocess.Popen([str(Path(PY).parent / "gunicorn"), "config.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", "2",
                                    "--log-level", "warning", "--env", "DJANGO_SETTINGS_MODULE=bench.load_app"],
                                   cwd=ROOT, env=env)
@@ -298,11 +456,13 @@ def main() -> int:
         def bare(rng):
             return [("bare", rng.choice(bare_paths), {}, None, 200)]
 
-        def transition(rng):
-            payload = {**rng.choice(walk_in_items), "summary": f"压测 {next(serial)}", "applicant": {
+        def walk_in_body(rng) -> str:
+            return json.dumps({**rng.choice(walk_in_items), "summary": f"压测 {next(serial)}", "applicant": {
                 "applicant_type": "person", "name": "张三", "id_type": "id_card", "id_number": id_number(rng),
-                "phone": "13800000000"}}
-            return [("walk_in", "/api/v1/cases/walk-in", staff_post, json.dumps(payload).encode(), 201),
+                "phone": "13800000000"}})
+
+        def transition(rng):
+            return [("walk_in", "/api/v1/cases/walk-in", staff_post, walk_in_body(rng).encode(), 201),
                     ("accept", lambda answer: f"/api/v1/cases/{answer['case_no']}/accept", staff_post,
                      b'{}', 200)]
 
@@ -319,7 +479,7 @@ def main() -> int:
         loader = f"wrk {subprocess.run([wrk, '-v'], capture_output=True, text=True).stdout.split()[1]}" if wrk else \
             "the Python client"
         print(f"demo: {len(cases)} cases, {len(codes)} published items; {args.clients} clients; gunicorn 2 sync "
-              f"workers; comparison phases driven by {loader}")
+              f"workers; load from {loader}")
         for pick in (progress, bare, mixed):  # warm both workers
             run_phase(port, 4, 2, pick, 200)
         # A running server has its guide pages cached (zhengwu/portal/selectors.py): warm each code
@@ -327,9 +487,18 @@ def main() -> int:
         guide_codes = iter(codes * 4)
         run_phase(port, 4, 120, lambda rng: [("guide", f"/guide/{next(guide_codes, codes[0])}/", {}, None, 200)],
                   len(codes) * 4)
-        mixed_rates = report(f"mixed, {args.seconds:g} s: 50 % progress, 35 % guide pages, 10 % staff workbench, "
-                             "5 % staff transitions (walk-in registration, then its acceptance)",
-                             *run_phase(port, args.clients, args.seconds, mixed, args.max_requests))
+        title = f"mixed, {args.seconds:g} s, {args.clients} clients, {MIX}"
+        if wrk:
+            rng = random.Random(5)
+            # A transition is one draw in 20, at most one a second per client: bodies enough for
+            # every draw, reused round-robin if the server were faster than that.
+            bodies = [walk_in_body(rng) for _ in range(int(args.seconds * args.clients) + 100)]
+            mixed_rates = report(title, *wrk_mixed_phase(
+                wrk, port, args.clients, args.seconds, args.max_requests, progress_paths,
+                [f"/guide/{code}/" for code in codes], bodies, staff_get, staff_post),
+                client=f"{loader}, {args.clients} threads × 1 connection")
+        else:
+            mixed_rates = report(title, *run_phase(port, args.clients, args.seconds, mixed, args.max_requests))
         # The two endpoints take turns in --rounds slices, so a change in the machine's other load
         # during the run weighs on both alike.
         sides = (("progress query alone", "progress", progress_paths, progress),
@@ -348,12 +517,17 @@ def main() -> int:
         errors = int(mixed_rates["errors"] + progress_rates["errors"] + bare_rates["errors"])
         print(f"\nprogress ÷ bare = {ratio:.2f} (target ≥ 0.70); mixed p99 {mixed_rates['p99']:.0f} ms "
               f"(target < 300 ms); errors {errors} (target 0)")
+        # The machine is shared: the mixed rate over the bare endpoint's in the same run compares
+        # runs made under different outside load better than either rate alone.
+        print(f"mixed ÷ bare rate = {mixed_rates['all'] / bare_rates['all'] if bare_rates['all'] else 0.0:.2f}; "
+              f"load average {Path('/proc/loadavg').read_text().split()[0]}")
         missed = ratio < 0.70 or mixed_rates["p99"] >= 300 or errors > 0
         return 1 if missed else 0
     finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=20)
+        for process in (server, sweeper):
+            if process is not None:
+                process.terminate()
+                process.wait(timeout=60)
         if stop:
             subprocess.run(stop, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             shutil.rmtree(pg_tmp, ignore_errors=True)

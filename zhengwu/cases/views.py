@@ -491,12 +491,12 @@ def workbench(request):
         return redirect(f"{reverse('cases:workbench')}?{urlencode({'queue': queue})}")
     form = f.QueueForm(request.POST if request.method == "POST" else None)
     search = form.cleaned_data.get("search", "") if form.is_bound and form.is_valid() else ""
-    counts = selectors.case_queue_counts(user=request.user)
-    cases = selectors.case_list_visible_to(user=request.user, queue=queue, search=search)[:100]
-    rows = [{"case": c, "applicant": services.masked_applicant(c)["name"]} for c in cases]
+    scope = selectors.case_scope(request.user)
+    counts = selectors.case_queue_counts(user=request.user, scope=scope)
+    rows = selectors.case_workbench_rows(user=request.user, queue=queue, search=search, scope=scope)
     return render(request, "cases/workbench.html", {
         "queue": queue, "queue_label": selectors.QUEUES[queue], "counts": counts, "rows": rows, "form": form,
-        "departments": departments_of(request.user),
+        "departments": scope.own,
     })
 
 

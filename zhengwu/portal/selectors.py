@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -363,6 +363,10 @@ class GuidePage:
     service_objects: list[str]
     handling_forms: list[str]
     is_power_item: bool
+    # What is rendered from this page alone (the guide's body, the same for every visitor), kept with
+    # it: dropped with the page whenever the page is (a new stamp, a catalog or org write, the
+    # cache's seconds), and never kept when the cache is off (a new page every request).
+    rendered: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 def guide_get_public(*, basic_code: str) -> GuidePage:

@@ -13,10 +13,12 @@ from django.urls import reverse
 from zhengwu.cases import selectors, services
 from zhengwu.cases.tests.conftest import clock_of, full_materials, person
 
-# Whatever the number of cases: the session, the user, the user's posts and departments, one
-# aggregate query for all the queue counts and one page of rows; for a supervisor both reads are
-# also audited (three statements per audit event). A per-case or per-queue query breaks this.
-QUERY_CEILING = 20
+# Whatever the number of cases: the session, the user, the user's departments and supervised
+# departments (read once for the whole page), the positions per department, one grouped query for
+# the queue counts by status, one for the clock queues and one page of rows (待我办理 reads the
+# positions once more); for a supervisor both reads are also audited (three statements per audit
+# event). A per-case or per-queue query, or a second scope look-up, breaks this.
+QUERY_CEILING = {"clerk": 9, "reviewer": 9, "chief_representative": 9, "supervisor": 13}
 
 
 def _cases(n: int, *, item, applicant, clerk, reviewer, chief_representative, start: int = 0) -> None:
@@ -60,7 +62,7 @@ def test_workbench_queries_do_not_grow_with_the_cases(persona, request, client, 
     for queue in selectors.QUEUES:
         (few_n, few_counts), (many_n, many_counts) = few[queue], many[queue]
         assert many_n == few_n, f"{queue} for {persona}: {few_n} queries with 5 cases, {many_n} with 25"
-        assert many_n <= QUERY_CEILING, f"{queue} for {persona}: {many_n} queries"
+        assert many_n <= QUERY_CEILING[persona], f"{queue} for {persona}: {many_n} queries"
         assert few_counts["pending_acceptance"] == 1 and many_counts["pending_acceptance"] == 5
 
 
@@ -109,3 +111,21 @@ def test_a_supervisors_workbench_is_two_audited_reads(client, item, applicant, c
     _queries(client, supervisor, "overdue")
     reads = AuditEvent.objects.filter(action="case.list_supervised", actor=supervisor)
     assert sorted(e.data["queue"] for e in reads) == ["counts", "overdue"]
+
+
+def test_rows_show_the_masked_name_and_load_no_personal_columns(client, item, applicant, clerk):
+    from zhengwu.cases.models import ApplicantType, IdType
+    from zhengwu.cases.tests.conftest import USCC_ORG
+
+    services.case_submit(actor=applicant, item_id=item.pk, applicant=person(name="欧阳娜娜"), idempotency_key="wb-p",
+                         materials=full_materials(item))
+    services.case_submit(actor=applicant, item_id=item.pk, idempotency_key="wb-o", materials=full_materials(item),
+                         applicant=person(applicant_type=ApplicantType.ORGANISATION, name="清溪县好味食品有限公司",
+                                          id_type=IdType.USCC, id_number=USCC_ORG, legal_representative="王五"))
+    rows = selectors.case_workbench_rows(user=clerk, queue="pending_acceptance")
+    assert sorted(r["applicant"] for r in rows) == ["欧***", "清溪县好味食品有限公司"]
+    for row in rows:  # the encrypted columns are not decrypted for a list that does not show them
+        assert {"applicant_id_number", "applicant_phone"} <= row["case"].get_deferred_fields()
+    client.force_login(clerk)
+    page = client.get(reverse("cases:workbench")).content.decode()
+    assert "欧***" in page and "欧阳娜娜" not in page and "清溪县好味食品有限公司" in page

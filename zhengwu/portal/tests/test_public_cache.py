@@ -39,6 +39,19 @@ def test_a_cached_guide_costs_its_item_check_and_the_view_count(client, county, 
     assert "广宗县政务服务网" in again and "个体工商户设立登记" in again
 
 
+def test_a_cached_guide_renders_its_body_once(client, county):
+    first = _guide(client)
+    assert "portal/_guide_body.html" in [t.name for t in first.templates]
+    again = _guide(client)
+    assert "portal/_guide_body.html" not in [t.name for t in again.templates]
+    assert _unmasked(again.content.decode()) == _unmasked(first.content.decode())
+    # A change of the item (its row's stamp) renders the body anew, with the change in it.
+    item_suspend(actor="test", item=county.items["licence"], reason="系统升级")
+    suspended = _guide(client)
+    assert "portal/_guide_body.html" in [t.name for t in suspended.templates]
+    assert "该事项暂停办理。" in suspended.content.decode()
+
+
 def test_a_suspension_shows_at_once(client, county):
     assert "该事项暂停办理。" not in _guide(client).content.decode()
     item_suspend(actor="test", item=county.items["licence"], reason="系统升级")
