@@ -306,10 +306,10 @@ def wrk_mixed_phase(wrk: str, port: int, clients: int, seconds: float, max_reque
             for line in sample.read_text().splitlines():
                 kind, status, ms = line.split()
                 stats.add(kind, float(ms) / 1000, int(status) == EXPECTED_STATUS[kind])
-    line = next((x for x in out.stdout.splitlines() if x.startswith("WRK ")), None)
-    if line is None:
+    found = next((x for x in out.stdout.splitlines() if x.startswith("WRK ")), None)
+    if found is None:
         raise SystemExit(f"wrk gave no summary:\n{out.stdout}")
-    summary = json.loads(line[4:])
+    summary = json.loads(found[4:])
     if summary["transport_errors"]:
         stats.errors["transport"] = summary["transport_errors"]
     return stats, summary["seconds"]
