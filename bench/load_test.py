@@ -147,14 +147,15 @@ function request()
 end
 
 function response(status, headers, body)
-  out:write(kind, " ", status, " ", string.format("%.3f", now_ms() - started), "\n")
-  if status ~= expected[kind] then
-    if shown < 2 then
-      shown = shown + 1
-      io.stderr:write("  first ", kind, " error: ", status, " ", body:sub(1, 300), "\n")
-    end
-  elseif kind == "walk_in" then
+  local elapsed = now_ms() - started
+  if kind == "walk_in" and status == expected[kind] then
     pending_accept = body:match('"case_no"%s*:%s*"([^"]+)"')
+    if not pending_accept then status = -1 end  -- created, but no case number to accept: an error
+  end
+  out:write(kind, " ", status, " ", string.format("%.3f", elapsed), "\n")
+  if status ~= expected[kind] and shown < 2 then
+    shown = shown + 1
+    io.stderr:write("  first ", kind, " error: ", status, " ", body:sub(1, 300), "\n")
   end
 end
 
@@ -306,10 +307,10 @@ def wrk_mixed_phase(wrk: str, port: int, clients: int, seconds: float, max_reque
             for line in sample.read_text().splitlines():
                 kind, status, ms = line.split()
                 stats.add(kind, float(ms) / 1000, int(status) == EXPECTED_STATUS[kind])
-    line = next((x for x in out.stdout.splitlines() if x.startswith("WRK ")), None)
-    if line is None:
+    found = next((x for x in out.stdout.splitlines() if x.startswith("WRK ")), None)
+    if found is None:
         raise SystemExit(f"wrk gave no summary:\n{out.stdout}")
-    summary = json.loads(line[4:])
+    summary = json.loads(found[4:])
     if summary["transport_errors"]:
         stats.errors["transport"] = summary["transport_errors"]
     return stats, summary["seconds"]
