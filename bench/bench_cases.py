@@ -23,8 +23,10 @@ transaction wrote (zhengwu.notify.Outgoing) for the clock process to send; both 
 after the run and their rates printed on their own lines, so their cost is shown, not hidden.
 
 Prints per database: cases/s, service calls/s and status transitions/s (CaseEvents whose status
-changed), the queries each service call issues (CaptureQueriesContext, one warm case), the PDFs
-written per second, and the ratio of transitions/s to pgbench's tps. Target: transitions/s ≥ ¼ of
+changed), the rate of a plain Django ORM insert (one per transaction, one client: the issue's other
+yardstick, ≈ 1,200/s on PostgreSQL) with what a transition costs in such inserts, the queries each
+service call issues (CaptureQueriesContext, one warm case), the PDFs written per second, and the
+ratio of transitions/s to pgbench's tps. Target: transitions/s ≥ ¼ of
 pgbench's tps.
 
     .venv/bin/python bench/bench_cases.py [--cases 60] [--immediate 60] [--clients 2]
@@ -310,10 +312,27 @@ def _drain() -> dict:
             "send_per_s": sent / send_seconds if send_seconds else 0.0}
 
 
+def plain_inserts(n: int = 1000) -> dict:
+    """The issue's second yardstick: one plain Django ORM insert per transaction (autocommit), one
+    client, the same database, after the run. A rendered RenderJob row: no foreign key, not queued."""
+    from django.utils import timezone as tz
+
+    from zhengwu.documents.models import RenderJob
+
+    now = tz.now()
+    begin = time.perf_counter()
+    for i in range(n):
+        RenderJob.objects.create(renderer="notice", model_label="bench.plain", object_id=str(i), field_name="pdf",
+                                 filename="plain.pdf", created_at=now, rendered_at=now)
+    seconds = time.perf_counter() - begin
+    RenderJob.objects.filter(model_label="bench.plain").delete()
+    return {"inserts": n, "seconds": seconds, "per_s": n / seconds}
+
+
 def drain(database_url: str) -> dict:
     setup_django(database_url, Path(os.environ["BENCH_MEDIA"]))
     with _travel():
-        return _drain()
+        return {**_drain(), "plain": plain_inserts()}
 
 
 # ------------------------------------------------------------------------------------------------
@@ -428,6 +447,11 @@ def report(name: str, data: dict, tps: float | None, verbose: bool = True) -> bo
           f"({docs['per_s']:.1f} per second, one process)")
     print(f"  SMS sent afterwards from the outbox by the clock process: {docs['messages']} in "
           f"{docs['send_seconds']:.2f} s ({docs['send_per_s']:.1f} per second, one process, test gateway)")
+    plain = docs["plain"]
+    one_client = data["results"]["promised"]["transitions_per_s"] / data["clients"]
+    print(f"  plain Django ORM insert, one per transaction, one client: {plain['per_s']:7.1f} per second; "
+          f"one client's transitions/s = {one_client:.1f}, so a transition costs ≈ "
+          f"{plain['per_s'] / one_client if one_client else 0:.1f} plain inserts")
     print("  queries per service call (one warm case) and mean time per call, with the statements issued "
           "more than once:")
     for kind in ("promised", "immediate"):
