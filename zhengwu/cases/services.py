@@ -30,7 +30,6 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from pypinyin import Style, lazy_pinyin
 
@@ -723,9 +722,11 @@ def case_register_walk_in(*, actor, item_id: int, applicant: ApplicantInput, mat
 
 
 def _missing_required(case: Case) -> list[str]:
-    received = CaseMaterial.objects.filter(case=case, requirement=OuterRef("pk"), state=CaseMaterial.State.RECEIVED)
-    return list(case.item_version.materials.filter(required=True).exclude(Exists(received))
-                .order_by("order", "id").values_list("name", flat=True))
+    """Names of the required materials of the case's catalog version not received, in list order."""
+    received = set(CaseMaterial.objects.filter(case=case, state=CaseMaterial.State.RECEIVED)
+                   .values_list("requirement_id", flat=True))
+    required = sorted((r for r in case.item_version.materials.all() if r.required), key=lambda r: (r.order, r.pk))
+    return [r.name for r in required if r.pk not in received]
 
 
 def _acceptance_overdue(case: Case, now: dt.datetime) -> bool:
@@ -974,8 +975,8 @@ def _steps(case: Case) -> list[ProcessStep]:
 
 
 def _step_started_at(case: Case) -> dt.datetime:
-    last = case.step_records.order_by("-ended_at", "-id").first()
-    return last.ended_at if last else (case.accepted_at or timezone.now())
+    last = case.step_records.order_by("-ended_at", "-id").values_list("ended_at", flat=True).first()
+    return last if last is not None else (case.accepted_at or timezone.now())
 
 
 def case_step_pass(*, actor, case_no: str, opinion: str, expected_version: int | None = None) -> Case:
