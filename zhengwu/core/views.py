@@ -39,4 +39,16 @@ def healthz(request):
                            "pid": beat.pid, "last_tick": beat.info}
         if state != "ok":
             body["status"] = "degraded"
+    # SMS and e-mail the clock process has not sent: a stuck gateway or sender shows here.
+    from zhengwu.notify.models import Outgoing
+
+    oldest = Outgoing.objects.order_by("id").values_list("created_at", flat=True).first()
+    if oldest is None:
+        body["notify_outbox"] = {"status": "ok", "oldest_age_seconds": 0}
+    else:
+        age = (timezone.now() - oldest).total_seconds()
+        late = age > stale_after
+        body["notify_outbox"] = {"status": "late" if late else "ok", "oldest_age_seconds": round(age, 1)}
+        if late:
+            body["status"] = "degraded"
     return JsonResponse(body, status=200)
