@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from zhengwu.core.append_only import archive_gate
@@ -218,18 +218,31 @@ def audit_archive_create(*, actor, before: dt.datetime | None = None, directory:
     manifest_path.write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
     # 3. Only now leave the table, in one transaction with the manifest row and the archive event.
-    with transaction.atomic():
-        AuditHead.objects.select_for_update().filter(pk=1).first()  # one archiver at a time
-        if AuditArchive.objects.filter(last_seq__gte=first_seq).exists():
-            raise Conflict("另一个归档已包含这些事件", "another archive already holds these events")
-        kept = AuditEvent.objects.filter(seq__gte=first_seq, seq__lte=last_seq)
-        if kept.count() != count or not kept.filter(seq=last_seq, hash=last_hash).exists():
-            raise Conflict("归档期间审计事件发生变化，未删除任何事件", "the events changed while archiving; nothing removed")
-        archive.save()
-        with archive_gate(kept.db):
-            deleted, _ = kept.delete()
-        if deleted != count:
-            raise Conflict("归档删除的条数与文件不符，已回滚", "the rows removed do not match the file; rolled back")
-        audit_record(actor=actor, action="audit.archive", obj=archive, data={
-            k: manifest[k] for k in ("file", "sm3", "events", "first_seq", "last_seq", "last_hash", "before")})
+    try:
+        with transaction.atomic():
+            AuditHead.objects.select_for_update().filter(pk=1).first()  # one archiver at a time
+            if AuditArchive.objects.filter(last_seq__gte=first_seq).exists():
+                raise Conflict("另一个归档已包含这些事件", "another archive already holds these events")
+            kept = AuditEvent.objects.filter(seq__gte=first_seq, seq__lte=last_seq)
+            if kept.count() != count or not kept.filter(seq=last_seq, hash=last_hash).exists():
+                raise Conflict("归档期间审计事件发生变化，未删除任何事件", "the events changed while archiving; nothing removed")
+            archive.save()
+            with archive_gate(kept.db):
+                deleted, _ = kept.delete()
+            if deleted != count:
+                raise Conflict("归档删除的条数与文件不符，已回滚", "the rows removed do not match the file; rolled back")
+            audit_record(actor=actor, action="audit.archive", obj=archive, data={
+                k: manifest[k] for k in ("file", "sm3", "events", "first_seq", "last_seq", "last_hash", "before")})
+    except BaseException:
+        # The rows stayed (rolled back), so the file is a spare copy; left behind it would block the next
+        # run ("already exists"), e.g. after a run as the application role, which may not delete events
+        # (docs/deploy.md §1). A file another archiver recorded is never touched.
+        try:
+            recorded = AuditArchive.objects.filter(file_name=name).exists()
+        except DatabaseError:
+            recorded = True  # cannot tell (connection lost): leave the file
+        if not recorded:
+            path.unlink(missing_ok=True)
+            manifest_path.unlink(missing_ok=True)
+        raise
     return archive

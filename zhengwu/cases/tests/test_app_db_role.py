@@ -3,6 +3,7 @@ any change of the schema and any change or removal of audit events (zhengwu/secu
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from contextlib import contextmanager
 
@@ -10,6 +11,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
 
 from zhengwu.cases import selectors, services
 from zhengwu.cases.models import Case
@@ -87,6 +89,25 @@ def test_the_app_role_works_through_the_services_and_owns_nothing(app_role, item
         with pytest.raises(DatabaseError, match="permission denied"), transaction.atomic(), archive_gate():
             AuditEvent.objects.filter(pk__in=AuditEvent.objects.values("pk")[:1])._raw_delete(connection.alias)
     assert Case.objects.filter(pk=case.pk).exists() and AuditEvent.objects.count() > before
+    call_command("verify_audit")
+
+
+def test_the_audit_archive_needs_the_owner_and_a_refused_run_leaves_nothing_behind(app_role, auditadmin, settings,
+                                                                                   tmp_path):
+    # deploy/zhengwu-audit-archive.service reads the owner's DATABASE_URL (/etc/zhengwu/env.owner).
+    from zhengwu.core.archive import audit_archive_create
+    from zhengwu.core.audit import Entry, audit_record_many
+    from zhengwu.core.models import AuditArchive
+
+    settings.ZHENGWU_AUDIT_ARCHIVE_DIR = tmp_path
+    audit_record_many(actor="system", occurred_at=timezone.now() - dt.timedelta(days=400),
+                      entries=[Entry("test.old", data={"i": i}) for i in range(3)])
+    call_command("db_grant_app_role", app_role)
+    with connected_as(app_role), pytest.raises(DatabaseError, match="permission denied"):
+        audit_archive_create(actor=auditadmin)
+    assert not list(tmp_path.iterdir()) and not AuditArchive.objects.exists()
+    archive = audit_archive_create(actor=auditadmin)
+    assert archive is not None and archive.event_count == 3
     call_command("verify_audit")
 
 

@@ -120,6 +120,26 @@ def test_a_broken_chain_is_not_archived(auditadmin, archive_dir, history):
     assert not list(archive_dir.iterdir())
 
 
+def test_a_failed_removal_leaves_no_file_behind_and_the_next_run_succeeds(auditadmin, archive_dir, history,
+                                                                           monkeypatch):
+    # E.g. a run with the application's database role, which may not delete audit events.
+    from django.db import DatabaseError
+
+    from zhengwu.core import archive as archive_module
+
+    def refused(*args, **kwargs):
+        raise DatabaseError("permission denied for table core_auditevent")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(archive_module.AuditEvent.objects.none().__class__, "delete", refused)
+        with pytest.raises(DatabaseError, match="permission denied"):
+            _archive(auditadmin)
+    assert AuditEvent.objects.count() == 13 and not AuditArchive.objects.exists()
+    assert not list(archive_dir.iterdir()), "no spare file to block the next run"
+    archive = _archive(auditadmin)
+    assert archive is not None and archive.event_count == 9 and audit_verify() == (14, [])
+
+
 @pytest.mark.parametrize("persona", ["sysadmin", "secadmin", "clerk"])
 def test_only_the_audit_administrator_archives_or_lists(request, persona, archive_dir, history):
     user = request.getfixturevalue(persona)
