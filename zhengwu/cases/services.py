@@ -502,10 +502,11 @@ def _reusable_certificate(identifier: str, case: Case):
     """A certificate of the licence library held by this case's applicant. Anyone else's is
     answered exactly like a missing one, so identifiers cannot be probed through applications."""
     from zhengwu.licences.models import Certificate
-    from zhengwu.licences.services import holder_id_index
+    from zhengwu.licences.services import holder_id_indexes
 
     certificate = Certificate.objects.filter(identifier=identifier.strip().upper()).first()
-    if certificate is None or certificate.holder_id_index != holder_id_index(case.applicant_id_number):
+    # Under the current data key, or the previous one while `rotate_data_key` has not reached it.
+    if certificate is None or certificate.holder_id_index not in holder_id_indexes(case.applicant_id_number):
         raise ValidationFailed("证照库中没有申请人的该电子证照", "the applicant holds no such certificate",
                                field="reused_certificate")
     return certificate

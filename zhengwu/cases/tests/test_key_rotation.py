@@ -282,3 +282,15 @@ def test_every_encrypted_column_of_every_model_is_rotated():
                 uncovered.append(f"{name} (encrypted by hand? declare it with CiphertextField)")
     assert uncovered == []
 
+
+
+def test_a_certificate_the_rotation_has_not_reached_can_still_be_reused(settings, data, item, applicant):
+    from zhengwu.cases.services import MaterialInput
+
+    _cases, certificate = data
+    assert HOLDER == ID_PERSON
+    _rotate_to_new(settings)  # the new key is current, the command has not run yet
+    req = item.current_version.materials.order_by("order").last()
+    case = services.case_submit(actor=applicant, item_id=item.pk, applicant=person(), materials=[
+        MaterialInput(requirement_id=req.pk, reused_certificate=certificate.identifier)])
+    assert case.materials.get(requirement=req).reused_certificate == certificate.identifier
