@@ -22,7 +22,7 @@ from zhengwu.accounts.permissions import is_applicant, is_business_staff
 from zhengwu.cases import states
 from zhengwu.cases.models import ApplicantType, Case, CaseEvent, DenialReport, ExtensionRequest, FeeNotice
 from zhengwu.cases.permissions import can_view_full_id_number, is_case_applicant, positions_in
-from zhengwu.cases.services import DECISION_CLOCKS, case_clocks, masked_applicant
+from zhengwu.cases.services import DECISION_CLOCKS, attach_catalog_version, case_clocks, masked_applicant
 from zhengwu.cases.states import Status
 from zhengwu.core.audit import audit_record
 from zhengwu.core.errors import NotFound, PermissionDenied, ValidationFailed
@@ -223,10 +223,10 @@ def case_get_visible_to(*, user, case_no: str) -> Case:
     """One case, or NotFound. Staff reads of the applicant's personal data are audited, and so is
     every supervisor read outside the supervisor's own departments."""
     qs, wide = _scope(user)
-    case = qs.select_related("item", "item_version", "department", "current_step", "applicant",
-                             "first_responder").filter(case_no=case_no).first()
+    case = qs.select_related("item", "department", "applicant", "first_responder").filter(case_no=case_no).first()
     if case is None:
         raise NotFound("办件不存在", "case not found")
+    attach_catalog_version(case)  # the published version and its steps, from the process cache
     if is_business_staff(user):
         supervising = wide and not departments_of(user).filter(pk=case.department_id).exists()
         audit_record(actor=user, action="case.read_supervised" if supervising else "case.read", obj=case,

@@ -255,7 +255,7 @@ def _lock_case(*, actor, case_no: str, expected_version: int | None = None, syst
                 .get(case_no=case_no))
     except Case.DoesNotExist:
         raise NotFound("办件不存在", "case not found") from None
-    _attach_version(case)
+    attach_catalog_version(case)
     if not system:
         held = {} if _is_applicant(actor, case) else positions_in(actor, case.department_id)
         case._held = (getattr(actor, "pk", None), held)  # type: ignore[attr-defined]
@@ -268,7 +268,7 @@ def _lock_case(*, actor, case_no: str, expected_version: int | None = None, syst
     return case
 
 
-def _attach_version(case: Case) -> None:
+def attach_catalog_version(case: Case) -> Case:
     """The case's catalog version (and its current step) from the per-process cache of published
     versions: their content never changes, and the wide version row is the costliest part of a
     case read."""
@@ -278,6 +278,7 @@ def _attach_version(case: Case) -> None:
         step = next((s for s in version.steps.all() if s.pk == case.current_step_id), None)
         if step is not None:
             case.current_step = step
+    return case
 
 
 def _policy(case: Case) -> CaseItemPolicy | None:
