@@ -22,7 +22,13 @@ from zhengwu.accounts.permissions import is_applicant, is_business_staff
 from zhengwu.cases import states
 from zhengwu.cases.models import ApplicantType, Case, CaseEvent, DenialReport, ExtensionRequest, FeeNotice
 from zhengwu.cases.permissions import can_view_full_id_number, is_case_applicant, positions_in
-from zhengwu.cases.services import DECISION_CLOCKS, attach_catalog_version, case_clocks, masked_applicant
+from zhengwu.cases.services import (
+    DECISION_CLOCKS,
+    attach_catalog_version,
+    case_clocks,
+    extension_requester_roles,
+    masked_applicant,
+)
 from zhengwu.cases.states import Status
 from zhengwu.core.audit import audit_record
 from zhengwu.core.errors import NotFound, PermissionDenied, ValidationFailed
@@ -561,10 +567,9 @@ def _staff_actions(user, case: Case) -> list[str]:
     # §42 延期: once; the handling official asks, the department's leader or section head approves
     # (or extends directly while nothing is pending).
     if s in states.CLOCKED and not _has_related(case, "Extension"):
-        pending = case.extension_requests.filter(state="pending").exists()
+        pending = case.extension_requests.filter(state=ExtensionRequest.State.PENDING).exists()
         heads = bool({Position.LEADER, Position.SECTION_HEAD} & set(held))
-        requesters = [step.role] if step is not None else [Position.REVIEWER, Position.CHIEF_REPRESENTATIVE]
-        if not pending and set(requesters) & set(held):
+        if not pending and set(extension_requester_roles(case)) & set(held):
             found.add("extension_request")
         if heads:
             found.update(("extension_approve", "extension_refuse") if pending else ("extend",))

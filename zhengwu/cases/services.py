@@ -1194,7 +1194,7 @@ def _extension_grant(actor, case: Case, role: str, request: ExtensionRequest, no
     return extension
 
 
-def _extension_requester_roles(case: Case) -> list[str]:
+def extension_requester_roles(case: Case) -> list[str]:
     # The handling official: whoever the current step names; at the decision stage (no step open)
     # the reviewer or the chief representative who prepared it.
     if case.current_step is not None:
@@ -1208,7 +1208,7 @@ def case_extension_request(*, actor, case_no: str, days: int, reason: str,
     reason = _text(reason, "reason", "延期理由", max_len=500)
     with transaction.atomic(), audit_batch():
         case = _lock_case(actor=actor, case_no=case_no, expected_version=expected_version)
-        role, acting = _role(actor, case, _extension_requester_roles(case), "申请延期")
+        role, acting = _role(actor, case, extension_requester_roles(case), "申请延期")
         _extension_open(case)
         if _pending_extension_request(case) is not None:
             raise Conflict("本办件已有待审批的延期申请", "an extension request is already pending")
