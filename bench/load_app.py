@@ -11,6 +11,9 @@ ZHENGWU_PUBLIC_CACHE_SECONDS = 300
 # As in production (test mode writes them inside the issuing transaction): a notice's PDF is written
 # by the clock process, which bench/load_test.py runs beside gunicorn (zhengwu/documents/jobs.py).
 ZHENGWU_DOCUMENTS_DEFERRED = True
+# As in production: SMS and e-mail wait in the outbox written with the business change and are sent
+# by that clock process, not inside the request (zhengwu/notify/services.py).
+ZHENGWU_NOTIFY_DEFERRED = True
 # The rate-limit middleware stays on, as in production, so its cost is part of the figures; only
 # the progress group's limit is lifted.
 ZHENGWU_RATE_LIMITS = {
