@@ -287,26 +287,21 @@ def run(database_url: str, n_promised: int, n_immediate: int, client: int, start
                 "immediate": _run(immediate_path, n_immediate, f"c{client}-i")}
 
 
+def _until_empty(work) -> tuple[int, float]:
+    """Call `work(limit=200)` until it handles nothing; (items handled, seconds)."""
+    begin = time.perf_counter()
+    done = 0
+    while handled := work(limit=200):
+        done += handled
+    return done, time.perf_counter() - begin
+
+
 def _drain() -> dict:
     from zhengwu.documents.jobs import documents_render_pending
     from zhengwu.notify.services import notify_outgoing_send
 
-    begin = time.perf_counter()
-    written = 0
-    while True:
-        done = documents_render_pending(limit=200)
-        written += done
-        if done == 0:
-            break
-    seconds = time.perf_counter() - begin
-    begin = time.perf_counter()
-    sent = 0
-    while True:
-        done = notify_outgoing_send(limit=200)
-        sent += done
-        if done == 0:
-            break
-    send_seconds = time.perf_counter() - begin
+    written, seconds = _until_empty(documents_render_pending)
+    sent, send_seconds = _until_empty(notify_outgoing_send)
     return {"documents": written, "seconds": seconds, "per_s": written / seconds if seconds else 0.0,
             "messages": sent, "send_seconds": send_seconds,
             "send_per_s": sent / send_seconds if send_seconds else 0.0}
