@@ -34,6 +34,10 @@ PDF_COLUMNS = ["received", "accepted", "completed", "entry_rate", "authorisation
                "red", "anomalies", "orders_overdue"]
 
 
+HEADER_PADDING = 3  # points each side of a bulletin PDF table cell
+COLUMN_WIDTH_MM = 16
+
+
 def bulletin_xlsx(bulletin: Bulletin) -> bytes:
     wb = Workbook()
     notes = wb.active
@@ -105,7 +109,9 @@ def bulletin_pdf(bulletin: Bulletin, *, title: str = "效能通报") -> bytes:
         if not rows:
             continue
         story.append(Paragraph(escape(f"{LEVEL_LABELS[level]}情况"), h2))
-        # A 16 mm column holds five 7-pt characters: break before the bracket so "（法定）" stays whole.
+        # A 16 mm column with 3-pt side padding holds five 7-pt characters (45 pt − 6 ≥ 35), so a
+        # five-character heading such as 按时办结率 stays on one line; break before the bracket so
+        # "（法定）" stays whole on the next.
         data = [[Paragraph("排名", cell), Paragraph("单位", cell)]
                 + [Paragraph(escape(LABELS[k]).replace("（", "<br/>（"), cell) for k in PDF_COLUMNS]]
         low = []
@@ -114,11 +120,12 @@ def bulletin_pdf(bulletin: Bulletin, *, title: str = "效能通报") -> bytes:
                         + [fmt(k, row.values.get(k)) for k in PDF_COLUMNS])
             if row.flags:
                 low.append(i)
-        widths = [10 * mm, 36 * mm] + [16 * mm] * len(PDF_COLUMNS)
+        widths = [10 * mm, 36 * mm] + [COLUMN_WIDTH_MM * mm] * len(PDF_COLUMNS)
         table = Table(data, colWidths=widths, repeatRows=1)
         style = [("FONTNAME", (0, 0), (-1, -1), font), ("FONTSIZE", (0, 0), (-1, -1), 7),
                  ("GRID", (0, 0), (-1, -1), 0.3, colors.grey), ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#DDEBF7")),
-                 ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]
+                 ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                 ("LEFTPADDING", (0, 0), (-1, -1), HEADER_PADDING), ("RIGHTPADDING", (0, 0), (-1, -1), HEADER_PADDING)]
         col = 2 + PDF_COLUMNS.index("on_site_rate")
         style += [("TEXTCOLOR", (col, i), (col, i), colors.red) for i in low]
         table.setStyle(TableStyle(style))

@@ -153,3 +153,21 @@ def test_the_command_narrows_to_one_centre(month, township, county_centre, tmp_p
     full = load_workbook(tmp_path / "a" / "效能通报-2026-03.xlsx")["部门"]
     empty = load_workbook(tmp_path / "b" / "效能通报-2026-03.xlsx")["部门"]
     assert full.max_row == 3 and empty.max_row == 1
+
+
+def test_pdf_headings_of_five_characters_stay_on_one_line():
+    # 按时办结率 once broke as 按时办结 / 率: the column's width less its padding must hold five 7-pt characters.
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import mm
+    from reportlab.platypus import Paragraph
+
+    from zhengwu.supervision import exports
+
+    cell = ParagraphStyle("cell", fontName=exports.register_cjk_font(), fontSize=7, leading=9)
+    width = exports.COLUMN_WIDTH_MM * mm - 2 * exports.HEADER_PADDING
+    names = {exports.LABELS[k].split("（")[0] for k in exports.PDF_COLUMNS}
+    assert "按时办结率" in names
+    for name in (n for n in names if len(n) <= 5):
+        paragraph = Paragraph(name, cell)
+        paragraph.wrap(width, 1000)
+        assert len(paragraph.blPara.lines) == 1, name
