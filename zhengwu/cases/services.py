@@ -145,8 +145,15 @@ class CorrectionItem:
 
 @dataclass
 class FeeLineInput:
+    """A fee notice line: `amount` may be left out (None) for a fixed standard; `basis_note` says
+    how the amount was worked out when the standard is not an amount."""
+
     fee_item_id: int
-    amount: Any
+    amount: Any = None
+    basis_note: str = ""
+
+
+FeeLine = FeeLineInput
 
 
 @dataclass
@@ -1165,8 +1172,9 @@ def _extension_days(case: Case, days: int) -> int:
 
 
 def _pending_extension_request(case: Case) -> ExtensionRequest | None:
-    # Only called on a clocked case: there a stored "pending" is the effective state too.
-    return ExtensionRequest.objects.filter(case=case, state=ExtensionRequest.State.PENDING).first()
+    # A stored "pending" is the effective state only while the case is clocked (callers check).
+    return ExtensionRequest.objects.select_related("requested_by").filter(
+        case=case, state=ExtensionRequest.State.PENDING).first()
 
 
 def _extension_grant(actor, case: Case, role: str, request: ExtensionRequest, now: dt.datetime) -> Extension:
@@ -1230,8 +1238,7 @@ def case_extension_request(*, actor, case_no: str, days: int, reason: str,
 
 def _pending_for_decision(actor, case: Case, what: str) -> tuple[str, ExtensionRequest]:
     role, _ = _role(actor, case, [Position.LEADER, Position.SECTION_HEAD], what)
-    request = ExtensionRequest.objects.select_related("requested_by").filter(
-        case=case, state=ExtensionRequest.State.PENDING).first()
+    request = _pending_extension_request(case)
     if request is None:
         raise Conflict("本办件没有待审批的延期申请", "no extension request is pending")
     if case.status not in states.CLOCKED:
@@ -1626,20 +1633,11 @@ def payment_record(*, actor, notice_no: str, amount, payer_name: str, method: st
     return receipt
 
 
-@dataclass
-class FeeLine(FeeLineInput):
-    """A fee notice line: `amount` may be left out (None) for a fixed standard; `basis_note` says
-    how the amount was worked out when the standard is not an amount."""
-
-    amount: Any = None
-    basis_note: str = ""
-
-
 def _fee_line_amount(fee_item: FeeItem, line: FeeLineInput) -> tuple[Decimal, str]:
     """The amount of one line within the catalogued standard (行政许可法 §58: nothing the catalog
     does not provide for): a fixed standard sets it, a range bounds it, a text standard needs the
     amount typed with how it was worked out."""
-    note = (getattr(line, "basis_note", "") or "").strip()
+    note = (line.basis_note or "").strip()
     if len(note) > 300:
         raise ValidationFailed("计费说明不能超过 300 字", "basis note too long", field="basis_note")
     typed = None if line.amount in (None, "") else _amount(line.amount)
