@@ -28,6 +28,7 @@ from zhengwu.cases.services import (
     case_clocks,
     extension_requester_roles,
     masked_applicant,
+    masked_applicant_name,
 )
 from zhengwu.cases.states import Status
 from zhengwu.core.audit import audit_record
@@ -219,10 +220,9 @@ _WORKBENCH_COLUMNS = ("case_no", "status", "applicant_type", "applicant_name", "
 def case_workbench_rows(*, user, queue: str, search: str = "", scope: CaseScope | None = None,
                         limit: int = 100) -> list[dict[str, Any]]:
     """A page of a work queue for the staff workbench: the case (its shown columns only) and the
-    applicant's name as lists show it (masked_applicant's rule: a person masked, an organisation not)."""
+    applicant's name as lists show it."""
     cases = case_list_visible_to(user=user, queue=queue, search=search, scope=scope).only(*_WORKBENCH_COLUMNS)
-    return [{"case": case, "applicant": case.applicant_name if case.is_organisation else mask_name(case.applicant_name)}
-            for case in cases[:limit]]
+    return [{"case": case, "applicant": masked_applicant_name(case)} for case in cases[:limit]]
 
 
 def case_get_visible_to(*, user, case_no: str) -> Case:

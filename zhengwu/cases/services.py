@@ -1746,8 +1746,12 @@ def case_item_policy_set(*, actor, item_id: int, deemed_approval_enabled: bool, 
     return policy
 
 
+def masked_applicant_name(case: Case) -> str:
+    """The applicant's name as lists show it: a person's masked, an organisation's in full."""
+    return case.applicant_name if case.is_organisation else mask_name(case.applicant_name)
+
+
 def masked_applicant(case: Case) -> dict[str, str]:
     """The applicant as lists, logs and public answers show it."""
-    name = case.applicant_name if case.is_organisation else mask_name(case.applicant_name)
-    return {"name": name, "id_number": mask_id_number(case.applicant_id_number),
+    return {"name": masked_applicant_name(case), "id_number": mask_id_number(case.applicant_id_number),
             "phone": mask_phone(case.applicant_phone)}
