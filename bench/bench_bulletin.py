@@ -12,54 +12,14 @@ set-up time, the bulletin time for one month and for the whole year. Target: the
 from __future__ import annotations
 
 import argparse
-import glob
-import os
-import shutil
-import socket
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import setup_django  # noqa: E402  (needs ROOT on the path)
-
-
-class Cluster:
-    """A PostgreSQL cluster in a temporary directory on loopback, removed on exit."""
-
-    def __init__(self) -> None:
-        bindir = sorted(glob.glob("/usr/lib/postgresql/*/bin"))[-1]
-        self.bin = Path(bindir)
-        self.dir = Path(tempfile.mkdtemp(prefix="zhengwu-bench-pg."))
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
-        sock.close()
-        self.run = ["runuser", "-u", "postgres", "--"] if os.getuid() == 0 else []
-        if os.getuid() == 0:
-            shutil.chown(self.dir, "postgres", "postgres")
-
-    def start(self) -> str:
-        data = self.dir / "data"
-        subprocess.run([*self.run, str(self.bin / "initdb"), "-D", str(data), "-U", "zhengwu", "--auth=trust",
-                        "-E", "UTF8", "--locale=C.UTF-8"], check=True, stdout=subprocess.DEVNULL)
-        opts = (f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.dir} -c fsync=off "
-                "-c synchronous_commit=off -c full_page_writes=off -c shared_buffers=256MB -c work_mem=64MB "
-                "-c maintenance_work_mem=256MB")
-        subprocess.run([*self.run, str(self.bin / "pg_ctl"), "-D", str(data), "-l", str(self.dir / "log"), "-w",
-                        "-o", opts, "start"], check=True, stdout=subprocess.DEVNULL)
-        subprocess.run([str(self.bin / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "zhengwu",
-                        "zhengwu"], check=True)
-        return f"postgres://zhengwu@127.0.0.1:{self.port}/zhengwu"
-
-    def stop(self) -> None:
-        subprocess.run([*self.run, str(self.bin / "pg_ctl"), "-D", str(self.dir / "data"), "-m", "fast", "stop"],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        shutil.rmtree(self.dir, ignore_errors=True)
+from bench.common import ThrowawayPostgres, setup_django  # noqa: E402  (needs ROOT on the path)
 
 
 def _insert(model, values: dict[str, str], source: str, params: list) -> None:
@@ -191,7 +151,8 @@ def main() -> int:
     url = args.database_url
     try:
         if not url:
-            cluster = Cluster()
+            cluster = ThrowawayPostgres(durable=False, options="-c shared_buffers=256MB -c work_mem=64MB "
+                                                                "-c maintenance_work_mem=256MB")
             url = cluster.start()
         setup_django(url)
         from zhengwu.supervision.bulletin import Period, bulletin_compute

@@ -41,7 +41,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -52,6 +51,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import common  # noqa: E402  (needs ROOT on the path)
+from bench.common import ThrowawayPostgres  # noqa: E402
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 LICENCE_TYPE = "11100000000013338W001"
@@ -332,44 +332,6 @@ def drain(database_url: str) -> dict:
 
 # ------------------------------------------------------------------------------------------------
 # Orchestrator: SQLite, PostgreSQL, pgbench
-
-
-class ThrowawayPostgres:
-    """initdb + pg_ctl in a temporary directory on loopback, as ./dev does for the tests."""
-
-    def __init__(self, *, durable: bool = True) -> None:
-        self.durable = durable
-        bins = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: [int(x) for x in re.findall(r"\d+", str(p))])
-        if not bins:
-            raise RuntimeError("PostgreSQL is not installed (apt-get install postgresql)")
-        self.bin = bins[-1]
-        self.dir = Path(tempfile.mkdtemp(prefix="zhengwu-bench-pg-"))
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.run_as = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-        if self.run_as:
-            shutil.chown(self.dir, "postgres", "postgres")
-
-    def _cmd(self, *args: str) -> None:
-        subprocess.run([*self.run_as, *args], check=True, stdout=subprocess.DEVNULL)
-
-    def start(self) -> str:
-        data = self.dir / "data"
-        self._cmd(str(self.bin / "initdb"), "-D", str(data), "-U", "zhengwu", "--auth=trust", "-E", "UTF8",
-                  "--locale=C.UTF-8")
-        self._cmd(str(self.bin / "pg_ctl"), "-D", str(data), "-l", str(self.dir / "log"), "-w", "-o",
-                  f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.dir} -c max_connections=50"
-                  + ("" if self.durable else " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"),
-                  "start")
-        subprocess.run([str(self.bin / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "zhengwu",
-                        "zhengwu"], check=True)
-        return f"postgres://zhengwu@127.0.0.1:{self.port}/zhengwu"
-
-    def stop(self) -> None:
-        subprocess.run([*self.run_as, str(self.bin / "pg_ctl"), "-D", str(self.dir / "data"), "-m", "fast", "stop"],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def pgbench(database_url: str, seconds: int) -> float:

@@ -17,7 +17,6 @@ import json
 import os
 import pstats
 import random
-import shutil
 import statistics
 import subprocess
 import sys
@@ -27,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.load_test import CSRF_TOKEN, PDF, pg_start  # noqa: E402
+from bench.load_test import CSRF_TOKEN, PDF, pg_cluster  # noqa: E402
 
 
 def main() -> int:
@@ -37,11 +36,11 @@ def main() -> int:
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", ""))
     parser.add_argument("--no-seed", action="store_true", help="the database at --database-url is seeded already")
     args = parser.parse_args()
-    stop: list[str] = []
-    pg_tmp = ""
+    cluster = None
     url = args.database_url
     if not url:
-        url, stop, pg_tmp = pg_start()
+        cluster = pg_cluster()
+        url = cluster.start()
     env = {**os.environ, "DATABASE_URL": url, "ZHENGWU_ENV": "test", "DJANGO_SETTINGS_MODULE": "bench.load_app",
            "PYTHONPATH": str(ROOT)}
     try:
@@ -53,9 +52,8 @@ def main() -> int:
         os.environ.update({k: env[k] for k in ("DATABASE_URL", "ZHENGWU_ENV", "DJANGO_SETTINGS_MODULE")})
         return measure(args)
     finally:
-        if stop:
-            subprocess.run(stop, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            shutil.rmtree(pg_tmp, ignore_errors=True)
+        if cluster is not None:
+            cluster.stop()
 
 
 def measure(args) -> int:

@@ -51,6 +51,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.common import ThrowawayPostgres  # noqa: E402  (needs ROOT on the path)
+
 PY = sys.executable
 CSRF_TOKEN = "loadtestcsrftokenloadtestcsrftok"  # 32 characters: Django's unmasked secret length
 PDF = base64.b64encode(b"%PDF-1.4\n%%EOF\n").decode()
@@ -178,22 +182,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def pg_start() -> tuple[str, list[str], str]:
-    bindir = sorted(Path("/usr/lib/postgresql").glob("*/bin"))[-1]
-    tmp = tempfile.mkdtemp(prefix="zhengwu-load-pg.")
-    port = free_port()
-    run: list[str] = []
-    if os.geteuid() == 0:
-        shutil.chown(tmp, "postgres", "postgres")
-        run = ["runuser", "-u", "postgres", "--"]
-    subprocess.run([*run, str(bindir / "initdb"), "-D", f"{tmp}/data", "-U", "zhengwu", "--auth=trust", "-E", "UTF8",
-                    "--locale=C.UTF-8"], check=True, stdout=subprocess.DEVNULL)
-    subprocess.run([*run, str(bindir / "pg_ctl"), "-D", f"{tmp}/data", "-l", f"{tmp}/log", "-w", "-o",
-                    f"-c listen_addresses=127.0.0.1 -p {port} -k {tmp} -c max_connections=200", "start"],
-                   check=True, stdout=subprocess.DEVNULL)
-    subprocess.run([str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "zhengwu", "zhengwu"], check=True)
-    stop = [*run, str(bindir / "pg_ctl"), "-D", f"{tmp}/data", "-m", "fast", "stop"]
-    return f"postgres://zhengwu@127.0.0.1:{port}/zhengwu", stop, tmp
+def pg_cluster() -> ThrowawayPostgres:
+    """The run's PostgreSQL: a throwaway cluster with production durability, room for the workers."""
+    return ThrowawayPostgres(max_connections=200)
 
 
 def find_wrk() -> str | None:
@@ -377,11 +368,11 @@ def main() -> int:
     if args.client == "wrk" and wrk is None:
         print("wrk is missing: apt-get install -y wrk", file=sys.stderr)
         return 2
-    stop: list[str] = []
-    pg_tmp = ""
+    cluster = None
     url = args.database_url
     if not url:
-        url, stop, pg_tmp = pg_start()
+        cluster = pg_cluster()
+        url = cluster.start()
     env = {**os.environ, "DATABASE_URL": url, "ZHENGWU_ENV": "test", "DJANGO_SETTINGS_MODULE": "bench.load_app",
            "PYTHONPATH": str(ROOT)}
     server = sweeper = None
@@ -395,7 +386,6 @@ def main() -> int:
         subprocess.run([PY, "manage.py", "run_clock", "--once"], cwd=ROOT, env=env, check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         os.environ.update({k: env[k] for k in ("DATABASE_URL", "ZHENGWU_ENV", "DJANGO_SETTINGS_MODULE")})
-        sys.path.insert(0, str(ROOT))
         import django
 
         django.setup()
@@ -529,9 +519,8 @@ def main() -> int:
             if process is not None:
                 process.terminate()
                 process.wait(timeout=60)
-        if stop:
-            subprocess.run(stop, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            shutil.rmtree(pg_tmp, ignore_errors=True)
+        if cluster is not None:
+            cluster.stop()
 
 
 if __name__ == "__main__":
