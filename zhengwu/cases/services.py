@@ -290,7 +290,7 @@ def attach_catalog_version(case: Case) -> Case:
 
 def _policy(case: Case) -> CaseItemPolicy | None:
     """The item's case-handling policy (超时默许, joint handling, licence type), or None."""
-    return CaseItemPolicy.objects.filter(item_id=case.item_id).order_by().first()
+    return CaseItemPolicy.objects.filter(item_id=case.item_id).first()
 
 
 def _role(actor, case: Case, roles: Sequence[str], what: str) -> tuple[str, int | None]:
