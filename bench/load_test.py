@@ -357,6 +357,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=60, help="mixed phase duration")
     parser.add_argument("--compare-seconds", type=float, default=20, help="duration of each comparison phase")
     parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
     parser.add_argument("--max-requests", type=int, default=200_000, help="cap per phase")
     parser.add_argument("--rounds", type=int, default=4, help="turns the two comparison phases take")
     parser.add_argument("--client", choices=["auto", "wrk", "python"], default="auto",
@@ -423,7 +424,7 @@ def main() -> int:
         # SWEEPER_INTERVAL_SECONDS and writes the run's acceptance notices and receipts.
         sweeper = subprocess.Popen([PY, "manage.py", "run_clock"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                                    stderr=subprocess.DEVNULL)
-        server = subprocess.Popen([str(Path(PY).parent / "gunicorn"), "config.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", "2",
+        server = subprocess.Popen([str(Path(PY).parent / "gunicorn"), "config.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers),
                                    "--log-level", "warning", "--env", "DJANGO_SETTINGS_MODULE=bench.load_app"],
                                   cwd=ROOT, env=env)
         for _ in range(100):
@@ -469,7 +470,7 @@ def main() -> int:
 
         loader = f"wrk {subprocess.run([wrk, '-v'], capture_output=True, text=True).stdout.split()[1]}" if wrk else \
             "the Python client"
-        print(f"demo: {len(cases)} cases, {len(codes)} published items; {args.clients} clients; gunicorn 2 sync "
+        print(f"demo: {len(cases)} cases, {len(codes)} published items; {args.clients} clients; gunicorn {args.workers} sync "
               f"workers; load from {loader}")
         for pick in (progress, bare, mixed):  # warm both workers
             run_phase(port, 4, 2, pick, 200)
