@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextvars
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,6 +21,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from zhengwu.core import context
+from zhengwu.core.appends import insert_statements, run_statements
 from zhengwu.core.crypto import sm3_hex
 from zhengwu.core.models import AuditArchive, AuditEvent, AuditHead
 
@@ -84,38 +85,55 @@ class Entry:
     has_actor: bool = False
 
 
-_BATCH: contextvars.ContextVar[list[Entry] | None] = contextvars.ContextVar("zhengwu_audit_batch", default=None)
+@dataclass
+class _Batch:
+    """A service call's unit of work: its audit entries and the rows it appends (core.appends)."""
+
+    entries: list[Entry] = field(default_factory=list)
+    rows: list[models.Model] = field(default_factory=list)
+
+
+_BATCH: contextvars.ContextVar[_Batch | None] = contextvars.ContextVar("zhengwu_audit_batch", default=None)
+
+
+def pending_rows() -> list[models.Model] | None:
+    """The open unit of work's appended rows (see `zhengwu.core.appends.append`), or None."""
+    batch = _BATCH.get()
+    return None if batch is None else batch.rows
 
 
 @contextmanager
 def audit_batch() -> Iterator[None]:
-    """Collect the `audit_record` calls made inside the block and append them together when it
-    ends without an exception. Use it inside the transaction it audits:
+    """The unit of work of a service call. Collect the `audit_record` calls and the appended rows
+    (`zhengwu.core.appends.append`) made inside the block and write them together when it ends
+    without an exception: the rows, then the audit events, in one round trip after the chain head is
+    locked. Use it inside the transaction it records:
 
         with transaction.atomic(), audit_batch():
             ...
 
-    An exception drops the collected events (the transaction rolls back with them). Nested
-    batches join the outermost one.
+    An exception drops what was collected (the transaction rolls back with it). Nested batches join
+    the outermost one.
     """
     outer = _BATCH.get()
     if outer is not None:
-        # Inside a savepoint of the outer transaction: its events go if the savepoint rolls back.
-        mark = len(outer)
+        # Inside a savepoint of the outer transaction: its events and rows go if the savepoint rolls back.
+        marks = len(outer.entries), len(outer.rows)
         try:
             yield
         except BaseException:
-            del outer[mark:]
+            del outer.entries[marks[0]:]
+            del outer.rows[marks[1]:]
             raise
         return
-    token = _BATCH.set([])
+    batch = _Batch()
+    token = _BATCH.set(batch)
     try:
         yield
-        entries = _BATCH.get() or []
     finally:
         _BATCH.reset(token)
-    if entries:
-        audit_record_many(actor=None, entries=entries)
+    if batch.entries or batch.rows:
+        audit_record_many(actor=None, entries=batch.entries, rows=batch.rows)
 
 
 def step_atomic():
@@ -135,7 +153,7 @@ def audit_record(*, actor, action: str, obj: models.Model | None = None, data: d
     batch = _BATCH.get()
     if batch is not None:
         # The object's id and label are read now: a later change or deletion must not alter them.
-        batch.append(_frozen(entry))
+        batch.entries.append(_frozen(entry))
         return None
     return audit_record_many(actor=actor, entries=[entry])[0]
 
@@ -151,11 +169,15 @@ def _frozen(entry: Entry) -> Entry:
                  has_actor=entry.has_actor)
 
 
-def audit_record_many(*, actor, entries: Iterable[Entry], occurred_at: datetime | None = None) -> list[AuditEvent]:
-    """Append several events in one locked step (one head update, one bulk insert). An entry that
-    names its own actor or time keeps them; the others take `actor` and `occurred_at` (or now)."""
+def audit_record_many(*, actor, entries: Iterable[Entry], occurred_at: datetime | None = None,
+                      rows: Sequence[models.Model] = ()) -> list[AuditEvent]:
+    """Append several events in one locked step (one head lock, then one round trip for the insert
+    and the head update). An entry that names its own actor or time keeps them; the others take
+    `actor` and `occurred_at` (or now). `rows` (unsaved, appended by a unit of work) go in the same
+    round trip."""
     entries = list(entries)
     if not entries:
+        run_statements(insert_statements(rows))
         return []
     default_actor = _actor_parts(actor)
     ctx = context.current()
@@ -185,10 +207,9 @@ def audit_record_many(*, actor, entries: Iterable[Entry], occurred_at: datetime 
             event.hash = event_hash(event, prev)
             prev = event.hash
             events.append(event)
-        AuditEvent.objects.bulk_create(events)
-        with connection.cursor() as cursor:
-            cursor.execute(f"UPDATE {AuditHead._meta.db_table} SET last_seq = %s, last_hash = %s WHERE id = 1",
-                           [seq, prev])
+        run_statements([*insert_statements([*rows, *events]),
+                        (f"UPDATE {AuditHead._meta.db_table} SET last_seq = %s, last_hash = %s WHERE id = 1",
+                         [seq, prev])])
     return events
 
 

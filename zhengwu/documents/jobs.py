@@ -31,6 +31,7 @@ from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from zhengwu.core.appends import append
 from zhengwu.documents.models import RenderJob
 from zhengwu.documents.notice import render_notice
 
@@ -79,10 +80,14 @@ def document_enqueue(*, renderer: str, obj: models.Model, field_name: str, filen
         raise ValueError(f"unknown renderer {renderer}")
     if obj.pk is None:
         raise ValueError("the owner of a document must be saved first")
-    job = RenderJob.objects.create(renderer=renderer, model_label=obj._meta.label_lower, object_id=str(obj.pk),
-                                   field_name=field_name, filename=_safe_filename(filename), params=params or {},
-                                   created_at=timezone.now())
-    if not deferred():
+    job = RenderJob(renderer=renderer, model_label=obj._meta.label_lower, object_id=str(obj.pk),
+                    field_name=field_name, filename=_safe_filename(filename), params=params or {},
+                    created_at=timezone.now())
+    if deferred():
+        # Written with the issuing call's audit events (core.appends); the clock process renders it.
+        append(job)
+    else:
+        job.save()
         _render_locked(job, obj)
     return job
 

@@ -1,0 +1,77 @@
+"""Append-only rows written together at the end of the service call that made them.
+
+A service call makes rows it never reads back: the case's event log, the in-app notice and its
+delivery record, the SMS and e-mail outbox, a PDF's render job. `append(obj)` hands such an unsaved
+instance to the call's unit of work (`zhengwu.core.audit.audit_batch`, which every service opens with
+its transaction); when the block ends the rows are written with the audit events, grouped by model
+into multi-row INSERTs, in one round trip on PostgreSQL (`run_statements`). Outside a unit of work
+`append` inserts at once. Either way the rows commit or roll back with the business change.
+
+The instance's primary key stays unset: only rows nobody needs the id of are appended. The SQL is
+built from the model's fields once per model (`_plan`), and each value goes through its field's
+`pre_save` and `get_db_prep_save` as the ORM would (auto_now, encrypted fields, JSON).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
+
+from django.db import connection, models
+
+
+@lru_cache(maxsize=64)
+def _plan(model: type[models.Model]) -> tuple[str, tuple[models.Field, ...], str]:
+    """(INSERT … VALUES prefix, the fields in column order, one row's placeholder group)."""
+    fields = tuple(f for f in model._meta.local_concrete_fields
+                   if not (f.primary_key and isinstance(f, models.AutoField | models.BigAutoField)))
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    return (f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ",
+            fields, "(" + ", ".join(["%s"] * len(fields)) + ")")
+
+
+def insert_statements(objs: Sequence[models.Model]) -> list[tuple[str, list[Any]]]:
+    """Multi-row INSERT statements for unsaved instances, grouped by model in first-seen order (so
+    a row whose foreign key points at a row of an earlier model follows it)."""
+    groups: dict[type[models.Model], list[models.Model]] = {}
+    for obj in objs:
+        groups.setdefault(type(obj), []).append(obj)
+    statements = []
+    for model, rows in groups.items():
+        prefix, fields, group = _plan(model)
+        size = max(1, connection.ops.bulk_batch_size(list(fields), rows))
+        for start in range(0, len(rows), size):
+            chunk = rows[start:start + size]
+            params: list[Any] = []
+            for obj in chunk:
+                params.extend(f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields)
+            statements.append((prefix + ", ".join([group] * len(chunk)), params))
+    return statements
+
+
+def run_statements(statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
+    """Execute write statements whose results nobody reads. On PostgreSQL they go as one string in
+    one round trip (psycopg's client-side binding, Django's default, sends it with the simple query
+    protocol, which takes several statements); SQLite runs in-process, one statement at a time."""
+    if not statements:
+        return
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql" or len(statements) == 1:
+            for sql, params in statements:
+                cursor.execute(sql, params)
+        else:
+            cursor.execute("; ".join(sql for sql, _ in statements),
+                           [value for _, params in statements for value in params])
+
+
+def append(obj: models.Model) -> None:
+    """Insert `obj` (unsaved, its id not needed) at the end of the open unit of work, or now."""
+    from zhengwu.core.audit import pending_rows
+
+    pending = pending_rows()
+    if pending is None:
+        run_statements(insert_statements([obj]))
+    else:
+        pending.append(obj)

@@ -1,0 +1,94 @@
+"""Rows appended to a service call's unit of work (zhengwu.core.appends): written when it ends,
+with its audit events, or not at all."""
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from zhengwu.core.appends import append
+from zhengwu.core.audit import audit_batch, audit_record, audit_verify
+from zhengwu.core.models import AuditEvent
+from zhengwu.notify.models import Delivery, Outgoing
+
+pytestmark = pytest.mark.django_db
+
+
+def _outgoing(n: int, address: str = "13912345678") -> Outgoing:
+    return Outgoing(channel="sms", template="t", address=address, recipient_masked="139****5678", title=f"第{n}条",
+                    text="内容", created_at=timezone.now())
+
+
+def _delivery(n: int) -> Delivery:
+    return Delivery(channel="in_app", template="t", recipient_masked="user:1", title=f"第{n}条", backend="database",
+                    outcome=Delivery.Outcome.SENT, sent_at=timezone.now())
+
+
+def test_rows_are_written_when_the_unit_of_work_ends_with_its_audit_events_in_one_round_trip():
+    with transaction.atomic(), audit_batch():
+        for n in range(3):
+            append(_outgoing(n))
+            append(_delivery(n))
+        audit_record(actor="system", action="test.append", object_type="x", object_id="1")
+        assert Outgoing.objects.count() == 0 and Delivery.objects.count() == 0  # not yet
+    assert sorted(Outgoing.objects.values_list("title", flat=True)) == ["第0条", "第1条", "第2条"]
+    assert Delivery.objects.count() == 3 and AuditEvent.objects.count() == 1
+    assert audit_verify() == (1, [])
+
+
+def test_the_end_of_a_unit_of_work_is_the_head_lock_and_one_write():
+    audit_record(actor="system", action="test.first", object_type="x", object_id="0")  # the head row exists
+    with CaptureQueriesContext(connection) as ctx, transaction.atomic(), audit_batch():
+        append(_outgoing(1))
+        append(_delivery(1))
+        audit_record(actor="system", action="test.append", object_type="x", object_id="1")
+    writes = [q["sql"] for q in ctx.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE", "BEGIN"))]
+    if connection.vendor == "postgresql":
+        # The head lock, then the two inserts, the audit insert and the head update as one string.
+        assert len(writes) == 2, writes
+        assert writes[1].count("INSERT INTO") == 3 and "UPDATE" in writes[1]
+    assert Outgoing.objects.count() == 1 and Delivery.objects.count() == 1
+
+
+def test_an_encrypted_field_is_encrypted_on_the_way_in_and_read_back():
+    with transaction.atomic(), audit_batch():
+        append(_outgoing(1, address="13800001111"))
+    row = Outgoing.objects.get()
+    assert row.address == "13800001111"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT address FROM {Outgoing._meta.db_table}")
+        stored = cursor.fetchone()[0]
+    assert "13800001111" not in stored and stored.startswith("sm4")
+
+
+def test_an_exception_drops_what_was_appended():
+    with pytest.raises(RuntimeError), transaction.atomic(), audit_batch():
+        append(_outgoing(1))
+        audit_record(actor="system", action="test.append", object_type="x", object_id="1")
+        raise RuntimeError("boom")
+    assert Outgoing.objects.count() == 0 and AuditEvent.objects.count() == 0
+
+
+def test_a_nested_unit_that_fails_drops_only_its_own_rows():
+    with transaction.atomic(), audit_batch():
+        append(_outgoing(1))
+        try:
+            with transaction.atomic(), audit_batch():
+                append(_outgoing(2))
+                raise ValueError("inner")
+        except ValueError:
+            pass
+        append(_outgoing(3))
+    assert sorted(Outgoing.objects.values_list("title", flat=True)) == ["第1条", "第3条"]
+
+
+def test_outside_a_unit_of_work_a_row_is_written_at_once():
+    append(_outgoing(1))
+    assert Outgoing.objects.count() == 1
+
+
+def test_many_rows_are_split_into_statements_the_database_accepts():
+    with transaction.atomic(), audit_batch():
+        for n in range(1500):
+            append(_delivery(n))
+    assert Delivery.objects.count() == 1500
