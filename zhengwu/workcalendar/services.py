@@ -12,16 +12,18 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from zhengwu.core.appends import run_statements
 from zhengwu.core.audit import Entry, audit_record, audit_record_many, step_atomic
 from zhengwu.core.errors import Conflict, NotFound, ValidationFailed
 from zhengwu.core.masking import mask_name
+from zhengwu.core.rows import columns, for_update
 from zhengwu.workcalendar import clocks as clockmath
 from zhengwu.workcalendar import states, workdays
 from zhengwu.workcalendar.models import (
@@ -545,7 +547,7 @@ def _moment(at: datetime | None, *, not_before: datetime | None = None, what: st
 
 
 def _lock(clock: Clock, action: str) -> tuple[Clock, str]:
-    # A clock the caller selected FOR UPDATE in this transaction (see `clocks_locked`) is current.
+    # A clock the caller selected FOR UPDATE in this transaction (see `clocks_locked_of`) is current.
     locked = clock if getattr(clock, "_row_locked", False) else (
         Clock.objects.select_for_update().filter(pk=clock.pk).first())
     if locked is None:
@@ -571,14 +573,82 @@ def _audit_clock(actor, action: str, clock: Clock, **data: Any) -> None:
         "due_at": clock.due_at.isoformat() if clock.due_at else None, **data})
 
 
-def clocks_locked(qs) -> list[Clock]:
-    """Clocks of `qs` locked FOR UPDATE with their segments, in two statements however many there
-    are, for an owner that suspends, resumes or finishes several clocks in one transaction. Their
-    extensions are read when a recomputation needs them (finishing a running clock does not)."""
-    rows = list(qs.select_for_update(of=("self",)).prefetch_related("segments"))
-    for clock in rows:
-        clock._row_locked = True  # type: ignore[attr-defined]
-    return rows
+def clocks_locked_of(owner: models.Model, kinds: Iterable[str] | None = None) -> list[Clock]:
+    """The owner's open clocks (of `kinds`, or all) locked FOR UPDATE with their segments, in one
+    statement written once per process (zhengwu.core.rows): an owner's state change reads them on
+    every call, and the ORM's select-and-prefetch cost four times what the database takes."""
+    vendor = connection.vendor
+    k, g = columns(Clock, "k", vendor), columns(ClockSegment, "g", vendor)
+    params: list[Any] = [ContentType.objects.get_for_model(owner).pk, str(owner.pk),
+                         Clock.Status.RUNNING, Clock.Status.SUSPENDED]
+    where = ""
+    if kinds is not None:
+        kinds = list(kinds)
+        if not kinds:
+            return []
+        where = f" AND k.kind IN ({', '.join(['%s'] * len(kinds))})"
+        params += kinds
+    sql = (f"SELECT {k.sql}, {g.sql} FROM {Clock._meta.db_table} k"
+           f" LEFT JOIN {ClockSegment._meta.db_table} g ON g.clock_id = k.id"
+           f" WHERE k.owner_type_id = %s AND k.owner_id = %s AND k.status IN (%s, %s){where}"
+           f" ORDER BY k.id, g.started_at, g.id{for_update('k')}")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        found = cursor.fetchall()
+    result: list[Clock] = []
+    segments: dict[int, list[ClockSegment]] = {}
+    for row in found:
+        if not result or result[-1].pk != row[0]:
+            clock = cast(Clock, k.build(row))
+            clock._row_locked = True  # type: ignore[attr-defined]
+            result.append(clock)
+            segments[clock.pk] = []
+        if row[k.width] is not None:
+            segment = cast(ClockSegment, g.build(row, k.width))
+            ClockSegment.clock.field.set_cached_value(segment, result[-1])
+            segments[result[-1].pk].append(segment)
+    for clock in result:
+        cached = clock.segments.all()
+        cached._result_cache = segments[clock.pk]
+        cached._prefetch_done = True  # type: ignore[attr-defined]
+        clock._prefetched_objects_cache = {"segments": cached}  # type: ignore[attr-defined]
+    return result
+
+
+def clocks_finish(*, actor, clocks: Iterable[Clock], complete: bool, at: datetime | None = None,
+                  reason: str = "") -> list[Clock]:
+    """Complete (办结) or stop several locked clocks (`clocks_locked_of`) of one owner at once. A
+    running clock finished under the calendar its deadline was computed with keeps that deadline
+    (see `_finish`): its closing writes for all such clocks go in one round trip; any other clock
+    is finished one by one."""
+    action = "complete" if complete else "stop"
+    finished: list[Clock] = []
+    statements: list[tuple[str, list[Any]]] = []
+    now = timezone.now()
+    for clock in clocks:
+        if not (getattr(clock, "_row_locked", False) and clock.status == Clock.Status.RUNNING
+                and clock.due_at is not None and clock.calendar_version == workdays.current_revision(fresh=False)):
+            finished.append(_finish(actor=actor, clock=clock, action=action, at=at, reason=reason))
+            continue
+        with step_atomic():
+            clock, target = _lock(clock, action)
+            last = _last_segment(clock)
+            moment = _moment(at, not_before=last.started_at, what="结束时间")
+            last.ended_at = moment
+            clock.status, clock.ended_at, clock.updated_at = target, moment, now
+            clock.next_event_at, clock.next_event_kind = None, ""
+            statements += [
+                (f"UPDATE {ClockSegment._meta.db_table} SET ended_at = %s WHERE id = %s",
+                 [ClockSegment._meta.get_field("ended_at").get_db_prep_save(moment, connection), last.pk]),
+                (f"UPDATE {Clock._meta.db_table} SET status = %s, ended_at = %s, next_event_at = NULL,"
+                 f" next_event_kind = '', updated_at = %s WHERE id = %s",
+                 [target, Clock._meta.get_field("ended_at").get_db_prep_save(moment, connection),
+                  Clock._meta.get_field("updated_at").get_db_prep_save(now, connection), clock.pk])]
+            _audit_clock(actor, f"clock.{action}", clock, at=moment.isoformat(), reason=reason,
+                         on_time=clock.due_at is None or moment < clock.due_at)
+        finished.append(clock)
+    run_statements(statements)
+    return finished
 
 
 def clock_start(*, actor, owner: models.Model, kind: str, budget_value: int, budget_unit: str,

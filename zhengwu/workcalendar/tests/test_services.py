@@ -265,3 +265,68 @@ def test_finishing_a_running_clock_keeps_the_deadline_a_full_recomputation_gives
     clock_complete(actor="test", clock=held)
     held.refresh_from_db()
     assert held.due_date > due and held.due_date == clock_schedule(held).due_date
+
+
+def test_an_owners_open_clocks_are_locked_with_their_segments_in_one_statement(work_calendar, owner, time_machine,
+                                                                               django_user_model):
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from zhengwu.workcalendar.services import clock_complete, clock_suspend, clocks_locked_of
+
+    time_machine.move_to(datetime(2025, 11, 5, 10, 0, tzinfo=TZ))
+    running = _clock(owner, datetime(2025, 11, 3, 9, 0, tzinfo=TZ))
+    paused = clock_start(actor="test", owner=owner, kind="case.promised", budget_value=5,
+                         budget_unit=Unit.WORKING_DAYS, started_at=datetime(2025, 11, 3, 9, 0, tzinfo=TZ))
+    clock_suspend(actor="test", clock=paused, reason="correction")
+    done = _clock(owner, datetime(2025, 11, 3, 9, 0, tzinfo=TZ))
+    clock_complete(actor="test", clock=done)
+    _clock(django_user_model.objects.create_user(username="other", password="x-Secret-123"),
+           datetime(2025, 11, 3, 9, 0, tzinfo=TZ))
+    with transaction.atomic(), CaptureQueriesContext(connection) as ctx:
+        found = clocks_locked_of(owner)
+        segments = {c.pk: [(s.kind, s.ended_at is None) for s in c.segments.all()] for c in found}
+    assert [c.pk for c in found] == [running.pk, paused.pk]  # open ones of this owner, oldest first
+    assert segments == {running.pk: [("running", True)], paused.pk: [("running", False), ("suspended", True)]}
+    assert len([q for q in ctx.captured_queries if q["sql"].startswith("SELECT")]) == 1
+    assert found[1].status == Clock.Status.SUSPENDED and found[0].due_at == running.due_at
+    with transaction.atomic():
+        assert [c.pk for c in clocks_locked_of(owner, ["case.promised"])] == [paused.pk]
+        assert clocks_locked_of(owner, []) == []
+
+
+def test_finishing_an_owners_clocks_together_matches_finishing_them_one_by_one(work_calendar, owner, time_machine,
+                                                                              django_user_model):
+    from django.db import transaction
+
+    from zhengwu.workcalendar.services import (
+        clock_complete,
+        clock_suspend,
+        clocks_finish,
+        clocks_locked_of,
+    )
+
+    other = django_user_model.objects.create_user(username="other", password="x-Secret-123")
+    time_machine.move_to(datetime(2025, 11, 5, 10, 0, tzinfo=TZ), tick=False)
+    pairs = []
+    for who in (owner, other):
+        a, b = _clock(who, datetime(2025, 11, 3, 9, 0, tzinfo=TZ)), _clock(who, datetime(2025, 11, 4, 9, 0, tzinfo=TZ))
+        clock_suspend(actor="test", clock=b, reason="correction")  # finished while suspended: recomputed
+        pairs.append((a, b))
+    time_machine.move_to(datetime(2025, 11, 20, 10, 0, tzinfo=TZ), tick=False)
+    with transaction.atomic():
+        together = clocks_finish(actor="test", clocks=clocks_locked_of(owner), complete=True)
+    for clock in pairs[1]:
+        clock.refresh_from_db()
+        clock_complete(actor="test", clock=clock)
+    fields = ("status", "ended_at", "due_at", "due_date", "next_event_at", "next_event_kind")
+    for mine, theirs in zip(pairs[0], pairs[1], strict=True):
+        mine.refresh_from_db()
+        theirs.refresh_from_db()
+        assert [getattr(mine, f) for f in fields] == [getattr(theirs, f) for f in fields]
+        assert mine.status == Clock.Status.COMPLETED
+        assert [(s.kind, s.ended_at) for s in mine.segments.order_by("started_at", "id")] == \
+            [(s.kind, s.ended_at) for s in theirs.segments.order_by("started_at", "id")]
+    assert {c.pk for c in together} == {c.pk for c in pairs[0]}
+    assert audit_verify()[1] == []
+    assert AuditEvent.objects.filter(action="clock.complete").count() == 4

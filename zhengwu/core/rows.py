@@ -1,0 +1,55 @@
+"""Model instances from a hand-written SELECT, for the few reads every service call makes.
+
+The ORM compiles a query afresh on every call; for a wide row with joins (a case with its
+department, region and applicant) the compiling costs more than PostgreSQL takes to answer. A
+`Columns` is one model's column list under a table alias, built once per process: its `sql` goes
+into a SELECT written by hand, and `build()` turns that part of a result row into an instance the
+way the ORM does (each field's database converters: JSON, encrypted columns, SQLite's dates), as
+loaded from the database (`Model.from_db`), so a later `save(update_fields=…)` behaves as usual.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
+
+from django.db import connection, models
+
+
+class Columns:
+    def __init__(self, model: type[models.Model], alias: str) -> None:
+        quote = connection.ops.quote_name
+        self.model = model
+        fields = model._meta.concrete_fields
+        self.width = len(fields)
+        self.attnames = [f.attname for f in fields]
+        self.sql = ", ".join(f"{alias}.{quote(f.column)}" for f in fields)
+        self.converters: list[tuple[int, Any, list]] = []
+        for i, f in enumerate(fields):
+            col = f.get_col(alias)
+            found = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+            if found:
+                self.converters.append((i, col, found))
+
+    def build(self, row: Sequence[Any], start: int = 0) -> models.Model:
+        """The instance from `row[start:start + width]`."""
+        values = list(row[start:start + self.width])
+        for i, col, converters in self.converters:
+            value = values[i]
+            for converter in converters:
+                value = converter(value, col, connection)
+            values[i] = value
+        return self.model.from_db(connection.alias, self.attnames, values)
+
+
+@lru_cache(maxsize=64)
+def columns(model: type[models.Model], alias: str, vendor: str) -> Columns:
+    """The cached `Columns` of `model` under `alias` (per database vendor: quoting and converters differ)."""
+    return Columns(model, alias)
+
+
+def for_update(of: str) -> str:
+    """` FOR UPDATE OF <alias>` where the database locks rows (PostgreSQL); SQLite has one writer."""
+    return f" FOR UPDATE OF {of}" if connection.features.has_select_for_update_of else (
+        " FOR UPDATE" if connection.features.has_select_for_update else "")
