@@ -1560,6 +1560,16 @@ def _amount(value) -> Decimal:
     return amount
 
 
+def _standing_fee_notice(case: Case) -> FeeNotice | None:
+    return case.fee_notices.exclude(state=FeeNotice.State.VOIDED).first()
+
+
+def _standing_fee_notice_conflict(standing: FeeNotice) -> Conflict:
+    return Conflict(f"本办件已开具缴费通知 {standing.notice_no}（{standing.get_state_display()}），"
+                    "一个办件只开具一份缴费通知；如开具有误，请先作废",
+                    "the case already has a fee notice; void it first if it was wrong")
+
+
 def fee_notice_issue(*, actor, case_no: str, lines: Sequence[FeeLineInput]) -> FeeNotice:
     """缴费通知: only fee items of the catalog version the case was applied under, each within its
     catalogued standard (行政许可法 §58: no fee without a legal basis); one standing notice per case
@@ -1571,11 +1581,9 @@ def fee_notice_issue(*, actor, case_no: str, lines: Sequence[FeeLineInput]) -> F
         _role(actor, case, [Position.CLERK, Position.CHIEF_REPRESENTATIVE], "开具缴费通知")
         if case.status in states.TERMINAL or case.status == Status.DRAFT:
             raise Conflict(f"办件当前状态为“{states.label(case.status)}”，不能收费", "the case is not open")
-        standing = case.fee_notices.exclude(state=FeeNotice.State.VOIDED).first()
+        standing = _standing_fee_notice(case)
         if standing is not None:
-            raise Conflict(f"本办件已开具缴费通知 {standing.notice_no}（{standing.get_state_display()}），"
-                           "一个办件只开具一份缴费通知；如开具有误，请先作废",
-                           "the case already has a fee notice; void it first if it was wrong")
+            raise _standing_fee_notice_conflict(standing)
         allowed = {f.pk: f for f in FeeItem.objects.filter(version=case.item_version)}
         resolved: list[tuple[FeeItem, Decimal, str]] = []
         for line in lines:
@@ -1591,8 +1599,18 @@ def fee_notice_issue(*, actor, case_no: str, lines: Sequence[FeeLineInput]) -> F
         total = sum((a for _, a, _ in resolved), Decimal("0"))
         if total >= Decimal("1e14"):
             raise ValidationFailed("合计金额过大", "the total is too large", field="amount")
-        notice = FeeNotice.objects.create(case=case, notice_no=f"JK{case.case_no}-{case.fee_notices.count() + 1:02d}",
-                                          total=total, issued_at=now, issued_by=actor)
+        notice_no = f"JK{case.case_no}-{case.fee_notices.count() + 1:02d}"
+        try:
+            with transaction.atomic():
+                notice = FeeNotice.objects.create(case=case, notice_no=notice_no, total=total, issued_at=now,
+                                                  issued_by=actor)
+        except IntegrityError:
+            # The case lock keeps a second standing notice out; the partial unique index
+            # cases_one_standing_fee_notice is the backstop should a writer ever skip that lock.
+            standing = case.fee_notices.exclude(state=FeeNotice.State.VOIDED).first()
+            if standing is None:
+                raise
+            raise _standing_fee_notice_conflict(standing) from None
         FeeNoticeLine.objects.bulk_create([FeeNoticeLine(fee_notice=notice, fee_item=f, name=f.name, amount=a,
                                                          basis_note=note) for f, a, note in resolved])
         _event(case, action="fee_notice", actor=actor, role=Role.CLERK, data={"notice_no": notice.notice_no,
