@@ -16,6 +16,7 @@ from zhengwu.cases import services
 from zhengwu.cases.models import Case, Extension, ExtensionRequest
 from zhengwu.cases.services import ApplicantInput, MaterialInput
 from zhengwu.catalog.tests.factories import published_item
+from zhengwu.notify.models import Notice
 from zhengwu.org.models import Position
 from zhengwu.org.tests.factories import PASSWORD
 from zhengwu.workcalendar.models import Clock
@@ -203,6 +204,11 @@ def test_the_section_head_refuses_with_a_reason_and_the_clocks_stay(live_server,
     form = _open(page, "不予批准延期申请")
     form.get_by_label("不予批准的理由（告知申请人延期的经办人）").fill("现有材料足以在法定期限内作出决定")
     _submit(page, form, "不予批准延期申请", case.case_no)
+    # The official who asked is told why; the applicant is told nothing of a refused request.
+    assert "已通知提出延期申请的经办人" in page.locator(".messages").inner_text()
+    told = Notice.objects.get(template="case.extension_refused")
+    assert told.recipient_id == reviewer.pk and "现有材料足以在法定期限内作出决定" in told.body
+    assert not Notice.objects.filter(recipient=applicant, body__contains="现有材料足以").exists()
     request = page.locator(".extension-request")
     assert "不予批准" in request.locator(".tag").inner_text()
     assert "孙科长" in request.inner_text() and "理由：现有材料足以在法定期限内作出决定" in request.inner_text()
