@@ -1631,6 +1631,9 @@ def payment_record(*, actor, notice_no: str, amount, payer_name: str, method: st
             raise NotFound("缴费通知不存在", "fee notice not found")
         case = notice.case
         _role(actor, case, [Position.CLERK, Position.CHIEF_REPRESENTATIVE], "收费")
+        if case.status in states.ENDED_UNSERVED and notice.state == FeeNotice.State.UNPAID:
+            raise Conflict(f"办件当前状态为“{states.label(case.status)}”，不能收费；请作废该缴费通知",
+                           "the case ended without the service: void the notice instead")
         if notice.state == FeeNotice.State.PAID:
             raise Conflict("该缴费通知已缴清", "the notice is already paid")
         if notice.state == FeeNotice.State.VOIDED:

@@ -195,3 +195,29 @@ def test_a_duplicate_the_database_refuses_gets_the_same_clear_error(fee_case, cl
     assert FeeNoticeLine.objects.filter(fee_notice__case=fee_case).count() == 1
     assert CaseEvent.objects.filter(case=fee_case, action="fee_notice").count() == 1
     assert AuditEvent.objects.filter(action="case.fee_notice_issue").count() == 1
+
+
+@pytest.mark.parametrize("ending", ["withdraw", "terminate"])
+def test_no_fee_is_taken_once_the_case_has_ended_unserved(fee_case, clerk, applicant, chief_representative,
+                                                         ending):
+    """A withdrawn or terminated case gets no service, so its unpaid notice is not charged (§58);
+    the window voids it instead."""
+    fee = fee_case.fees["护照工本费"]
+    notice = _issue(fee_case, clerk, FeeLine(fee_item_id=fee.pk))
+    if ending == "withdraw":
+        services.case_withdraw(actor=applicant, case_no=fee_case.case_no, reason="不再办理")
+    else:
+        services.case_terminate(actor=chief_representative, case_no=fee_case.case_no, reason="经营主体已注销")
+    fee_case.refresh_from_db()
+    with pytest.raises(Conflict, match="不能收费"):
+        services.payment_record(actor=clerk, notice_no=notice.notice_no, amount="120", payer_name="张三")
+    notice.refresh_from_db()
+    assert notice.state == FeeNotice.State.UNPAID and not hasattr(notice, "payment")
+    assert not CaseEvent.objects.filter(case=fee_case, action="payment").exists()
+    assert not AuditEvent.objects.filter(action="case.payment_record").exists()
+    actions = selectors.case_actions_for(user=clerk, case=fee_case)
+    assert "payment" not in actions and "fee_void" in actions
+    voided = services.fee_notice_void(actor=clerk, case_no=fee_case.case_no, notice_no=notice.notice_no,
+                                      reason="办件已结束，不再收费")
+    assert voided.state == FeeNotice.State.VOIDED
+    assert not {"fee_notice", "payment", "fee_void"} & set(selectors.case_actions_for(user=clerk, case=fee_case))
