@@ -1552,11 +1552,15 @@ def case_terminate(*, actor, case_no: str, reason: str, expected_version: int | 
 
 def _amount(value) -> Decimal:
     try:
-        amount = Decimal(str(value)).quantize(Decimal("0.01"))
+        typed = Decimal(str(value))
+        amount = typed.quantize(Decimal("0.01"))
     except (InvalidOperation, ValueError):
         raise ValidationFailed("金额格式不正确", "invalid amount", field="amount") from None
     if not amount.is_finite() or amount <= 0 or amount >= Decimal("1e14"):  # NaN cannot even be compared
         raise ValidationFailed("金额应大于 0", "the amount must be positive", field="amount")
+    if amount != typed:  # money is charged to the fen: a finer amount is a typing error, not rounded away
+        raise ValidationFailed("金额最多保留两位小数（到分）", "an amount has at most two decimal places",
+                               field="amount")
     return amount
 
 

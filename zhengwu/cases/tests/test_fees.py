@@ -221,3 +221,17 @@ def test_no_fee_is_taken_once_the_case_has_ended_unserved(fee_case, clerk, appli
                                       reason="办件已结束，不再收费")
     assert voided.state == FeeNotice.State.VOIDED
     assert not {"fee_notice", "payment", "fee_void"} & set(selectors.case_actions_for(user=clerk, case=fee_case))
+
+
+def test_an_amount_finer_than_a_fen_is_refused_not_rounded(fee_case, clerk):
+    fixed, ranged = fee_case.fees["护照工本费"], fee_case.fees["不动产登记费"]
+    for line in (FeeLine(fee_item_id=ranged.pk, amount="312.555"), FeeLine(fee_item_id=fixed.pk, amount="120.001")):
+        with pytest.raises(ValidationFailed, match="两位小数"):
+            _issue(fee_case, clerk, line)
+    _nothing_issued(fee_case)
+    notice = _issue(fee_case, clerk, FeeLine(fee_item_id=fixed.pk, amount="120.000"))  # the same amount, written long
+    with pytest.raises(ValidationFailed, match="两位小数"):
+        services.payment_record(actor=clerk, notice_no=notice.notice_no, amount="120.004", payer_name="张三")
+    notice.refresh_from_db()
+    assert notice.state == FeeNotice.State.UNPAID and not hasattr(notice, "payment")
+    services.payment_record(actor=clerk, notice_no=notice.notice_no, amount=Decimal("120"), payer_name="张三")
