@@ -1628,6 +1628,7 @@ def payment_record(*, actor, notice_no: str, amount, payer_name: str, method: st
                    case_no: str | None = None) -> Receipt:
     """收费 and 票据: the full amount of the notice, once."""
     payer_name = _text(payer_name, "payer_name", "缴款人", max_len=200)
+    method = _text((method or "").strip() or "window", "method", "缴费方式", max_len=20)
     paid = _amount(amount)
     with transaction.atomic(), audit_batch():
         notice = FeeNotice.objects.select_for_update(of=("self",)).select_related("case").filter(notice_no=notice_no).first()
@@ -1647,7 +1648,7 @@ def payment_record(*, actor, notice_no: str, amount, payer_name: str, method: st
                                    field="amount")
         now = timezone.now()
         payment = Payment.objects.create(fee_notice=notice, amount=paid, payer_name=payer_name,
-                                         method=(method or "window")[:20], paid_at=now, received_by=actor)
+                                         method=method, paid_at=now, received_by=actor)
         receipt = Receipt.objects.create(payment=payment, receipt_no=f"PJ{notice.notice_no[2:]}", issued_at=now)
         notice.state = FeeNotice.State.PAID
         notice.save(update_fields=["state"])

@@ -235,3 +235,15 @@ def test_an_amount_finer_than_a_fen_is_refused_not_rounded(fee_case, clerk):
     notice.refresh_from_db()
     assert notice.state == FeeNotice.State.UNPAID and not hasattr(notice, "payment")
     services.payment_record(actor=clerk, notice_no=notice.notice_no, amount=Decimal("120"), payer_name="张三")
+
+
+def test_a_payment_method_too_long_is_refused_not_cut(fee_case, clerk):
+    notice = _issue(fee_case, clerk, FeeLine(fee_item_id=fee_case.fees["护照工本费"].pk))
+    with pytest.raises(ValidationFailed, match="缴费方式不能超过 20 字"):
+        services.payment_record(actor=clerk, notice_no=notice.notice_no, amount="120", payer_name="张三",
+                                method="银行转账（对公账户，附言须写明办件编号）请核对")
+    notice.refresh_from_db()
+    assert notice.state == FeeNotice.State.UNPAID and not hasattr(notice, "payment")
+    receipt = services.payment_record(actor=clerk, notice_no=notice.notice_no, amount="120", payer_name="张三",
+                                      method="  ")
+    assert receipt.payment.method == "window"
