@@ -18,7 +18,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from zhengwu.accounts.audit_display import mask_audit_data, mask_text
 from zhengwu.accounts.forms import AuditFilterForm, PasswordChangeForm, StaffLoginForm
@@ -82,12 +82,29 @@ def _require(request, predicate) -> None:
         raise DjangoPermissionDenied("仅审计管理员可以查看审计日志")
 
 
-def _filtered(request):
-    form = AuditFilterForm(request.GET or None)
+# The filter is posted (with its CSRF token) and kept in the session, never in the address: the
+# 操作人 filter may be an applicant's username, which is a phone number, and a query string ends up
+# in the browser's history. Paging and the export read it back from the session.
+AUDIT_FILTER_SESSION_KEY = "accounts.audit_filter"
+
+
+def _filters_in_query(request) -> bool:
+    return any(name in request.GET for name in AuditFilterForm.base_fields)
+
+
+def _filtered(request, data=None):
+    if data is None:
+        data = request.session.get(AUDIT_FILTER_SESSION_KEY) or None
+    form = AuditFilterForm(data)
     filters = form.cleaned_data if form.is_valid() else {}
-    events = audit_event_list(**{k: v for k, v in filters.items() if v}) if form.is_valid() or not request.GET \
+    events = audit_event_list(**{k: v for k, v in filters.items() if v}) if form.is_valid() or not data \
         else AuditEvent.objects.none()
     return form, filters, events
+
+
+def _off_the_address_bar(request):
+    messages.warning(request, "为保护个人信息，网址中的筛选条件不予执行，请在筛选表单中输入。")
+    return redirect("accounts:audit_log")
 
 
 def _row(event: AuditEvent) -> dict:
@@ -107,19 +124,30 @@ def _row(event: AuditEvent) -> dict:
 
 
 @never_cache
-@require_GET
+@require_http_methods(["GET", "POST"])
 @login_required
 def audit_log(request):
     _require(request, can_view_audit_log)
-    form, filters, events = _filtered(request)
+    if request.method == "POST":
+        if "clear" in request.POST:
+            request.session.pop(AUDIT_FILTER_SESSION_KEY, None)
+            return redirect("accounts:audit_log")
+        data = {name: request.POST.get(name, "") for name in AuditFilterForm.base_fields}
+        form, filters, events = _filtered(request, data)
+        if form.is_valid():
+            request.session[AUDIT_FILTER_SESSION_KEY] = data
+            return redirect("accounts:audit_log")
+        # A bad filter is shown with its errors and lists nothing; the stored filter stays as it was.
+    elif _filters_in_query(request):
+        return _off_the_address_bar(request)
+    else:
+        form, filters, events = _filtered(request)
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(request, "accounts/audit_list.html", {
         "form": form,
         "page": page,
         "rows": [_row(e) for e in page.object_list],
-        "query": query.urlencode(),
+        "filtered": any(filters.values()),
         "can_export": can_export_audit_log.test(request.user),
         # Events older than the retention, moved to files by `manage.py audit_archive`.
         "archives": audit_archive_list(user=request.user) if can_export_audit_log.test(request.user) else [],
@@ -139,10 +167,14 @@ CSV_HEADER = ["序号", "时间", "操作人", "操作", "对象类型", "对象
 @login_required
 def audit_export(request):
     _require(request, can_export_audit_log)
+    if _filters_in_query(request):
+        return _off_the_address_bar(request)
     form, filters, events = _filtered(request)
     with transaction.atomic():
+        # The 操作人 filter may be a phone number: masked like every other audit payload.
         audit_record(actor=request.user, action="audit_log.export", object_type="core.auditevent",
-                     data={"filters": {k: str(v) for k, v in filters.items() if v}, "rows": events.count()})
+                     data={"filters": {k: mask_text(str(v)) for k, v in filters.items() if v},
+                           "rows": events.count()})
     writer = csv.writer(_Echo())
 
     def rows():

@@ -427,6 +427,9 @@ class FeeNotice(models.Model):
     class Meta:
         verbose_name = "缴费通知"
         verbose_name_plural = verbose_name
+        # 一口收费: one standing (unpaid or paid) notice per case; a voided one makes room for the next.
+        constraints = [models.UniqueConstraint(fields=["case"], condition=~models.Q(state="voided"),
+                                               name="cases_one_standing_fee_notice")]
 
     def __str__(self) -> str:
         return self.notice_no

@@ -580,7 +580,7 @@ def _staff_actions(user, case: Case) -> list[str]:
             and case.item_version.fees.exists()):
         found.add("fee_notice")
     if unpaid:
-        found.update(("payment", "fee_void"))
+        found.update(("payment", "fee_void") if s not in states.ENDED_UNSERVED else ("fee_void",))
     # The window withdraws only for a walk-in applicant (one without an account).
     if "withdraw" in found and case.applicant_id is not None:
         found.discard("withdraw")

@@ -1579,12 +1579,26 @@ def case_terminate(*, actor, case_no: str, reason: str, expected_version: int | 
 
 def _amount(value) -> Decimal:
     try:
-        amount = Decimal(str(value)).quantize(Decimal("0.01"))
+        typed = Decimal(str(value))
+        amount = typed.quantize(Decimal("0.01"))
     except (InvalidOperation, ValueError):
         raise ValidationFailed("金额格式不正确", "invalid amount", field="amount") from None
     if not amount.is_finite() or amount <= 0 or amount >= Decimal("1e14"):  # NaN cannot even be compared
         raise ValidationFailed("金额应大于 0", "the amount must be positive", field="amount")
+    if amount != typed:  # money is charged to the fen: a finer amount is a typing error, not rounded away
+        raise ValidationFailed("金额最多保留两位小数（到分）", "an amount has at most two decimal places",
+                               field="amount")
     return amount
+
+
+def _standing_fee_notice(case: Case) -> FeeNotice | None:
+    return case.fee_notices.exclude(state=FeeNotice.State.VOIDED).first()
+
+
+def _standing_fee_notice_conflict(standing: FeeNotice) -> Conflict:
+    return Conflict(f"本办件已开具缴费通知 {standing.notice_no}（{standing.get_state_display()}），"
+                    "一个办件只开具一份缴费通知；如开具有误，请先作废",
+                    "the case already has a fee notice; void it first if it was wrong")
 
 
 def fee_notice_issue(*, actor, case_no: str, lines: Sequence[FeeLineInput]) -> FeeNotice:
@@ -1598,11 +1612,9 @@ def fee_notice_issue(*, actor, case_no: str, lines: Sequence[FeeLineInput]) -> F
         _role(actor, case, [Position.CLERK, Position.CHIEF_REPRESENTATIVE], "开具缴费通知")
         if case.status in states.TERMINAL or case.status == Status.DRAFT:
             raise Conflict(f"办件当前状态为“{states.label(case.status)}”，不能收费", "the case is not open")
-        standing = case.fee_notices.exclude(state=FeeNotice.State.VOIDED).first()
+        standing = _standing_fee_notice(case)
         if standing is not None:
-            raise Conflict(f"本办件已开具缴费通知 {standing.notice_no}（{standing.get_state_display()}），"
-                           "一个办件只开具一份缴费通知；如开具有误，请先作废",
-                           "the case already has a fee notice; void it first if it was wrong")
+            raise _standing_fee_notice_conflict(standing)
         allowed = {f.pk: f for f in FeeItem.objects.filter(version=case.item_version)}
         resolved: list[tuple[FeeItem, Decimal, str]] = []
         for line in lines:
@@ -1618,8 +1630,18 @@ def fee_notice_issue(*, actor, case_no: str, lines: Sequence[FeeLineInput]) -> F
         total = sum((a for _, a, _ in resolved), Decimal("0"))
         if total >= Decimal("1e14"):
             raise ValidationFailed("合计金额过大", "the total is too large", field="amount")
-        notice = FeeNotice.objects.create(case=case, notice_no=f"JK{case.case_no}-{case.fee_notices.count() + 1:02d}",
-                                          total=total, issued_at=now, issued_by=actor)
+        notice_no = f"JK{case.case_no}-{case.fee_notices.count() + 1:02d}"
+        try:
+            with transaction.atomic():
+                notice = FeeNotice.objects.create(case=case, notice_no=notice_no, total=total, issued_at=now,
+                                                  issued_by=actor)
+        except IntegrityError:
+            # The case lock keeps a second standing notice out; the partial unique index
+            # cases_one_standing_fee_notice is the backstop should a writer ever skip that lock.
+            standing = case.fee_notices.exclude(state=FeeNotice.State.VOIDED).first()
+            if standing is None:
+                raise
+            raise _standing_fee_notice_conflict(standing) from None
         FeeNoticeLine.objects.bulk_create([FeeNoticeLine(fee_notice=notice, fee_item=f, name=f.name, amount=a,
                                                          basis_note=note) for f, a, note in resolved])
         _event(case, action="fee_notice", actor=actor, role=Role.CLERK, data={"notice_no": notice.notice_no,
@@ -1633,6 +1655,7 @@ def payment_record(*, actor, notice_no: str, amount, payer_name: str, method: st
                    case_no: str | None = None) -> Receipt:
     """收费 and 票据: the full amount of the notice, once."""
     payer_name = _text(payer_name, "payer_name", "缴款人", max_len=200)
+    method = _text((method or "").strip() or "window", "method", "缴费方式", max_len=20)
     paid = _amount(amount)
     with transaction.atomic(), audit_batch():
         notice = FeeNotice.objects.select_for_update(of=("self",)).select_related("case").filter(notice_no=notice_no).first()
@@ -1640,6 +1663,9 @@ def payment_record(*, actor, notice_no: str, amount, payer_name: str, method: st
             raise NotFound("缴费通知不存在", "fee notice not found")
         case = notice.case
         _role(actor, case, [Position.CLERK, Position.CHIEF_REPRESENTATIVE], "收费")
+        if case.status in states.ENDED_UNSERVED and notice.state == FeeNotice.State.UNPAID:
+            raise Conflict(f"办件当前状态为“{states.label(case.status)}”，不能收费；请作废该缴费通知",
+                           "the case ended without the service: void the notice instead")
         if notice.state == FeeNotice.State.PAID:
             raise Conflict("该缴费通知已缴清", "the notice is already paid")
         if notice.state == FeeNotice.State.VOIDED:
@@ -1649,7 +1675,7 @@ def payment_record(*, actor, notice_no: str, amount, payer_name: str, method: st
                                    field="amount")
         now = timezone.now()
         payment = Payment.objects.create(fee_notice=notice, amount=paid, payer_name=payer_name,
-                                         method=(method or "window")[:20], paid_at=now, received_by=actor)
+                                         method=method, paid_at=now, received_by=actor)
         receipt = Receipt.objects.create(payment=payment, receipt_no=f"PJ{notice.notice_no[2:]}", issued_at=now)
         notice.state = FeeNotice.State.PAID
         notice.save(update_fields=["state"])

@@ -131,6 +131,8 @@ DECIDED = frozenset({S.APPROVED, S.DENIED, S.CERTIFICATE_ISSUED, S.DELIVERED, S.
 OPEN = frozenset(set(Status.values) - TERMINAL - {S.DRAFT})
 # Statuses in which the decision clocks run (after acceptance, before the decision).
 CLOCKED = frozenset({S.ACCEPTED, S.AWAITING_DECISION, S.SUSPENDED})
+# Ended without the service being given: nothing is charged any more (行政许可法 §58).
+ENDED_UNSERVED = frozenset({S.REJECTED, S.WITHDRAWN, S.TERMINATED})
 
 
 class TransitionRefused(Exception):

@@ -566,7 +566,8 @@ STAFF_ACTIONS: dict[str, StaffAction] = {
         "不予批准延期申请", lambda case, data=None: f.ExtensionRefuseForm(data, prefix="xrf"),
         lambda u, c, d, form: services.case_extension_refuse(actor=u, case_no=c.case_no, reason=d["reason"],
                                                              expected_version=_v(d)),
-        "已不予批准，已告知申请人。"),
+        # The requesting official is told (case.extension_refused); the applicant is told nothing.
+        "已不予批准，已通知提出延期申请的经办人。"),
     "decide": StaffAction("作出决定", lambda case, data=None: f.DecideForm(data, prefix="dec"),
                           lambda u, c, d, form: services.case_decide(actor=u, case_no=c.case_no, outcome=d["outcome"],
                                                                      reasons=d["reasons"], expected_version=_v(d)),

@@ -1,5 +1,6 @@
 import csv
 import io
+import json
 
 import pytest
 from django.urls import reverse
@@ -45,10 +46,62 @@ def test_the_audit_administrator_sees_the_masked_log(client, auditadmin, persona
 def test_filters_narrow_the_list(client, auditadmin, personal_event):
     audit_record(actor="system", action="org.region.create", object_type="org.region", object_id="1")
     client.force_login(auditadmin)
-    response = client.get(AUDIT_URL, {"action": "org."})
+    response = client.post(AUDIT_URL, {"action": "org."}, follow=True)
+    assert response.redirect_chain == [(AUDIT_URL, 302)]
     assert [row["action"] for row in response.context["rows"]] == ["org.region.create"]
-    response = client.get(AUDIT_URL, {"date_from": "2026-12-02", "date_to": "2026-12-01"})
-    assert response.context["rows"] == [] and response.context["form"].errors
+    response = client.post(AUDIT_URL, {"date_from": "2026-12-02", "date_to": "2026-12-01"})
+    assert response.status_code == 200 and response.context["rows"] == [] and response.context["form"].errors
+    # A bad filter changes nothing: the one before it still holds.
+    assert [row["action"] for row in client.get(AUDIT_URL).context["rows"]] == ["org.region.create"]
+    response = client.post(AUDIT_URL, {"clear": "1"}, follow=True)
+    assert {"org.region.create", "cases.case.submit"} <= {row["action"] for row in response.context["rows"]}
+
+
+def test_an_actor_filter_never_reaches_an_address(client, auditadmin):
+    """An applicant's username is a phone number: the filter is posted and kept in the session, so
+    neither the redirect, the paging links nor the export link carry it."""
+    phone = "13912345678"
+    for seq in range(55):
+        audit_record(actor=phone, action="portal.applicant.login", object_type="accounts.user", object_id="9",
+                     data={"n": seq})
+    audit_record(actor="system", action="org.region.create", object_type="org.region", object_id="1")
+    client.force_login(auditadmin)
+    response = client.post(AUDIT_URL, {"actor": phone})
+    assert response.status_code == 302 and response["Location"] == AUDIT_URL
+    page = client.get(AUDIT_URL)
+    assert page.context["page"].paginator.count == 55
+    body = page.content.decode()
+    assert 'method="post"' in body and "csrfmiddlewaretoken" in body
+    assert 'href="?page=2"' in body and f'href="{EXPORT_URL}"' in body
+    assert "actor=" not in body and f"={phone}" not in body
+    second = client.get(AUDIT_URL, {"page": "2"})
+    assert len(second.context["rows"]) == 5 and second.context["form"]["actor"].value() == phone
+    export = client.get(EXPORT_URL)
+    assert len(list(csv.reader(io.StringIO(b"".join(export.streaming_content).decode("utf-8-sig"))))) == 56
+    logged = AuditEvent.objects.get(action="audit_log.export")
+    assert logged.data["filters"] == {"actor": "139****5678"} and phone not in json.dumps(logged.data)
+
+
+@pytest.mark.parametrize("url", [AUDIT_URL, EXPORT_URL])
+def test_a_filter_in_the_address_is_not_run(client, auditadmin, url):
+    audit_record(actor="13912345678", action="portal.applicant.login")
+    audit_record(actor="system", action="org.region.create")
+    client.force_login(auditadmin)
+    response = client.get(url, {"actor": "13912345678"})
+    assert response.status_code == 302 and response["Location"] == AUDIT_URL
+    page = client.get(AUDIT_URL)
+    assert "网址中的筛选条件不予执行" in page.content.decode()
+    assert {"portal.applicant.login", "org.region.create"} <= {row["action"] for row in page.context["rows"]}
+    assert not AuditEvent.objects.filter(action="audit_log.export").exists()
+
+
+def test_the_filter_needs_the_csrf_token(auditadmin):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(auditadmin)
+    assert client.post(AUDIT_URL, {"actor": "13912345678"}).status_code == 403
+    assert client.session.get("accounts.audit_filter") is None
 
 
 @pytest.mark.parametrize("persona", ["sysadmin", "secadmin", "clerk", "supervisor", "centre_admin", "applicant"])
@@ -68,7 +121,8 @@ def test_anonymous_visitors_are_sent_to_login(client):
 
 def test_the_csv_export_is_masked_and_itself_audited(client, auditadmin, personal_event):
     client.force_login(auditadmin)
-    response = client.get(EXPORT_URL, {"action": "cases."})
+    client.post(AUDIT_URL, {"action": "cases."})
+    response = client.get(EXPORT_URL)
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
     text = b"".join(response.streaming_content).decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text)))

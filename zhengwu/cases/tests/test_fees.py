@@ -6,6 +6,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from zhengwu.cases import selectors, services
 from zhengwu.cases.models import CaseEvent, FeeNotice, FeeNoticeLine
@@ -160,3 +162,88 @@ def test_the_page_offers_voiding_only_while_a_notice_is_unpaid(fee_case, clerk):
     services.payment_record(actor=clerk, notice_no=notice.notice_no, amount="120", payer_name="张三")
     actions = selectors.case_actions_for(user=clerk, case=fee_case)
     assert not {"fee_notice", "payment", "fee_void"} & set(actions)
+
+
+def _insert_directly(case, clerk, notice_no, state=FeeNotice.State.UNPAID):
+    return FeeNotice.objects.create(case=case, notice_no=notice_no, total=Decimal("120.00"), state=state,
+                                    issued_at=timezone.now(), issued_by=clerk)
+
+
+def test_the_database_keeps_one_standing_notice_per_case(fee_case, clerk):
+    """The partial unique index holds even for a writer that skips the service and its case lock."""
+    fee = fee_case.fees["护照工本费"]
+    first = _issue(fee_case, clerk, FeeLine(fee_item_id=fee.pk))
+    for state in (FeeNotice.State.UNPAID, FeeNotice.State.PAID):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            _insert_directly(fee_case, clerk, f"JK-DIRECT-{state}", state)
+    assert list(FeeNotice.objects.filter(case=fee_case)) == [first]
+    services.fee_notice_void(actor=clerk, case_no=fee_case.case_no, notice_no=first.notice_no, reason="开错")
+    _insert_directly(fee_case, clerk, "JK-DIRECT-VOIDED", FeeNotice.State.VOIDED)  # voided ones do not count
+    second = _issue(fee_case, clerk, FeeLine(fee_item_id=fee.pk))
+    assert second.state == FeeNotice.State.UNPAID
+    with pytest.raises(IntegrityError), transaction.atomic():
+        _insert_directly(fee_case, clerk, "JK-DIRECT-AGAIN")
+
+
+def test_a_duplicate_the_database_refuses_gets_the_same_clear_error(fee_case, clerk, monkeypatch):
+    fee = fee_case.fees["护照工本费"]
+    first = _issue(fee_case, clerk, FeeLine(fee_item_id=fee.pk))
+    monkeypatch.setattr(services, "_standing_fee_notice", lambda case: None)  # as if the check were skipped
+    with pytest.raises(Conflict, match=f"已开具缴费通知 {first.notice_no}（待缴费），一个办件只开具一份缴费通知"):
+        _issue(fee_case, clerk, FeeLine(fee_item_id=fee.pk))
+    assert list(FeeNotice.objects.filter(case=fee_case)) == [first]
+    assert FeeNoticeLine.objects.filter(fee_notice__case=fee_case).count() == 1
+    assert CaseEvent.objects.filter(case=fee_case, action="fee_notice").count() == 1
+    assert AuditEvent.objects.filter(action="case.fee_notice_issue").count() == 1
+
+
+@pytest.mark.parametrize("ending", ["withdraw", "terminate"])
+def test_no_fee_is_taken_once_the_case_has_ended_unserved(fee_case, clerk, applicant, chief_representative,
+                                                         ending):
+    """A withdrawn or terminated case gets no service, so its unpaid notice is not charged (§58);
+    the window voids it instead."""
+    fee = fee_case.fees["护照工本费"]
+    notice = _issue(fee_case, clerk, FeeLine(fee_item_id=fee.pk))
+    if ending == "withdraw":
+        services.case_withdraw(actor=applicant, case_no=fee_case.case_no, reason="不再办理")
+    else:
+        services.case_terminate(actor=chief_representative, case_no=fee_case.case_no, reason="经营主体已注销")
+    fee_case.refresh_from_db()
+    with pytest.raises(Conflict, match="不能收费"):
+        services.payment_record(actor=clerk, notice_no=notice.notice_no, amount="120", payer_name="张三")
+    notice.refresh_from_db()
+    assert notice.state == FeeNotice.State.UNPAID and not hasattr(notice, "payment")
+    assert not CaseEvent.objects.filter(case=fee_case, action="payment").exists()
+    assert not AuditEvent.objects.filter(action="case.payment_record").exists()
+    actions = selectors.case_actions_for(user=clerk, case=fee_case)
+    assert "payment" not in actions and "fee_void" in actions
+    voided = services.fee_notice_void(actor=clerk, case_no=fee_case.case_no, notice_no=notice.notice_no,
+                                      reason="办件已结束，不再收费")
+    assert voided.state == FeeNotice.State.VOIDED
+    assert not {"fee_notice", "payment", "fee_void"} & set(selectors.case_actions_for(user=clerk, case=fee_case))
+
+
+def test_an_amount_finer_than_a_fen_is_refused_not_rounded(fee_case, clerk):
+    fixed, ranged = fee_case.fees["护照工本费"], fee_case.fees["不动产登记费"]
+    for line in (FeeLine(fee_item_id=ranged.pk, amount="312.555"), FeeLine(fee_item_id=fixed.pk, amount="120.001")):
+        with pytest.raises(ValidationFailed, match="两位小数"):
+            _issue(fee_case, clerk, line)
+    _nothing_issued(fee_case)
+    notice = _issue(fee_case, clerk, FeeLine(fee_item_id=fixed.pk, amount="120.000"))  # the same amount, written long
+    with pytest.raises(ValidationFailed, match="两位小数"):
+        services.payment_record(actor=clerk, notice_no=notice.notice_no, amount="120.004", payer_name="张三")
+    notice.refresh_from_db()
+    assert notice.state == FeeNotice.State.UNPAID and not hasattr(notice, "payment")
+    services.payment_record(actor=clerk, notice_no=notice.notice_no, amount=Decimal("120"), payer_name="张三")
+
+
+def test_a_payment_method_too_long_is_refused_not_cut(fee_case, clerk):
+    notice = _issue(fee_case, clerk, FeeLine(fee_item_id=fee_case.fees["护照工本费"].pk))
+    with pytest.raises(ValidationFailed, match="缴费方式不能超过 20 字"):
+        services.payment_record(actor=clerk, notice_no=notice.notice_no, amount="120", payer_name="张三",
+                                method="银行转账（对公账户，附言须写明办件编号）请核对")
+    notice.refresh_from_db()
+    assert notice.state == FeeNotice.State.UNPAID and not hasattr(notice, "payment")
+    receipt = services.payment_record(actor=clerk, notice_no=notice.notice_no, amount="120", payer_name="张三",
+                                      method="  ")
+    assert receipt.payment.method == "window"
