@@ -69,7 +69,7 @@ from zhengwu.cases.uploads import upload_check
 from zhengwu.catalog.codes import CaseKind, LimitUnit, SpecialProcedureKind
 from zhengwu.catalog.models import FeeItem, ProcessStep, ServiceItem
 from zhengwu.catalog.selectors import version_frozen
-from zhengwu.core.appends import append
+from zhengwu.core.appends import append, run_statements
 from zhengwu.core.audit import audit_batch, audit_record
 from zhengwu.core.counters import counter_next
 from zhengwu.core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
@@ -229,9 +229,15 @@ def _save_changed(case: Case) -> None:
     if before is None:
         case.save()
     else:
-        changed = [f.name for f in Case._meta.concrete_fields
+        # A plain UPDATE of the changed columns, each value prepared by its field as save() would.
+        changed = [f for f in Case._meta.concrete_fields
                    if not f.primary_key and getattr(case, f.attname) != before[f.attname]]
-        case.save(update_fields=changed)
+        if changed:
+            quote = connection.ops.quote_name
+            run_statements([(
+                f"UPDATE {quote(Case._meta.db_table)} SET "
+                + ", ".join(f"{quote(f.column)} = %s" for f in changed) + " WHERE id = %s",
+                [*(f.get_db_prep_save(f.pre_save(case, False), connection) for f in changed), case.pk])])
     _snapshot(case)
 
 
@@ -277,16 +283,18 @@ def _lock_case(*, actor, case_no: str, expected_version: int | None = None, syst
 
 
 def _case_locked_row(case_no: str) -> Case | None:
-    """The case row FOR UPDATE with its department, region and applicant account, in one statement
+    """The case row FOR UPDATE with its department, region, applicant account and item policy, in one statement
     written once per process (zhengwu.core.rows): every service call starts here, and compiling this
     four-table query in the ORM cost twice what PostgreSQL takes to answer it."""
     vendor = connection.vendor
     c, d, r, u = (columns(Case, "c", vendor), columns(Department, "d", vendor),
                   columns(Region, "r", vendor), columns(User, "u", vendor))
-    sql = (f"SELECT {c.sql}, {d.sql}, {r.sql}, {u.sql} FROM {Case._meta.db_table} c"
+    p = columns(CaseItemPolicy, "p", vendor)
+    sql = (f"SELECT {c.sql}, {d.sql}, {r.sql}, {u.sql}, {p.sql} FROM {Case._meta.db_table} c"
            f" INNER JOIN {Department._meta.db_table} d ON d.id = c.department_id"
            f" INNER JOIN {Region._meta.db_table} r ON r.id = d.region_id"
            f" LEFT JOIN {User._meta.db_table} u ON u.id = c.applicant_id"
+           f" LEFT JOIN {CaseItemPolicy._meta.db_table} p ON p.item_id = c.item_id"
            f" WHERE c.case_no = %s{for_update('c')}")
     with connection.cursor() as cursor:
         cursor.execute(sql, [case_no])
@@ -302,6 +310,8 @@ def _case_locked_row(case_no: str) -> Case | None:
         Case.applicant.field.set_cached_value(case, None)
     else:
         case.applicant = cast(User, u.build(row, applicant_at))
+    policy_at = applicant_at + u.width
+    case._policy = None if row[policy_at] is None else p.build(row, policy_at)  # type: ignore[attr-defined]
     return case
 
 
@@ -319,7 +329,10 @@ def attach_catalog_version(case: Case) -> Case:
 
 
 def _policy(case: Case) -> CaseItemPolicy | None:
-    """The item's case-handling policy (超时默许, joint handling, licence type), or None."""
+    """The item's case-handling policy (超时默许, joint handling, licence type), or None; read with
+    the case's lock (`_case_locked_row`) when it came from there."""
+    if hasattr(case, "_policy"):
+        return case._policy
     return CaseItemPolicy.objects.filter(item_id=case.item_id).first()
 
 
