@@ -19,7 +19,7 @@ from django.db import connection, models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from zhengwu.core.appends import run_statements
+from zhengwu.core.appends import insert_statements, run_statements
 from zhengwu.core.audit import Entry, audit_record, audit_record_many, step_atomic
 from zhengwu.core.errors import Conflict, NotFound, ValidationFailed
 from zhengwu.core.masking import mask_name
@@ -681,10 +681,28 @@ def clock_start(*, actor, owner: models.Model, kind: str, budget_value: int, bud
                       due_date=schedule.due_date, warn_at=schedule.warn_at,
                       calendar_version=schedule.calendar_revision)
         clock.next_event_at, clock.next_event_kind = _next_event(clock, fired=set())
-        clock.save()
-        ClockSegment.objects.create(clock=clock, kind=ClockSegment.Kind.RUNNING, started_at=at)
+        _insert_running(clock, at)
         _audit_clock(actor, "clock.start", clock, budget=f"{budget_value} {budget_unit}")
     return clock
+
+
+def _insert_running(clock: Clock, at: datetime) -> None:
+    """Insert a new clock with its one open running segment: on PostgreSQL one statement (the
+    segment takes the clock's id in the same INSERT … RETURNING), on SQLite two."""
+    (clock_sql, clock_params), = insert_statements([clock])
+    prepared_at = ClockSegment._meta.get_field("started_at").get_db_prep_save(at, connection)
+    segment = (f"INSERT INTO {ClockSegment._meta.db_table} (clock_id, kind, reason, note, started_at, ended_at)"
+               " SELECT {clock_id}, %s, '', '', %s, NULL")
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"WITH k AS ({clock_sql} RETURNING id) {segment.format(clock_id='k.id')} FROM k"
+                           " RETURNING clock_id", [*clock_params, ClockSegment.Kind.RUNNING, prepared_at])
+            clock.pk = cursor.fetchone()[0]
+        else:
+            cursor.execute(f"{clock_sql} RETURNING id", clock_params)
+            clock.pk = cursor.fetchone()[0]
+            cursor.execute(segment.format(clock_id="%s"), [clock.pk, ClockSegment.Kind.RUNNING, prepared_at])
+    clock._state.adding = False
 
 
 def clock_suspend(*, actor, clock: Clock, reason: str, at: datetime | None = None, note: str = "") -> Clock:

@@ -28,6 +28,7 @@ from datetime import time as dtime
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 
 from zhengwu.core.errors import ValidationFailed
@@ -172,7 +173,11 @@ def invalidate() -> None:
 def _revalidate() -> None:
     from zhengwu.workcalendar.models import CalendarRevision
 
-    row = CalendarRevision.objects.filter(pk=1).values_list("counter", "token").first() or (0, "")
+    # Plain SQL: read once per transaction that computes a deadline, and the ORM's statement
+    # building cost several times the query.
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT counter, token FROM {CalendarRevision._meta.db_table} WHERE id = 1")
+        row = cursor.fetchone() or (0, "")
     if row[1] != _state["token"] or row[0] != _state["revision"]:
         _cache.clear()
         _state["revision"], _state["token"] = row
