@@ -1024,8 +1024,18 @@ def _steps(case: Case) -> list[ProcessStep]:
 
 
 def _step_started_at(case: Case) -> dt.datetime:
-    last = case.step_records.order_by("-ended_at", "-id").values_list("ended_at", flat=True).first()
-    return last if last is not None else (case.accepted_at or timezone.now())
+    # When the last step ended (or the case was accepted): plain SQL, as on every step's call.
+    field = CaseStepRecord._meta.get_field("ended_at")
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT ended_at FROM {CaseStepRecord._meta.db_table} WHERE case_id = %s"
+                       " ORDER BY ended_at DESC, id DESC LIMIT 1", [case.pk])
+        row = cursor.fetchone()
+    if row is None:
+        return case.accepted_at or timezone.now()
+    value, col = row[0], field.get_col(CaseStepRecord._meta.db_table)
+    for converter in connection.ops.get_db_converters(col):
+        value = converter(value, col, connection)
+    return value
 
 
 def case_step_pass(*, actor, case_no: str, opinion: str, expected_version: int | None = None) -> Case:
@@ -1038,9 +1048,8 @@ def case_step_pass(*, actor, case_no: str, opinion: str, expected_version: int |
         step = case.current_step
         role, acting = _role(actor, case, [step.role], f"办理“{step.name}”环节")
         now = timezone.now()
-        CaseStepRecord.objects.create(case=case, step=step, step_name=step.name, actor=actor, acting_for_id=acting,
-                                      action=StepAction.PASS, opinion=opinion, started_at=_step_started_at(case),
-                                      ended_at=now)
+        append(CaseStepRecord(case=case, step=step, step_name=step.name, actor=actor, acting_for_id=acting,
+                              action=StepAction.PASS, opinion=opinion, started_at=_step_started_at(case), ended_at=now))
         steps = _steps(case)
         later = [s for s in steps if (s.order, s.pk) > (step.order, step.pk)]
         data = {"step": step.name, "acting_for": acting}
@@ -1048,7 +1057,7 @@ def case_step_pass(*, actor, case_no: str, opinion: str, expected_version: int |
             _relock(case)
             case.current_step = later[0]
             case.version += 1
-            case.save(update_fields=["current_step", "version"])
+            _save_changed(case)
             _event(case, action="step_pass", actor=actor, role=role, note=opinion, data={**data, "next": later[0].name},
                    src=case.status, dst=case.status, at=now)
         else:

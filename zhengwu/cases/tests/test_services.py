@@ -230,6 +230,10 @@ def test_steps_are_acted_on_only_by_the_named_role(accepted, clerk, reviewer, ch
     case = services.case_step_pass(actor=chief_representative, case_no=accepted.case_no, opinion="拟准予")
     assert case.status == Status.AWAITING_DECISION and case.current_step is None
     assert [r.action for r in case.step_records.all()] == ["pass", "pass"]
+    # Each step's time runs from the end of the one before it, the first from acceptance.
+    first, second = case.step_records.order_by("ended_at", "id")
+    assert first.started_at == case.accepted_at and second.started_at == first.ended_at
+    assert first.ended_at < second.ended_at
 
 
 def test_backup_post_acts_when_the_primary_is_absent(accepted, reviewer, dept_market):
