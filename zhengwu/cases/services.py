@@ -511,8 +511,27 @@ def _applicant_fields(data: ApplicantInput) -> dict[str, Any]:
     }
 
 
+def _item_row(item_id: int) -> ServiceItem | None:
+    """The item with its department and region, in one statement written once per process
+    (zhengwu.core.rows): every application starts here."""
+    vendor = connection.vendor
+    i, d, r = (columns(ServiceItem, "i", vendor), columns(Department, "d", vendor), columns(Region, "r", vendor))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {i.sql}, {d.sql}, {r.sql} FROM {ServiceItem._meta.db_table} i"
+                       f" INNER JOIN {Department._meta.db_table} d ON d.id = i.department_id"
+                       f" INNER JOIN {Region._meta.db_table} r ON r.id = d.region_id WHERE i.id = %s", [item_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    item = cast(ServiceItem, i.build(row))
+    department = cast(Department, d.build(row, i.width))
+    department.region = cast(Region, r.build(row, i.width + d.width))
+    item.department = department
+    return item
+
+
 def _published_item(item_id: int) -> ServiceItem:
-    item = ServiceItem.objects.select_related("department__region").filter(pk=item_id).first()
+    item = _item_row(item_id)
     if item is None or item.status != ServiceItem.Status.PUBLISHED or item.current_version_id is None:
         raise ValidationFailed("该事项未发布或已暂停办理", "the item is not open for applications", field="item_id")
     item.current_version = version_frozen(item.current_version_id)
@@ -621,7 +640,10 @@ def _new_case(*, actor, item: ServiceItem, applicant, data: ApplicantInput, chan
 def _by_key(idempotency_key: str | None, applicant) -> Case | None:
     if not idempotency_key:
         return None
-    existing = Case.objects.filter(idempotency_key=idempotency_key).first()
+    with connection.cursor() as cursor:  # plain SQL: asked on every application that carries a key
+        cursor.execute(f"SELECT id FROM {Case._meta.db_table} WHERE idempotency_key = %s", [idempotency_key])
+        found = cursor.fetchone()
+    existing = None if found is None else Case.objects.filter(pk=found[0]).first()
     if existing is not None and applicant is not None and existing.applicant_id not in (None, applicant.pk):
         raise Conflict("幂等键已被使用", "the idempotency key is already in use", field="idempotency_key")
     return existing
@@ -772,8 +794,10 @@ def case_register_walk_in(*, actor, item_id: int, applicant: ApplicantInput, mat
 
 def _missing_required(case: Case) -> list[str]:
     """Names of the required materials of the case's catalog version not received, in list order."""
-    received = set(CaseMaterial.objects.filter(case=case, state=CaseMaterial.State.RECEIVED)
-                   .values_list("requirement_id", flat=True))
+    with connection.cursor() as cursor:  # plain SQL: asked on every acceptance
+        cursor.execute(f"SELECT requirement_id FROM {CaseMaterial._meta.db_table} WHERE case_id = %s AND state = %s",
+                       [case.pk, CaseMaterial.State.RECEIVED])
+        received = {row[0] for row in cursor.fetchall()}
     required = sorted((r for r in case.item_version.materials.all() if r.required), key=lambda r: (r.order, r.pk))
     return [r.name for r in required if r.pk not in received]
 

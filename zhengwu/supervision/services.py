@@ -17,7 +17,7 @@ from zhengwu.core.errors import Conflict, NotFound, PermissionDenied, Validation
 from zhengwu.notify.services import notify_send
 from zhengwu.org.models import Department, Position, Window
 from zhengwu.org.selectors import staff_with_position
-from zhengwu.supervision import permissions, states
+from zhengwu.supervision import permissions, states, thresholds
 from zhengwu.supervision.defaults import DEFAULT_RULES
 from zhengwu.supervision.models import (
     AccountabilityKind,
@@ -474,6 +474,7 @@ def warning_threshold_set(*, actor, item_type: str, clock_kind: str, before_days
         row.before_days, row.used_percent, row.note = before_days, used_percent, note
         row.updated_by, row.updated_at = actor, _now()
         row.save()
+        thresholds.forget()
         moved = _recompute_threshold(actor, item_type, clock_kind,
                                      f"预警阈值调整：{row} v{row.version}")
         audit_record(actor=actor, action="supervision.threshold_set", obj=row,
@@ -496,6 +497,7 @@ def warning_threshold_clear(*, actor, item_type: str, clock_kind: str) -> int:
         audit_record(actor=actor, action="supervision.threshold_clear", obj=row,
                      data={"item_type": item_type, "clock_kind": clock_kind, "before": old})
         row.delete()
+        thresholds.forget()
         moved = _recompute_threshold(actor, item_type, clock_kind, f"预警阈值恢复默认：{label}")
     return moved
 
