@@ -514,6 +514,8 @@ def _applicant_fields(data: ApplicantInput) -> dict[str, Any]:
 def _item_row(item_id: int) -> ServiceItem | None:
     """The item with its department and region, in one statement written once per process
     (zhengwu.core.rows): every application starts here."""
+    if not isinstance(item_id, int) or not 0 < item_id < 2**63:  # no such row; a bigger number overflows
+        return None
     vendor = connection.vendor
     i, d, r = (columns(ServiceItem, "i", vendor), columns(Department, "d", vendor), columns(Region, "r", vendor))
     with connection.cursor() as cursor:

@@ -133,7 +133,7 @@ def audit_batch() -> Iterator[None]:
     finally:
         _BATCH.reset(token)
     if batch.entries or batch.rows:
-        audit_record_many(actor=None, entries=batch.entries, rows=batch.rows)
+        audit_record_many(actor=None, entries=batch.entries, rows=batch.rows, ids=False)
 
 
 def step_atomic():
@@ -170,11 +170,11 @@ def _frozen(entry: Entry) -> Entry:
 
 
 def audit_record_many(*, actor, entries: Iterable[Entry], occurred_at: datetime | None = None,
-                      rows: Sequence[models.Model] = ()) -> list[AuditEvent]:
+                      rows: Sequence[models.Model] = (), ids: bool = True) -> list[AuditEvent]:
     """Append several events in one locked step (one head lock, then one round trip for the insert
     and the head update). An entry that names its own actor or time keeps them; the others take
     `actor` and `occurred_at` (or now). `rows` (unsaved, appended by a unit of work) go in the same
-    round trip."""
+    round trip; with `ids=False` the events do too, and are returned without their ids."""
     entries = list(entries)
     if not entries:
         run_statements(insert_statements(rows))
@@ -207,9 +207,13 @@ def audit_record_many(*, actor, entries: Iterable[Entry], occurred_at: datetime 
             event.hash = event_hash(event, prev)
             prev = event.hash
             events.append(event)
-        run_statements([*insert_statements([*rows, *events]),
-                        (f"UPDATE {AuditHead._meta.db_table} SET last_seq = %s, last_hash = %s WHERE id = 1",
-                         [seq, prev])])
+        head = (f"UPDATE {AuditHead._meta.db_table} SET last_seq = %s, last_hash = %s WHERE id = 1", [seq, prev])
+        if ids:
+            AuditEvent.objects.bulk_create(events)  # the caller gets the events with their ids
+            run_statements([*insert_statements(rows), head])
+        else:
+            # A unit of work's end: nobody reads the events back, so their ids are not asked for.
+            run_statements([*insert_statements([*rows, *events]), head])
     return events
 
 

@@ -635,3 +635,12 @@ def test_a_submission_that_fails_after_storing_files_leaves_no_file(item, applic
     stored = [p for p in root.rglob("*") if p.is_file()]
     assert len(stored) == 1 and stored[0].read_bytes() == PDF
     assert case.materials.get().file.name.endswith(stored[0].name)
+
+
+@pytest.mark.parametrize("item_id", [0, -1, 2**63, 2**70, "1"])
+def test_an_item_number_no_item_can_have_is_a_clear_error_not_a_crash(applicant, item_id):
+    from zhengwu.cases.models import Case
+
+    with pytest.raises(ValidationFailed, match="该事项未发布或已暂停办理"):
+        services.case_submit(actor=applicant, item_id=item_id, applicant=person(), materials=[])
+    assert not Case.objects.exists()
