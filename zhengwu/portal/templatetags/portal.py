@@ -23,7 +23,10 @@ def portal_site(context):
     return site
 
 
+def elder_mode_on(request) -> bool:
+    return bool(request is not None and request.COOKIES.get(ELDER_COOKIE) == "1")
+
+
 @register.simple_tag(takes_context=True)
 def elder_mode(context) -> bool:
-    request = context.get("request")
-    return bool(request is not None and request.COOKIES.get(ELDER_COOKIE) == "1")
+    return elder_mode_on(context.get("request"))
