@@ -8,7 +8,7 @@ import hmac
 import re
 import weakref
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
@@ -37,7 +37,7 @@ from zhengwu.core.fields import id_number_indexes
 from zhengwu.core.masking import mask_id_number, mask_name
 from zhengwu.core.models import AuditEvent
 from zhengwu.org.models import Position
-from zhengwu.org.selectors import departments_of, departments_supervised_by
+from zhengwu.org.selectors import departments_of, departments_supervised_by, staff_reach
 from zhengwu.workcalendar.models import Clock
 from zhengwu.workcalendar.services import STATE_LABELS, clock_state
 
@@ -85,7 +85,14 @@ class CaseScope:
 
     cases: QuerySet[Case]
     wide: bool  # the view reaches beyond the user's own departments (a supervisor's): audited
-    own: tuple[Any, ...]  # the user's own departments (incl. B岗 cover today), by name
+    own: tuple[Any, ...]  # the user's own departments (incl. B岗 cover today), by name (.pk, .name)
+    # Per own department, the positions the user acts in there (own posts and B岗 cover today).
+    roles: dict[int, frozenset[str]] = field(default_factory=dict)
+
+    @property
+    def approves_extensions(self) -> bool:
+        """Leader or section head somewhere: the 待审批延期 queue is theirs."""
+        return bool(_extension_heads(self.roles))
 
 
 def case_scope(user) -> CaseScope:
@@ -93,10 +100,10 @@ def case_scope(user) -> CaseScope:
         return CaseScope(Case.objects.filter(applicant=user), False, ())
     if not is_business_staff(user):
         return CaseScope(Case.objects.none(), False, ())
-    own = tuple(departments_of(user))
-    supervised = set(departments_supervised_by(user).values_list("pk", flat=True))
-    ids = sorted({d.pk for d in own} | supervised)
-    return CaseScope(Case.objects.filter(department_id__in=ids), bool(supervised), own)
+    reach = staff_reach(user)  # departments_of, their positions and departments_supervised_by: one query
+    ids = sorted({d.pk for d in reach.departments} | reach.supervised)
+    return CaseScope(Case.objects.filter(department_id__in=ids), bool(reach.supervised), reach.departments,
+                     reach.positions)
 
 
 def _scope(user) -> tuple[QuerySet[Case], bool]:
@@ -105,30 +112,25 @@ def _scope(user) -> tuple[QuerySet[Case], bool]:
     return scope.cases, scope.wide
 
 
-def _step_roles(user, own: Iterable[Any]) -> dict[int, set[str]]:
-    """Per own department, the positions the user acts in there (own posts and B岗 cover)."""
-    return {department.pk: set(roles) for department in own if (roles := positions_in(user, department.pk))}
-
-
-def _my_steps(user, own: Iterable[Any] | None = None) -> Q:
+def _my_steps(roles: dict[int, frozenset[str]]) -> Q:
     """待我办理: accepted cases whose current step names one of the user's positions there."""
     # "Nothing" as a condition the database evaluates: an empty `pk__in=[]` would make Django skip
     # the whole query, and so zero every other count aggregated with it.
     mine = Q(pk__isnull=True)
-    for department_id, roles in _step_roles(user, departments_of(user) if own is None else own).items():
-        mine |= Q(department_id=department_id, current_step__role__in=sorted(roles))
+    for department_id, held in roles.items():
+        mine |= Q(department_id=department_id, current_step__role__in=sorted(held))
     return mine & Q(status=Status.ACCEPTED)
 
 
-def _extension_heads(roles: dict[int, set[str]]) -> list[int]:
+def _extension_heads(roles: dict[int, frozenset[str]]) -> list[int]:
     """The departments where the user may approve an extension (leader or section head)."""
     return sorted(pk for pk, held in roles.items() if {Position.LEADER, Position.SECTION_HEAD} & held)
 
 
-def _extension_requests_to_decide(user, own: Iterable[Any] | None = None) -> Q:
+def _extension_requests_to_decide(roles: dict[int, frozenset[str]]) -> Q:
     """待审批延期: cases of the departments where the user is leader or section head with a pending
     extension request, while the case is still clocked (afterwards the request has lapsed)."""
-    heads = _extension_heads(_step_roles(user, departments_of(user) if own is None else own))
+    heads = _extension_heads(roles)
     if not heads:
         return Q(pk__isnull=True)  # nothing, as a condition the database evaluates (see _my_steps)
     pending = ExtensionRequest.objects.filter(case=OuterRef("pk"), state=ExtensionRequest.State.PENDING)
@@ -150,9 +152,9 @@ def case_list_visible_to(*, user, queue: str | None = None, status: str | None =
         if queue == "awaiting_certificate":
             qs = qs.filter(item_version__result_type="certificate")
     elif queue == "my_steps":
-        qs = qs.filter(_my_steps(user, scope.own))
+        qs = qs.filter(_my_steps(scope.roles))
     elif queue == "extension_requests":
-        qs = qs.filter(_extension_requests_to_decide(user, scope.own))
+        qs = qs.filter(_extension_requests_to_decide(scope.roles))
     elif queue in ("due_soon", "overdue"):
         qs = _with_clock_flags(qs, timezone.now()).filter(**{"is_overdue" if queue == "overdue" else "is_due_soon": True})
     if status:
@@ -176,13 +178,34 @@ def case_list_visible_to(*, user, queue: str | None = None, status: str | None =
     return qs.select_related("item_version", "department", "current_step").order_by("-created_at", "-id")
 
 
-def case_queue_counts(*, user, scope: CaseScope | None = None) -> list[tuple[str, str, int]]:
-    """(queue, label, count) for every work queue over the cases the user may see: the same filters
-    as case_list_visible_to(queue=…). The queues by status come from one GROUP BY over the few
+@dataclass(frozen=True)
+class QueueCounts:
+    """The work queues with their counts, and the positions they were counted for."""
+
+    queues: list[tuple[str, str, int]]  # (queue, label, count), every queue, in QUEUES' order
+    roles: dict[int, frozenset[str]]  # per own department, the positions the user acts in there
+
+    @property
+    def approves_extensions(self) -> bool:
+        """Leader or section head somewhere: 待审批延期 is a queue of theirs."""
+        return bool(_extension_heads(self.roles))
+
+    def __iter__(self):
+        return iter(self.queues)
+
+    def shown(self) -> list[tuple[str, str, int]]:
+        """The queues the workbench offers: 待审批延期 only to those who may approve an extension."""
+        return [q for q in self.queues if q[0] != "extension_requests" or self.approves_extensions]
+
+
+def case_queue_counts(*, user, scope: CaseScope | None = None) -> QueueCounts:
+    """Every work queue's count over the cases the user may see: the same filters as
+    case_list_visible_to(queue=…). The queues by status come from one GROUP BY over the few
     columns they depend on (a handful of rows, summed here), the clock queues from the running
-    clocks; two queries whatever the number of cases. A supervisor's look is one audited read."""
+    clocks; two queries whatever the number of cases (a third for leaders and section heads:
+    待审批延期). A supervisor's look is one audited read."""
     scope = scope or case_scope(user)
-    roles = _step_roles(user, scope.own)
+    roles = scope.roles
     totals = dict.fromkeys(QUEUES, 0)
     groups = (scope.cases.order_by()
               .values_list("status", "department_id", "item_version__result_type", "current_step__role")
@@ -203,12 +226,12 @@ def case_queue_counts(*, user, scope: CaseScope | None = None) -> list[tuple[str
         due_soon=Count("owner_id", distinct=True, filter=Q(warn_at__lte=now, due_at__gt=now)))
     totals.update({key: clocks[key] or 0 for key in ("overdue", "due_soon")})
     # 待审批延期: one more count, for leaders and section heads only.
-    if _extension_heads(roles):
-        totals["extension_requests"] = scope.cases.filter(_extension_requests_to_decide(user, scope.own)).count()
+    if scope.approves_extensions:
+        totals["extension_requests"] = scope.cases.filter(_extension_requests_to_decide(roles)).count()
     if scope.wide:
         audit_record(actor=user, action="case.list_supervised", object_type="cases.case",
                      data={"queue": "counts", "status": "", "search": ""})
-    return [(key, label, totals[key]) for key, label in QUEUES.items()]
+    return QueueCounts([(key, label, totals[key]) for key, label in QUEUES.items()], roles)
 
 
 # What a workbench row shows: the wide item-version row (the whole guide text) and the encrypted

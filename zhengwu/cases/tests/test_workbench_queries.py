@@ -13,13 +13,13 @@ from django.urls import reverse
 from zhengwu.cases import selectors, services
 from zhengwu.cases.tests.conftest import clock_of, full_materials, person
 
-# Whatever the number of cases: the session, the user, the user's departments and supervised
-# departments (read once for the whole page), the positions per department, one grouped query for
-# the queue counts by status, one for the clock queues, one page of rows (待我办理 reads the
-# positions once more) and the site's centre for the header (kept per process outside test mode,
-# portal.selectors); for a supervisor both reads are also audited (three statements per audit
-# event). A per-case or per-queue query, or a second scope look-up, breaks this.
-QUERY_CEILING = {"clerk": 10, "reviewer": 10, "chief_representative": 10, "supervisor": 14}
+# Whatever the number of cases: the session, the user, where the user works (departments, positions
+# there and supervised departments: one statement, org.selectors.staff_reach, read once for the whole
+# page), one grouped query for the queue counts by status, one for the clock queues, one page of rows
+# and the site's centre for the header (kept per process outside test mode, portal.selectors); for a
+# supervisor both reads are also audited (three statements per audit event). A per-case or
+# per-queue query, or a second scope look-up, breaks this.
+QUERY_CEILING = {"clerk": 7, "reviewer": 7, "chief_representative": 7, "supervisor": 13}
 
 
 def _cases(n: int, *, item, applicant, clerk, reviewer, chief_representative, start: int = 0) -> None:
@@ -135,3 +135,4 @@ def test_rows_show_the_masked_name_and_load_no_personal_columns(client, item, ap
     client.force_login(clerk)
     page = client.get(reverse("cases:workbench")).content.decode()
     assert "欧***" in page and "欧阳娜娜" not in page and "清溪县好味食品有限公司" in page
+
