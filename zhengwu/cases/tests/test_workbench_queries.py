@@ -136,3 +136,15 @@ def test_rows_show_the_masked_name_and_load_no_personal_columns(client, item, ap
     page = client.get(reverse("cases:workbench")).content.decode()
     assert "欧***" in page and "欧阳娜娜" not in page and "清溪县好味食品有限公司" in page
 
+
+
+@pytest.mark.parametrize(("persona", "shown"), [("clerk", False), ("reviewer", False), ("supervisor", False),
+                                                ("section_head", True), ("leader", True)])
+def test_the_extension_tab_shows_only_to_those_who_approve(persona, shown, request, client):
+    user = request.getfixturevalue(persona)
+    client.force_login(user)
+    response = client.get(reverse("cases:workbench"))
+    assert ("queue-extension_requests" in response.content.decode()) is shown
+    assert response.context["counts"].approves_extensions is shown
+    # Still counted for everyone, and still the queue's length (0 for those who do not approve).
+    assert "extension_requests" in {key for key, _label, _count in response.context["counts"]}
