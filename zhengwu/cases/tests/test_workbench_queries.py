@@ -140,7 +140,7 @@ def test_rows_show_the_masked_name_and_load_no_personal_columns(client, item, ap
 
 @pytest.mark.parametrize(("persona", "shown"), [("clerk", False), ("reviewer", False), ("supervisor", False),
                                                 ("section_head", True), ("leader", True)])
-def test_the_extension_tab_shows_only_to_those_who_approve(persona, shown, request, client):
+def test_the_extension_tab_shows_only_to_those_who_approve(persona, shown, request, client, db):
     user = request.getfixturevalue(persona)
     client.force_login(user)
     response = client.get(reverse("cases:workbench"))
