@@ -317,6 +317,17 @@ def case_get_visible_to(*, user, case_no: str) -> Case:
     return case
 
 
+def case_written_visible_to(*, user, case: Case) -> Case:
+    """The case a service has just created for this user (a walk-in the clerk registered, an
+    application the applicant submitted), as the service returned it: its creator may see it (the
+    service checked the role in the case's own department), so it is not read again. The staff
+    read of its personal data is audited as case_get_visible_to audits it."""
+    attach_catalog_version(case)
+    if is_business_staff(user):
+        audit_record(actor=user, action="case.read", obj=case, data={"case_no": case.case_no})
+    return case
+
+
 _ID_NUMBER_SHAPE = re.compile(r"[0-9A-Za-z]{8,40}")
 
 
