@@ -344,12 +344,12 @@ def _written_detail(request: HttpRequest, case: Case) -> dict:
     """The answer to a request that has just created `case`: built from the object the service
     returned, not read again (half of a walk-in's time in issue 5's load test); the staff read is
     still audited (selectors.case_written_visible_to)."""
-    return _detail_of(request, selectors.case_written_visible_to(user=request.user, case=case))
+    return _detail_of(request, selectors.case_written_visible_to(user=request.user, case=case), fresh=True)
 
 
-def _detail_of(request: HttpRequest, case: Case) -> dict:
+def _detail_of(request: HttpRequest, case: Case, *, fresh: bool = False) -> dict:
     data = _out(case, masked=False)
-    actions = selectors.case_actions_for(user=request.user, case=case)
+    actions = selectors.case_actions_for(user=request.user, case=case, fresh=fresh)
     data.update({
         "query_code": case.query_code, "applicant_id_number": services.masked_applicant(case)["id_number"],
         "applicant_phone": case.applicant_phone, "acceptance_no": case.acceptance_no,

@@ -623,7 +623,7 @@ def _applicant_actions(case: Case) -> list[str]:
     return [a for a in APPLICANT_ACTIONS if a in found]
 
 
-def _staff_actions(user, case: Case) -> list[str]:
+def _staff_actions(user, case: Case, fresh: bool = False) -> list[str]:
     held = positions_in(user, case.department_id)
     if not held:
         return []
@@ -632,7 +632,7 @@ def _staff_actions(user, case: Case) -> list[str]:
     found = {_STAFF_ACTION_OF[a] for a in table if a in _STAFF_ACTION_OF}
     counter = bool(_COUNTER & set(held))
     # 行政许可法 §32(4) allows one notice per application.
-    if "correction" in found and _has_related(case, "CorrectionNotice"):
+    if "correction" in found and not fresh and _has_related(case, "CorrectionNotice"):
         found.discard("correction")
     # Moves between steps: the current step's role (role_for: own post or B岗 cover) passes it or
     # returns it to an earlier step; from 待决定 a decider returns it to any step.
@@ -648,7 +648,7 @@ def _staff_actions(user, case: Case) -> list[str]:
         found.add("delivery_confirm" if s == Status.DELIVERED else "deliver")
     # §44 certificate only for items whose result is one and whose licence type is configured, and
     # never while a fee notice is unpaid.
-    unpaid = counter and case.fee_notices.filter(state=FeeNotice.State.UNPAID).exists()
+    unpaid = counter and not fresh and case.fee_notices.filter(state=FeeNotice.State.UNPAID).exists()
     if "certificate" in found and (case.item_version.result_type != "certificate" or unpaid
                                    or not _licence_type_configured(case)):
         found.discard("certificate")
@@ -663,9 +663,9 @@ def _staff_actions(user, case: Case) -> list[str]:
             found.update(("extension_approve", "extension_refuse") if pending else ("extend",))
     # 一口收费: only the fee items the catalog version lists (§58), at the counter; one standing
     # notice per case, voided (while unpaid) before another is issued.
-    standing = case.fee_notices.exclude(state=FeeNotice.State.VOIDED).exists() if counter else True
+    standing = (not fresh and case.fee_notices.exclude(state=FeeNotice.State.VOIDED).exists()) if counter else True
     if (counter and not standing and s not in states.TERMINAL and s != Status.DRAFT
-            and case.item_version.fees.exists()):
+            and _has_fee_items(case.item_version)):
         found.add("fee_notice")
     if unpaid:
         found.update(("payment", "fee_void"))
@@ -675,14 +675,26 @@ def _staff_actions(user, case: Case) -> list[str]:
     return [a for a in STAFF_ACTIONS if a in found]
 
 
-def case_actions_for(*, user, case: Case) -> list[str]:
+def case_actions_for(*, user, case: Case, fresh: bool = False) -> list[str]:
     """What this user may do on this case now: the buttons on the pages and `allowed_actions` in
     the API. Built from the transition table (states.allowed_actions) for the roles the user holds
     in the case's department (permissions.positions_in, as role_for: AB岗 cover included) and the
-    services' own rules; the services check everything again when called."""
+    services' own rules; the services check everything again when called. `fresh`: the case was
+    created by this very request, so it has no correction or fee notice yet (not looked up)."""
     if is_case_applicant(user, case):
         return _applicant_actions(case)
-    return _staff_actions(user, case)
+    return _staff_actions(user, case, fresh)
+
+
+def _has_fee_items(version) -> bool:
+    """Whether the 实施清单 version lists fee items. Kept on a published version (its content never
+    changes, catalog.selectors.version_frozen), asked anew of a draft."""
+    known = getattr(version, "_zw_has_fee_items", None)
+    if known is None:
+        known = version.fees.exists()
+        if version.status != version.Status.DRAFT:
+            version._zw_has_fee_items = known
+    return known
 
 
 def case_certificate(case: Case):
