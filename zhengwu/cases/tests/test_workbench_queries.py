@@ -128,10 +128,13 @@ def test_rows_show_the_masked_name_and_load_no_personal_columns(client, item, ap
     services.case_submit(actor=applicant, item_id=item.pk, idempotency_key="wb-o", materials=full_materials(item),
                          applicant=person(applicant_type=ApplicantType.ORGANISATION, name="清溪县好味食品有限公司",
                                           id_type=IdType.USCC, id_number=USCC_ORG, legal_representative="王五"))
-    rows = selectors.case_workbench_rows(user=clerk, queue="pending_acceptance")
+    with CaptureQueriesContext(connection) as ctx:
+        rows = selectors.case_workbench_rows(user=clerk, queue="pending_acceptance")
     assert sorted(r["applicant"] for r in rows) == ["欧***", "清溪县好味食品有限公司"]
-    for row in rows:  # the encrypted columns are not decrypted for a list that does not show them
-        assert {"applicant_id_number", "applicant_phone"} <= row["case"].get_deferred_fields()
+    # The encrypted columns are not even read for a list that does not show them, nor the plain name.
+    page = ctx.captured_queries[-1]["sql"]
+    assert "applicant_name" in page and "applicant_id_number" not in page and "applicant_phone" not in page
+    assert all("applicant_name" not in row for row in rows)
     client.force_login(clerk)
     page = client.get(reverse("cases:workbench")).content.decode()
     assert "欧***" in page and "欧阳娜娜" not in page and "清溪县好味食品有限公司" in page
@@ -148,3 +151,15 @@ def test_the_extension_tab_shows_only_to_those_who_approve(persona, shown, reque
     assert response.context["counts"].approves_extensions is shown
     # Still counted for everyone, and still the queue's length (0 for those who do not approve).
     assert "extension_requests" in {key for key, _label, _count in response.context["counts"]}
+
+
+@pytest.mark.parametrize("persona", ["clerk", "chief_representative", "supervisor", "outsider"])
+def test_the_rows_are_the_queues_in_order(persona, request, item, applicant, clerk, reviewer, chief_representative):
+    _cases(10, item=item, applicant=applicant, clerk=clerk, reviewer=reviewer,
+           chief_representative=chief_representative)
+    user = request.getfixturevalue(persona)
+    for queue in selectors.QUEUES:
+        rows = selectors.case_workbench_rows(user=user, queue=queue, limit=3)
+        expected = list(selectors.case_list_visible_to(user=user, queue=queue).values_list("case_no", "status")[:3])
+        assert [(r["case_no"], r["status"]) for r in rows] == expected, queue
+        assert all(r["status_label"] and r["department"] and r["item_name"] for r in rows)
