@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from zhengwu.cases import selectors, services
 from zhengwu.cases.tests.conftest import clock_of, full_materials, person
@@ -138,6 +139,10 @@ def test_rows_show_the_masked_name_and_load_no_personal_columns(client, item, ap
     client.force_login(clerk)
     page = client.get(reverse("cases:workbench")).content.decode()
     assert "欧***" in page and "欧阳娜娜" not in page and "清溪县好味食品有限公司" in page
+    for row in rows:
+        assert f'<a href="{reverse("cases:staff_case", args=[row["case_no"]])}">{row["case_no"]}</a>' in page
+        assert timezone.localtime(row["received_at"]).strftime("%Y-%m-%d %H:%M") in page
+    assert '<span class="status status-submitted">待受理</span>' in page
 
 
 
@@ -163,3 +168,5 @@ def test_the_rows_are_the_queues_in_order(persona, request, item, applicant, cle
         expected = list(selectors.case_list_visible_to(user=user, queue=queue).values_list("case_no", "status")[:3])
         assert [(r["case_no"], r["status"]) for r in rows] == expected, queue
         assert all(r["status_label"] and r["department"] and r["item_name"] for r in rows)
+        # Converted as the ORM converts them (SQLite gives text): the page formats them as dates.
+        assert all(isinstance(r["received_at"], dt.datetime) for r in rows)
