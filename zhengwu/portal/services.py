@@ -60,14 +60,22 @@ def guide_view_flush() -> None:
         _write(counts)
 
 
+_ROWS_PER_STATEMENT = 300  # 900 parameters: within every SQLite build's limit
+
+
 def _write(counts: dict[tuple[int, date], int]) -> None:
+    rows = sorted(counts.items())
+    for start in range(0, len(rows), _ROWS_PER_STATEMENT):
+        _upsert(rows[start:start + _ROWS_PER_STATEMENT])
+
+
+def _upsert(rows: list[tuple[tuple[int, date], int]]) -> None:
     # One upsert for the whole batch (PostgreSQL and SQLite ≥ 3.24 share the syntax): concurrent
     # first views of a day meet in the unique constraint, not in a lost row.
     meta = GuideViewDay._meta
     table = connection.ops.quote_name(meta.db_table)
     item, day, views = (connection.ops.quote_name(cast(Field, meta.get_field(name)).column)
                         for name in ("item", "day", "views"))
-    rows = sorted(counts.items())
     sql = (f"INSERT INTO {table} ({item}, {day}, {views}) VALUES {', '.join(['(%s, %s, %s)'] * len(rows))} "
            f"ON CONFLICT ({item}, {day}) DO UPDATE SET {views} = {table}.{views} + EXCLUDED.{views}")
     params = [value for (item_id, on), n in rows for value in (item_id, connection.ops.adapt_datefield_value(on), n)]
@@ -80,9 +88,10 @@ def _write(counts: dict[tuple[int, date], int]) -> None:
         # On its own the statement commits by itself: no BEGIN and COMMIT round trips.
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-    except DatabaseError:
+    except DatabaseError as exc:
         # An item deleted since its view was counted: statistics are not worth failing a page for.
-        logger.warning("guide view counts not written: %s", counts, exc_info=True)
+        logger.warning("guide view counts not written (%d items, %d views): %s", len(rows),
+                       sum(n for _key, n in rows), exc)
 
 
 @atexit.register

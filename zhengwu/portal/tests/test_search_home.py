@@ -110,3 +110,18 @@ def test_batched_guide_views_are_written_together_and_add_up(client, county, set
     assert GuideViewDay.objects.get(item=county.items["marriage"]).views == 1
     with django_assert_num_queries(0):
         guide_view_flush()
+
+
+def test_a_large_batch_of_guide_views_is_written_in_parts(county, monkeypatch, django_assert_num_queries):
+    import datetime as dt
+
+    from zhengwu.portal import services
+
+    monkeypatch.setattr(services, "_ROWS_PER_STATEMENT", 1)
+    day = dt.date(2026, 3, 2)
+    with django_assert_num_queries(2):
+        services._write({(county.items["elderly"].pk, day): 4, (county.items["marriage"].pk, day): 1})
+    with django_assert_num_queries(1):
+        services._write({(county.items["elderly"].pk, day): 1})
+    assert GuideViewDay.objects.get(item=county.items["elderly"], day=day).views == 5
+    assert GuideViewDay.objects.get(item=county.items["marriage"], day=day).views == 1
