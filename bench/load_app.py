@@ -8,6 +8,8 @@ ROOT_URLCONF = "bench.load_app"
 ZHENGWU_PROGRESS_QUERY_RATE = "100000000/s"
 # As in production (test mode turns it off): guide pages and the site's centre cached per process.
 ZHENGWU_PUBLIC_CACHE_SECONDS = 300
+# As in production (test mode writes each at once): guide views counted per process, written every 10 s.
+ZHENGWU_GUIDE_VIEW_FLUSH_SECONDS = 10
 # As in production (test mode writes them inside the issuing transaction): a notice's PDF is written
 # by the clock process, which bench/load_test.py runs beside gunicorn (zhengwu/documents/jobs.py).
 ZHENGWU_DOCUMENTS_DEFERRED = True

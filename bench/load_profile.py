@@ -150,6 +150,9 @@ def measure(args) -> int:
             if kind in ("staff", "walk_in", "accept"):
                 for q in captured.captured_queries:
                     print(f"  {q['time']}s {q['sql'][:400]}")
+    from zhengwu.portal.services import guide_view_flush
+
+    guide_view_flush()  # while the database is still there (the counts are otherwise written at exit)
     return 0
 
 

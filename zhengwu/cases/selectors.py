@@ -8,7 +8,7 @@ import hmac
 import re
 import weakref
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
@@ -37,7 +37,7 @@ from zhengwu.core.fields import id_number_indexes
 from zhengwu.core.masking import mask_id_number, mask_name
 from zhengwu.core.models import AuditEvent
 from zhengwu.org.models import Position
-from zhengwu.org.selectors import departments_of, departments_supervised_by
+from zhengwu.org.selectors import departments_of, departments_supervised_by, staff_reach
 from zhengwu.workcalendar.models import Clock
 from zhengwu.workcalendar.services import STATE_LABELS, clock_state
 
@@ -85,7 +85,16 @@ class CaseScope:
 
     cases: QuerySet[Case]
     wide: bool  # the view reaches beyond the user's own departments (a supervisor's): audited
-    own: tuple[Any, ...]  # the user's own departments (incl. B岗 cover today), by name
+    own: tuple[Any, ...]  # the user's own departments (incl. B岗 cover today), by name (.pk, .name)
+    # Per own department, the positions the user acts in there (own posts and B岗 cover today).
+    roles: dict[int, frozenset[str]] = field(default_factory=dict)
+    # The departments `cases` is made of, for staff (None for an applicant's own cases).
+    department_ids: tuple[int, ...] | None = None
+
+    @property
+    def approves_extensions(self) -> bool:
+        """Leader or section head somewhere: the 待审批延期 queue is theirs."""
+        return bool(_extension_heads(self.roles))
 
 
 def case_scope(user) -> CaseScope:
@@ -93,10 +102,10 @@ def case_scope(user) -> CaseScope:
         return CaseScope(Case.objects.filter(applicant=user), False, ())
     if not is_business_staff(user):
         return CaseScope(Case.objects.none(), False, ())
-    own = tuple(departments_of(user))
-    supervised = set(departments_supervised_by(user).values_list("pk", flat=True))
-    ids = sorted({d.pk for d in own} | supervised)
-    return CaseScope(Case.objects.filter(department_id__in=ids), bool(supervised), own)
+    reach = staff_reach(user)  # departments_of, their positions and departments_supervised_by: one query
+    ids = sorted({d.pk for d in reach.departments} | reach.supervised)
+    return CaseScope(Case.objects.filter(department_id__in=ids), bool(reach.supervised), reach.departments,
+                     reach.positions, tuple(ids))
 
 
 def _scope(user) -> tuple[QuerySet[Case], bool]:
@@ -105,30 +114,25 @@ def _scope(user) -> tuple[QuerySet[Case], bool]:
     return scope.cases, scope.wide
 
 
-def _step_roles(user, own: Iterable[Any]) -> dict[int, set[str]]:
-    """Per own department, the positions the user acts in there (own posts and B岗 cover)."""
-    return {department.pk: set(roles) for department in own if (roles := positions_in(user, department.pk))}
-
-
-def _my_steps(user, own: Iterable[Any] | None = None) -> Q:
+def _my_steps(roles: dict[int, frozenset[str]]) -> Q:
     """待我办理: accepted cases whose current step names one of the user's positions there."""
     # "Nothing" as a condition the database evaluates: an empty `pk__in=[]` would make Django skip
     # the whole query, and so zero every other count aggregated with it.
     mine = Q(pk__isnull=True)
-    for department_id, roles in _step_roles(user, departments_of(user) if own is None else own).items():
-        mine |= Q(department_id=department_id, current_step__role__in=sorted(roles))
+    for department_id, held in roles.items():
+        mine |= Q(department_id=department_id, current_step__role__in=sorted(held))
     return mine & Q(status=Status.ACCEPTED)
 
 
-def _extension_heads(roles: dict[int, set[str]]) -> list[int]:
+def _extension_heads(roles: dict[int, frozenset[str]]) -> list[int]:
     """The departments where the user may approve an extension (leader or section head)."""
     return sorted(pk for pk, held in roles.items() if {Position.LEADER, Position.SECTION_HEAD} & held)
 
 
-def _extension_requests_to_decide(user, own: Iterable[Any] | None = None) -> Q:
+def _extension_requests_to_decide(roles: dict[int, frozenset[str]]) -> Q:
     """待审批延期: cases of the departments where the user is leader or section head with a pending
     extension request, while the case is still clocked (afterwards the request has lapsed)."""
-    heads = _extension_heads(_step_roles(user, departments_of(user) if own is None else own))
+    heads = _extension_heads(roles)
     if not heads:
         return Q(pk__isnull=True)  # nothing, as a condition the database evaluates (see _my_steps)
     pending = ExtensionRequest.objects.filter(case=OuterRef("pk"), state=ExtensionRequest.State.PENDING)
@@ -150,9 +154,9 @@ def case_list_visible_to(*, user, queue: str | None = None, status: str | None =
         if queue == "awaiting_certificate":
             qs = qs.filter(item_version__result_type="certificate")
     elif queue == "my_steps":
-        qs = qs.filter(_my_steps(user, scope.own))
+        qs = qs.filter(_my_steps(scope.roles))
     elif queue == "extension_requests":
-        qs = qs.filter(_extension_requests_to_decide(user, scope.own))
+        qs = qs.filter(_extension_requests_to_decide(scope.roles))
     elif queue in ("due_soon", "overdue"):
         qs = _with_clock_flags(qs, timezone.now()).filter(**{"is_overdue" if queue == "overdue" else "is_due_soon": True})
     if status:
@@ -176,53 +180,166 @@ def case_list_visible_to(*, user, queue: str | None = None, status: str | None =
     return qs.select_related("item_version", "department", "current_step").order_by("-created_at", "-id")
 
 
-def case_queue_counts(*, user, scope: CaseScope | None = None) -> list[tuple[str, str, int]]:
-    """(queue, label, count) for every work queue over the cases the user may see: the same filters
-    as case_list_visible_to(queue=…). The queues by status come from one GROUP BY over the few
+@dataclass(frozen=True)
+class QueueCounts:
+    """The work queues with their counts, and the positions they were counted for."""
+
+    queues: list[tuple[str, str, int]]  # (queue, label, count), every queue, in QUEUES' order
+    roles: dict[int, frozenset[str]]  # per own department, the positions the user acts in there
+
+    @property
+    def approves_extensions(self) -> bool:
+        """Leader or section head somewhere: 待审批延期 is a queue of theirs."""
+        return bool(_extension_heads(self.roles))
+
+    def __iter__(self):
+        return iter(self.queues)
+
+    def shown(self) -> list[tuple[str, str, int]]:
+        """The queues the workbench offers: 待审批延期 only to those who may approve an extension."""
+        return [q for q in self.queues if q[0] != "extension_requests" or self.approves_extensions]
+
+
+def _cases_in(ids: list[int]) -> QuerySet[Case]:
+    return Case.objects.filter(department_id__in=ids)
+
+
+def _queue_groups(cases: QuerySet[Case]) -> QuerySet[Any]:
+    return (cases.order_by().values_list("status", "department_id", "item_version__result_type", "current_step__role")
+            .annotate(n=Count("pk")))
+
+
+def _queue_clocks(cases: QuerySet[Case], now: datetime) -> QuerySet[Any]:
+    """即将超期 / 已超期 from the running clocks' side: few rows, whatever the number of closed cases.
+    At most one row (status, overdue, due_soon): grouped by the one status filtered for."""
+    owners = cases.filter(status__in=states.OPEN).annotate(pk_text=Cast("pk", output_field=CharField())).values("pk_text")
+    return (Clock.objects.filter(owner_type__app_label="cases", owner_type__model="case", status=Clock.Status.RUNNING,
+                                 owner_id__in=owners)
+            .order_by().values_list("status")
+            .annotate(overdue=Count("owner_id", distinct=True, filter=Q(due_at__lte=now)),
+                      due_soon=Count("owner_id", distinct=True, filter=Q(warn_at__lte=now, due_at__gt=now))))
+
+
+# Stand-ins for the values of a query compiled once (_compiled): each distinct, and impossible as data.
+_ID_SLOTS = range(-(10**15), -(10**15) + 10_000)
+_NOW_SLOT = datetime(1901, 2, 3, 4, 5, 6, tzinfo=timezone.get_fixed_timezone(0))
+_COMPILED: dict[tuple[Any, ...], tuple[SQLCompiler, str, list[Any], dict[int, tuple[str, int]]]] = {}
+
+
+def _compiled(key: tuple[Any, ...], build, *, ids: list[int], now: datetime) -> list[tuple[Any, ...]]:
+    """The rows of `build(ids, now)`, a query whose SQL depends only on `key` (with the number of ids
+    in it): compiled once per process and database with stand-in values, then run with the real ones.
+    The workbench asks its counts on every request, and the ORM's compilation of these joins and
+    subqueries cost more CPU than PostgreSQL's running them (issue 5's load-test profile). The
+    compiler still converts the rows (dates on SQLite, for instance)."""
+    alias = router.db_for_read(Case)
+    connection = connections[alias]
+    entry = _COMPILED.get((alias, *key))
+    if entry is None:
+        stand_in_ids = list(_ID_SLOTS[:len(ids)])
+        compiler = build(stand_in_ids, _NOW_SLOT).query.get_compiler(using=alias)
+        sql, params = compiler.as_sql()
+        where: dict[Any, tuple[str, int]] = {stand_in: ("ids", i) for i, stand_in in enumerate(stand_in_ids)}
+        where[connection.ops.adapt_datetimefield_value(_NOW_SLOT)] = ("now", 0)
+        slots = {i: where[p] for i, p in enumerate(params) if isinstance(p, int | str | datetime) and p in where}
+        entry = _COMPILED[(alias, *key)] = (compiler, sql, list(params), slots)
+    compiler, sql, params, slots = entry
+    values: dict[str, list[Any]] = {"ids": ids, "now": [connection.ops.adapt_datetimefield_value(now)]}
+    run = [values[slots[i][0]][slots[i][1]] if i in slots else p for i, p in enumerate(params)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, run)
+        fetched = cursor.fetchall()
+    return [tuple(row) for row in compiler.results_iter(results=[cast("list[Sequence[Any]]", fetched)])]
+
+
+def case_queue_counts(*, user, scope: CaseScope | None = None) -> QueueCounts:
+    """Every work queue's count over the cases the user may see: the same filters as
+    case_list_visible_to(queue=…). The queues by status come from one GROUP BY over the few
     columns they depend on (a handful of rows, summed here), the clock queues from the running
-    clocks; two queries whatever the number of cases. A supervisor's look is one audited read."""
+    clocks; two queries whatever the number of cases (a third for leaders and section heads:
+    待审批延期). A supervisor's look is one audited read."""
     scope = scope or case_scope(user)
-    roles = _step_roles(user, scope.own)
+    roles = scope.roles
     totals = dict.fromkeys(QUEUES, 0)
-    groups = (scope.cases.order_by()
-              .values_list("status", "department_id", "item_version__result_type", "current_step__role")
-              .annotate(n=Count("pk")))
+    now = timezone.now()
+    if scope.department_ids == ():
+        groups, clock_rows = [], []  # no department: nothing to ask (the ORM would not ask either)
+    elif scope.department_ids is not None:
+        # The same two queries, compiled once per process and number of departments (see _compiled).
+        ids = list(scope.department_ids)
+        groups = _compiled(("queue_groups", len(ids)), lambda ids, now: _queue_groups(_cases_in(ids)), ids=ids, now=now)
+        clock_rows = _compiled(("queue_clocks", len(ids)), lambda ids, now: _queue_clocks(_cases_in(ids), now),
+                               ids=ids, now=now)
+    else:
+        groups = list(_queue_groups(scope.cases))
+        clock_rows = list(_queue_clocks(scope.cases, now))
+    clocks = dict(zip(("overdue", "due_soon"), clock_rows[0][1:] if clock_rows else (0, 0), strict=True))
     for status, department_id, result_type, role, n in groups:
         for key, statuses in _QUEUE_STATUS.items():
             if status in statuses and (key != "awaiting_certificate" or result_type == "certificate"):
                 totals[key] += n
         if status == Status.ACCEPTED and role in roles.get(department_id, ()):
             totals["my_steps"] += n
-    # 即将超期 / 已超期 from the running clocks' side: few rows, whatever the number of closed cases.
-    now = timezone.now()
-    owners = scope.cases.filter(status__in=states.OPEN).annotate(
-        pk_text=Cast("pk", output_field=CharField())).values("pk_text")
-    clocks = Clock.objects.filter(owner_type__app_label="cases", owner_type__model="case",
-                                  status=Clock.Status.RUNNING, owner_id__in=owners).aggregate(
-        overdue=Count("owner_id", distinct=True, filter=Q(due_at__lte=now)),
-        due_soon=Count("owner_id", distinct=True, filter=Q(warn_at__lte=now, due_at__gt=now)))
     totals.update({key: clocks[key] or 0 for key in ("overdue", "due_soon")})
     # 待审批延期: one more count, for leaders and section heads only.
-    if _extension_heads(roles):
-        totals["extension_requests"] = scope.cases.filter(_extension_requests_to_decide(user, scope.own)).count()
+    if scope.approves_extensions:
+        totals["extension_requests"] = scope.cases.filter(_extension_requests_to_decide(roles)).count()
     if scope.wide:
         audit_record(actor=user, action="case.list_supervised", object_type="cases.case",
                      data={"queue": "counts", "status": "", "search": ""})
-    return [(key, label, totals[key]) for key, label in QUEUES.items()]
+    return QueueCounts([(key, label, totals[key]) for key, label in QUEUES.items()], roles)
 
 
-# What a workbench row shows: the wide item-version row (the whole guide text) and the encrypted
-# applicant columns (one SM4 decryption each) are not loaded for a list that shows neither.
-_WORKBENCH_COLUMNS = ("case_no", "status", "applicant_type", "applicant_name", "received_at", "created_at",
-                      "item_version__name", "department__name", "department__short_name", "current_step__name")
+# What a workbench row shows, read as values: the wide item-version row (the whole guide text) and
+# the encrypted applicant columns (one SM4 decryption each) are never loaded, and no model is built.
+_WORKBENCH_COLUMNS = ("case_no", "status", "applicant_type", "applicant_name", "received_at", "item_version__name",
+                      "department__name", "department__short_name", "current_step__name")
+
+
+def _workbench_page(cases: QuerySet[Case], queue: str, limit: int) -> QuerySet[Any]:
+    """A page of a queue by status (case_list_visible_to's filters for those queues)."""
+    qs = cases.filter(status__in=_QUEUE_STATUS[queue])
+    if queue == "awaiting_certificate":
+        qs = qs.filter(item_version__result_type="certificate")
+    return qs.order_by("-created_at", "-id").values_list(*_WORKBENCH_COLUMNS)[:limit]
 
 
 def case_workbench_rows(*, user, queue: str, search: str = "", scope: CaseScope | None = None,
                         limit: int = 100) -> list[dict[str, Any]]:
-    """A page of a work queue for the staff workbench: the case (its shown columns only) and the
-    applicant's name as lists show it."""
-    cases = case_list_visible_to(user=user, queue=queue, search=search, scope=scope).only(*_WORKBENCH_COLUMNS)
-    return [{"case": case, "applicant": masked_applicant_name(case)} for case in cases[:limit]]
+    """A page of a work queue for the staff workbench: the shown columns of each case, with the
+    applicant's name as lists show it. The queues by status of a user's own departments (the
+    common page) run a statement compiled once per process (_compiled); any other view goes
+    through case_list_visible_to, with its audit."""
+    scope = scope or case_scope(user)
+    ids = scope.department_ids
+    if queue in _QUEUE_STATUS and not (search or "").strip() and ids and not scope.wide:
+        rows = _compiled(("workbench_page", queue, limit, len(ids)),
+                         lambda ids, now: _workbench_page(_cases_in(ids), queue, limit), ids=list(ids),
+                         now=timezone.now())
+    else:
+        rows = list(case_list_visible_to(user=user, queue=queue, search=search, scope=scope)
+                    .values_list(*_WORKBENCH_COLUMNS)[:limit])
+    return [_workbench_row(*row) for row in rows]
+
+
+def _workbench_row(case_no, status, applicant_type, applicant_name, received_at, item_name, department,
+                   department_short, step) -> dict[str, Any]:
+    applicant = masked_applicant_name(cast(Case, _Applicant(applicant_type, applicant_name)))
+    return {"case_no": case_no, "status": status, "status_label": states.label(status), "item_name": item_name,
+            "department": department_short or department, "step": step, "received_at": received_at,
+            "applicant": applicant}
+
+
+@dataclass(frozen=True)
+class _Applicant:
+    """What services.masked_applicant_name reads of a case."""
+
+    applicant_type: str
+    applicant_name: str
+
+    @property
+    def is_organisation(self) -> bool:
+        return self.applicant_type == ApplicantType.ORGANISATION
 
 
 def case_get_visible_to(*, user, case_no: str) -> Case:
@@ -237,6 +354,17 @@ def case_get_visible_to(*, user, case_no: str) -> Case:
         supervising = wide and not departments_of(user).filter(pk=case.department_id).exists()
         audit_record(actor=user, action="case.read_supervised" if supervising else "case.read", obj=case,
                      data={"case_no": case.case_no})
+    return case
+
+
+def case_written_visible_to(*, user, case: Case) -> Case:
+    """The case a service has just created for this user (a walk-in the clerk registered, an
+    application the applicant submitted), as the service returned it: its creator may see it (the
+    service checked the role in the case's own department), so it is not read again. The staff
+    read of its personal data is audited as case_get_visible_to audits it."""
+    attach_catalog_version(case)
+    if is_business_staff(user):
+        audit_record(actor=user, action="case.read", obj=case, data={"case_no": case.case_no})
     return case
 
 
@@ -535,7 +663,7 @@ def _applicant_actions(case: Case) -> list[str]:
     return [a for a in APPLICANT_ACTIONS if a in found]
 
 
-def _staff_actions(user, case: Case) -> list[str]:
+def _staff_actions(user, case: Case, fresh: bool = False) -> list[str]:
     held = positions_in(user, case.department_id)
     if not held:
         return []
@@ -544,7 +672,7 @@ def _staff_actions(user, case: Case) -> list[str]:
     found = {_STAFF_ACTION_OF[a] for a in table if a in _STAFF_ACTION_OF}
     counter = bool(_COUNTER & set(held))
     # 行政许可法 §32(4) allows one notice per application.
-    if "correction" in found and _has_related(case, "CorrectionNotice"):
+    if "correction" in found and not fresh and _has_related(case, "CorrectionNotice"):
         found.discard("correction")
     # Moves between steps: the current step's role (role_for: own post or B岗 cover) passes it or
     # returns it to an earlier step; from 待决定 a decider returns it to any step.
@@ -560,7 +688,7 @@ def _staff_actions(user, case: Case) -> list[str]:
         found.add("delivery_confirm" if s == Status.DELIVERED else "deliver")
     # §44 certificate only for items whose result is one and whose licence type is configured, and
     # never while a fee notice is unpaid.
-    unpaid = counter and case.fee_notices.filter(state=FeeNotice.State.UNPAID).exists()
+    unpaid = counter and not fresh and case.fee_notices.filter(state=FeeNotice.State.UNPAID).exists()
     if "certificate" in found and (case.item_version.result_type != "certificate" or unpaid
                                    or not _licence_type_configured(case)):
         found.discard("certificate")
@@ -575,9 +703,9 @@ def _staff_actions(user, case: Case) -> list[str]:
             found.update(("extension_approve", "extension_refuse") if pending else ("extend",))
     # 一口收费: only the fee items the catalog version lists (§58), at the counter; one standing
     # notice per case, voided (while unpaid) before another is issued.
-    standing = case.fee_notices.exclude(state=FeeNotice.State.VOIDED).exists() if counter else True
+    standing = (not fresh and case.fee_notices.exclude(state=FeeNotice.State.VOIDED).exists()) if counter else True
     if (counter and not standing and s not in states.TERMINAL and s != Status.DRAFT
-            and case.item_version.fees.exists()):
+            and _has_fee_items(case.item_version)):
         found.add("fee_notice")
     if unpaid:
         found.update(("payment", "fee_void") if s not in states.ENDED_UNSERVED else ("fee_void",))
@@ -587,14 +715,26 @@ def _staff_actions(user, case: Case) -> list[str]:
     return [a for a in STAFF_ACTIONS if a in found]
 
 
-def case_actions_for(*, user, case: Case) -> list[str]:
+def case_actions_for(*, user, case: Case, fresh: bool = False) -> list[str]:
     """What this user may do on this case now: the buttons on the pages and `allowed_actions` in
     the API. Built from the transition table (states.allowed_actions) for the roles the user holds
     in the case's department (permissions.positions_in, as role_for: AB岗 cover included) and the
-    services' own rules; the services check everything again when called."""
+    services' own rules; the services check everything again when called. `fresh`: the case was
+    created by this very request, so it has no correction or fee notice yet (not looked up)."""
     if is_case_applicant(user, case):
         return _applicant_actions(case)
-    return _staff_actions(user, case)
+    return _staff_actions(user, case, fresh)
+
+
+def _has_fee_items(version) -> bool:
+    """Whether the 实施清单 version lists fee items. Kept on a published version (its content never
+    changes, catalog.selectors.version_frozen), asked anew of a draft."""
+    known = getattr(version, "_zw_has_fee_items", None)
+    if known is None:
+        known = version.fees.exists()
+        if version.status != version.Status.DRAFT:
+            version._zw_has_fee_items = known
+    return known
 
 
 def case_certificate(case: Case):

@@ -497,6 +497,8 @@ def workbench(request):
     return render(request, "cases/workbench.html", {
         "queue": queue, "queue_label": selectors.QUEUES[queue], "counts": counts, "rows": rows, "form": form,
         "departments": scope.own,
+        # Each row's link is this prefix + its case number + "/": one reverse() for the page, not one per row.
+        "case_url": reverse("cases:staff_case", args=["0"]).removesuffix("0/"),
     })
 
 

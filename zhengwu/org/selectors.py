@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.db import connection
@@ -117,6 +118,82 @@ def departments_of(user, on_date: dt.date | None = None) -> QuerySet[Department]
         backups__backup__is_active=True,
     ).values("department_id")
     return Department.objects.filter(Q(id__in=own) | Q(id__in=covered), is_active=True).order_by("name")
+
+
+@dataclass(frozen=True)
+class DepartmentRef:
+    """A department as lists name it: no model instance to build for a heading."""
+
+    pk: int
+    name: str
+    short_name: str
+
+
+@dataclass(frozen=True)
+class StaffReach:
+    """Where a member of staff works on a day, read in one statement (the workbench's every request)."""
+
+    departments: tuple[DepartmentRef, ...]  # departments_of(user), by name
+    positions: dict[int, frozenset[str]]  # per department of `departments`: posts_in_department's positions
+    supervised: frozenset[int]  # departments_supervised_by(user), by id
+
+
+def staff_reach(user, on_date: dt.date | None = None) -> StaffReach:
+    """departments_of, posts_in_department (for each of those departments) and
+    departments_supervised_by in one query, with the same meaning (tested against them)."""
+    if not _is_person(user):
+        return StaffReach((), {}, frozenset())
+    day = connection.ops.adapt_datefield_value(on_date or timezone.localdate())
+    with connection.cursor() as cursor:
+        supervisor = Position.SUPERVISOR.value
+        cursor.execute(_staff_reach_sql(), [user.pk, user.pk, day, day, user.pk, supervisor, user.pk, supervisor])
+        rows = cursor.fetchall()
+    departments: dict[int, DepartmentRef] = {}
+    positions: dict[int, set[str]] = {}
+    supervised: set[int] = set()
+    for department_id, name, short_name, position, holder_id, holder_active in rows:
+        if position is None:
+            supervised.add(department_id)
+            continue
+        departments.setdefault(department_id, DepartmentRef(department_id, name, short_name))
+        # A covered A post's positions count only while its holder's account is active (posts_in_department).
+        if holder_id == user.pk or holder_active:
+            positions.setdefault(department_id, set()).add(position)
+    return StaffReach(tuple(departments.values()), {pk: frozenset(held) for pk, held in positions.items()},
+                      frozenset(supervised))
+
+
+@functools.cache
+def _staff_reach_sql() -> str:
+    # The first part: the user's own active posts and the active A posts covered as B岗 while their
+    # holder is absent that day, in active departments (departments_of), with their positions
+    # (posts_in_department). The second: departments at, or under, an active centre where the
+    # user is an active supervisor (departments_supervised_by), marked by a NULL position.
+    post, backup, absence = StaffPost._meta.db_table, BackupPost._meta.db_table, Absence._meta.db_table
+    department, centre, user = Department._meta.db_table, ServiceCentre._meta.db_table, get_user_model()._meta.db_table
+    return f"""
+SELECT d.id, d.name, d.short_name, p.position, p.user_id, u.is_active
+FROM {post} p
+JOIN {department} d ON d.id = p.department_id AND d.is_active
+JOIN {user} u ON u.id = p.user_id
+WHERE p.is_active AND (
+    p.user_id = %s
+    OR (EXISTS (SELECT 1 FROM {backup} b
+                JOIN {post} bp ON bp.id = b.backup_id
+                WHERE b.primary_id = p.id AND bp.user_id = %s AND bp.is_active)
+        AND EXISTS (SELECT 1 FROM {absence} a
+                    WHERE a.user_id = p.user_id AND a.starts_on <= %s AND a.ends_on >= %s)))
+UNION ALL
+SELECT d.id, d.name, d.short_name, NULL, NULL, NULL
+FROM {department} d
+WHERE d.is_active AND d.centre_id IN (
+    SELECT c.id FROM {centre} c
+    WHERE c.id IN (SELECT s.id FROM {centre} s JOIN {post} sp ON sp.centre_id = s.id
+                   WHERE s.is_active AND sp.user_id = %s AND sp.is_active AND sp.position = %s)
+       OR c.parent_id IN (SELECT s.id FROM {centre} s JOIN {post} sp ON sp.centre_id = s.id
+                          WHERE s.is_active AND sp.user_id = %s AND sp.is_active AND sp.position = %s))
+ORDER BY 2, 1
+"""
 
 
 def user_has_position(user, position: str, department: Department | None = None, *,

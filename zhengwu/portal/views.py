@@ -6,10 +6,12 @@ from pathlib import PurePosixPath
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
+from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
+from django.utils.html import escape
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
@@ -20,7 +22,7 @@ from zhengwu.portal import selectors
 from zhengwu.portal.forms import SearchForm
 from zhengwu.portal.remedies import REMEDIES
 from zhengwu.portal.services import guide_view_count
-from zhengwu.portal.templatetags.portal import ELDER_COOKIE
+from zhengwu.portal.templatetags.portal import ELDER_COOKIE, elder_mode_on
 
 ELDER_COOKIE_AGE = 365 * 24 * 3600
 
@@ -143,11 +145,19 @@ def online(request):
     })
 
 
+# Stand-ins in a guide page kept for anonymous visitors, replaced on every response: the CSRF token
+# (masked anew per response) and the page's own address with its query string (the 长辈版 switch's
+# `next`). Nothing else on the page depends on the visitor but the 长辈版 cookie, which picks the copy.
+_CSRF_SLOT = "__zw_slot_csrf__"
+_NEXT_SLOT = "__zw_slot_next__"
+
+
 def guide(request, basic_code: str):
     page = _or_404(selectors.guide_get_public, basic_code=basic_code)
     guide_view_count(actor=request.user, item=page.item)
     # The body (half of a guide view's CPU time in issue 5's load test) is rendered once per cached
-    # page and lives as long as the page's data does.
+    # page and lives as long as the page's data does; for anonymous visitors, so is the whole page,
+    # one copy per 长辈版 mode.
     body = page.rendered.get("body")
     if body is None:
         body = page.rendered["body"] = render_to_string("portal/_guide_body.html", {
@@ -155,7 +165,16 @@ def guide(request, basic_code: str):
             # flowchart_svg escapes every text it draws; the SVG is built on the server, no user markup.
             "flowchart": mark_safe(flowchart_svg(page.version, element_id="flow")),
         })
-    return render(request, "portal/guide.html", {"page": page, "item": page.item, "v": page.version, "body": body})
+    context = {"page": page, "item": page.item, "v": page.version, "body": body}
+    if request.user.is_authenticated:
+        return render(request, "portal/guide.html", context)
+    key = "page.elder" if elder_mode_on(request) else "page"
+    html = page.rendered.get(key)
+    if html is None:
+        html = page.rendered[key] = render_to_string("portal/guide.html", {
+            **context, "csrf_token": _CSRF_SLOT, "elder_next": _NEXT_SLOT}, request=request)
+    return HttpResponse(html.replace(_CSRF_SLOT, get_token(request), 1)
+                        .replace(_NEXT_SLOT, escape(request.get_full_path()), 1))
 
 
 # Blank forms and samples are office documents or images uploaded by staff. They are always sent

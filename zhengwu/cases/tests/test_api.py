@@ -279,3 +279,26 @@ def test_fee_notice_endpoints_charge_within_the_catalog_and_void(accepted, clerk
     r = _post(client, f"{BASE}/{no}/fee-notices", {"lines": [{"fee_item_id": fee.pk}]})
     assert r.status_code == 200 and r.json()["notice_no"] != first
     assert AuditEvent.objects.filter(action="case.fee_notice_void").count() == 1
+
+
+@pytest.mark.parametrize("key", ["", "wk-1"])
+def test_a_walk_in_answer_is_the_case_detail_and_its_read_is_audited(key, item, clerk, as_user):
+    c = as_user(clerk)
+    headers = {"HTTP_IDEMPOTENCY_KEY": key} if key else {}
+    r = c.post(f"{BASE}/walk-in", _payload(item), content_type="application/json", **headers)
+    assert r.status_code == 201, r.content
+    case = Case.objects.get(case_no=r.json()["case_no"])
+    # The answer reads the applicant's data for the clerk: audited, once, in its own event.
+    reads = AuditEvent.objects.filter(action="case.read", actor=clerk, object_id=str(case.pk))
+    assert reads.count() == 1 and reads.get().data == {"case_no": case.case_no}
+    # Built from the object the service returned, it says what a fresh read says.
+    assert r.json() == c.get(f"{BASE}/{case.case_no}").json()
+    assert r.json()["applicant_id_number"] == "110105********002X" and r.json()["allowed_actions"]
+
+
+def test_a_submission_answer_is_the_case_detail_and_not_a_staff_read(item, applicant, as_user):
+    c = as_user(applicant)
+    r = c.post(BASE, _payload(item), content_type="application/json")
+    assert r.status_code == 201, r.content
+    assert r.json() == c.get(f"{BASE}/{r.json()['case_no']}").json()
+    assert not AuditEvent.objects.filter(action="case.read").exists()

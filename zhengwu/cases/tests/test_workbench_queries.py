@@ -9,17 +9,18 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from zhengwu.cases import selectors, services
 from zhengwu.cases.tests.conftest import clock_of, full_materials, person
 
-# Whatever the number of cases: the session, the user, the user's departments and supervised
-# departments (read once for the whole page), the positions per department, one grouped query for
-# the queue counts by status, one for the clock queues, one page of rows (待我办理 reads the
-# positions once more) and the site's centre for the header (kept per process outside test mode,
-# portal.selectors); for a supervisor both reads are also audited (three statements per audit
-# event). A per-case or per-queue query, or a second scope look-up, breaks this.
-QUERY_CEILING = {"clerk": 10, "reviewer": 10, "chief_representative": 10, "supervisor": 14}
+# Whatever the number of cases: the session, the user, where the user works (departments, positions
+# there and supervised departments: one statement, org.selectors.staff_reach, read once for the whole
+# page), one grouped query for the queue counts by status, one for the clock queues, one page of rows
+# and the site's centre for the header (kept per process outside test mode, portal.selectors); for a
+# supervisor both reads are also audited (three statements per audit event). A per-case or
+# per-queue query, or a second scope look-up, breaks this.
+QUERY_CEILING = {"clerk": 7, "reviewer": 7, "chief_representative": 7, "supervisor": 13}
 
 
 def _cases(n: int, *, item, applicant, clerk, reviewer, chief_representative, start: int = 0) -> None:
@@ -128,10 +129,44 @@ def test_rows_show_the_masked_name_and_load_no_personal_columns(client, item, ap
     services.case_submit(actor=applicant, item_id=item.pk, idempotency_key="wb-o", materials=full_materials(item),
                          applicant=person(applicant_type=ApplicantType.ORGANISATION, name="清溪县好味食品有限公司",
                                           id_type=IdType.USCC, id_number=USCC_ORG, legal_representative="王五"))
-    rows = selectors.case_workbench_rows(user=clerk, queue="pending_acceptance")
+    with CaptureQueriesContext(connection) as ctx:
+        rows = selectors.case_workbench_rows(user=clerk, queue="pending_acceptance")
     assert sorted(r["applicant"] for r in rows) == ["欧***", "清溪县好味食品有限公司"]
-    for row in rows:  # the encrypted columns are not decrypted for a list that does not show them
-        assert {"applicant_id_number", "applicant_phone"} <= row["case"].get_deferred_fields()
+    # The encrypted columns are not even read for a list that does not show them, nor the plain name.
+    page = ctx.captured_queries[-1]["sql"]
+    assert "applicant_name" in page and "applicant_id_number" not in page and "applicant_phone" not in page
+    assert all("applicant_name" not in row for row in rows)
     client.force_login(clerk)
     page = client.get(reverse("cases:workbench")).content.decode()
     assert "欧***" in page and "欧阳娜娜" not in page and "清溪县好味食品有限公司" in page
+    for row in rows:
+        assert f'<a href="{reverse("cases:staff_case", args=[row["case_no"]])}">{row["case_no"]}</a>' in page
+        assert timezone.localtime(row["received_at"]).strftime("%Y-%m-%d %H:%M") in page
+    assert '<span class="status status-submitted">待受理</span>' in page
+
+
+
+@pytest.mark.parametrize(("persona", "shown"), [("clerk", False), ("reviewer", False), ("supervisor", False),
+                                                ("section_head", True), ("leader", True)])
+def test_the_extension_tab_shows_only_to_those_who_approve(persona, shown, request, client, db):
+    user = request.getfixturevalue(persona)
+    client.force_login(user)
+    response = client.get(reverse("cases:workbench"))
+    assert ("queue-extension_requests" in response.content.decode()) is shown
+    assert response.context["counts"].approves_extensions is shown
+    # Still counted for everyone, and still the queue's length (0 for those who do not approve).
+    assert "extension_requests" in {key for key, _label, _count in response.context["counts"]}
+
+
+@pytest.mark.parametrize("persona", ["clerk", "chief_representative", "supervisor", "outsider"])
+def test_the_rows_are_the_queues_in_order(persona, request, item, applicant, clerk, reviewer, chief_representative):
+    _cases(10, item=item, applicant=applicant, clerk=clerk, reviewer=reviewer,
+           chief_representative=chief_representative)
+    user = request.getfixturevalue(persona)
+    for queue in selectors.QUEUES:
+        rows = selectors.case_workbench_rows(user=user, queue=queue, limit=3)
+        expected = list(selectors.case_list_visible_to(user=user, queue=queue).values_list("case_no", "status")[:3])
+        assert [(r["case_no"], r["status"]) for r in rows] == expected, queue
+        assert all(r["status_label"] and r["department"] and r["item_name"] for r in rows)
+        # Converted as the ORM converts them (SQLite gives text): the page formats them as dates.
+        assert all(isinstance(r["received_at"], dt.datetime) for r in rows)

@@ -96,3 +96,46 @@ def test_scope_selectors_cost_one_query_each(django_assert_num_queries, chief_ba
         acting_for(reviewer, LEAVE_FROM)
     with django_assert_num_queries(1):
         assert user_has_position(reviewer, Position.REVIEWER, dept_market)
+
+
+def _reach_by_the_long_way(user, day):
+    from zhengwu.org.selectors import departments_of, departments_supervised_by, posts_in_department
+
+    departments = list(departments_of(user, day))
+    positions = {d.pk: frozenset(p for p, _holder in posts_in_department(user, d.pk, day)) for d in departments}
+    return ([(d.pk, d.name, d.short_name) for d in departments], {pk: held for pk, held in positions.items() if held},
+            frozenset(departments_supervised_by(user).values_list("pk", flat=True)))
+
+
+@pytest.mark.parametrize("persona", ["clerk", "reviewer", "leader", "section_head", "supervisor", "outsider",
+                                     "applicant", "sysadmin"])
+def test_staff_reach_is_departments_of_their_positions_and_the_supervised_ones(persona, request, clerk, dept_land,
+                                                                               dept_market, county_centre):
+    import datetime as dt
+
+    from zhengwu.org.models import Absence, BackupPost, Position, ServiceCentre, StaffPost
+    from zhengwu.org.selectors import staff_reach
+
+    user = request.getfixturevalue(persona)
+    # The persona covers the market clerk's post as B岗 while the clerk is away (and holds a post of
+    # its own in the land department), and a branch centre sits under the county centre.
+    if persona not in ("applicant", "sysadmin", "clerk"):
+        own = StaffPost.objects.create(user=user, position=Position.REVIEWER, department=dept_land)
+        BackupPost.objects.create(primary=StaffPost.objects.get(user=clerk), backup=own)
+    Absence.objects.create(user=clerk, starts_on=dt.date(2026, 3, 2), ends_on=dt.date(2026, 3, 3), reason="病假")
+    branch = ServiceCentre.objects.create(name="分中心", kind=ServiceCentre.Kind.BRANCH, region=county_centre.region,
+                                          parent=county_centre)
+    dept_land.centre = branch
+    dept_land.save()
+    for day in (dt.date(2026, 3, 2), dt.date(2026, 3, 4)):
+        reach = staff_reach(user, day)
+        expected = _reach_by_the_long_way(user, day)
+        assert ([(d.pk, d.name, d.short_name) for d in reach.departments], reach.positions, reach.supervised) == \
+            expected, (persona, day)
+    # The covered A post's positions lapse with its holder's account; the department stays (departments_of).
+    clerk.is_active = False
+    clerk.save()
+    day = dt.date(2026, 3, 2)
+    reach = staff_reach(user, day)
+    assert ([(d.pk, d.name, d.short_name) for d in reach.departments], reach.positions, reach.supervised) == \
+        _reach_by_the_long_way(user, day)

@@ -78,3 +78,47 @@ def test_off_when_set_to_zero(client, county, settings):
     with CaptureQueriesContext(connection) as captured:
         _guide(client)
     assert len(captured.captured_queries) > 2
+
+
+def test_a_cached_guide_page_keeps_each_mode_apart(client, county):
+    assert 'class="elder"' not in _guide(client).content.decode()
+    client.cookies["zw_elder"] = "1"
+    elder = _guide(client).content.decode()
+    assert '<html lang="zh-Hans" class="elder">' in elder and 'value="off"' in elder
+    del client.cookies["zw_elder"]
+    standard = _guide(client).content.decode()
+    assert 'class="elder"' not in standard and 'value="on"' in standard
+
+
+def _token(html: str) -> str:
+    found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
+    assert found is not None
+    return found.group(1)
+
+
+def test_a_cached_guide_page_gets_this_visitors_token_and_address(client, county):
+    from django.middleware.csrf import _unmask_cipher_token  # type: ignore[attr-defined]
+
+    first = _guide(client)
+    page = client.get(reverse("portal:guide", args=["000132001000"]) + '?from="x"&a=1').content.decode()
+    assert "__zw_slot_" not in page
+    assert 'name="next" value="/guide/000132001000/?from=%22x%22&amp;a=1"' in page
+    token = _token(page)
+    assert _unmask_cipher_token(token) == first.cookies["csrftoken"].value
+    # The switch works from a cached page, with the CSRF check on.
+    checked = type(client)(enforce_csrf_checks=True)
+    checked.get(reverse("portal:guide", args=["000132001000"]))
+    html = checked.get(reverse("portal:guide", args=["000132001000"])).content.decode()
+    token = _token(html)
+    response = checked.post(reverse("portal:elder_mode"), {"mode": "on", "next": "/guide/000132001000/",
+                                                           "csrfmiddlewaretoken": token})
+    assert response.status_code == 302 and response.cookies["zw_elder"].value == "1"
+
+
+def test_a_signed_in_visitor_never_gets_the_anonymous_page(client, county, applicant):
+    assert "工作人员登录" in _guide(client).content.decode()
+    client.force_login(applicant)
+    html = _guide(client).content.decode()
+    assert "工作台" in html and "工作人员登录" not in html
+    client.logout()
+    assert "工作人员登录" in _guide(client).content.decode()

@@ -92,3 +92,36 @@ def test_guide_views_rank_popular_items(client, county):
     assert home.popular_by_views is True and "热门事项" in response.content.decode()
     assert [i.basic_code for i in home.popular[:2]] == ["000120004000", "000107003000"]
     assert len(home.popular) == 4  # topped up with the other published items
+
+
+def test_batched_guide_views_are_written_together_and_add_up(client, county, settings, django_assert_num_queries):
+    from zhengwu.portal.services import guide_view_flush
+
+    client.get(reverse("portal:guide", args=["000120004000"]))  # written at once (the setting is 0 in tests)
+    settings.ZHENGWU_GUIDE_VIEW_FLUSH_SECONDS = 3600
+    guide_view_flush()
+    for _ in range(2):
+        client.get(reverse("portal:guide", args=["000120004000"]))
+    client.get(reverse("portal:guide", args=["000107003000"]))
+    assert GuideViewDay.objects.get(item=county.items["elderly"]).views == 1  # counted, not written yet
+    with django_assert_num_queries(1):
+        guide_view_flush()
+    assert GuideViewDay.objects.get(item=county.items["elderly"]).views == 3
+    assert GuideViewDay.objects.get(item=county.items["marriage"]).views == 1
+    with django_assert_num_queries(0):
+        guide_view_flush()
+
+
+def test_a_large_batch_of_guide_views_is_written_in_parts(county, monkeypatch, django_assert_num_queries):
+    import datetime as dt
+
+    from zhengwu.portal import services
+
+    monkeypatch.setattr(services, "_ROWS_PER_STATEMENT", 1)
+    day = dt.date(2026, 3, 2)
+    with django_assert_num_queries(2):
+        services._write({(county.items["elderly"].pk, day): 4, (county.items["marriage"].pk, day): 1})
+    with django_assert_num_queries(1):
+        services._write({(county.items["elderly"].pk, day): 1})
+    assert GuideViewDay.objects.get(item=county.items["elderly"], day=day).views == 5
+    assert GuideViewDay.objects.get(item=county.items["marriage"], day=day).views == 1
