@@ -511,7 +511,8 @@ _PREPARED: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
 def _progress_fetch(alias: str, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
     connection = connections[alias]
     with connection.cursor() as cursor:
-        if connection.vendor != "postgresql":
+        if connection.vendor != "postgresql" or connection.settings_dict["OPTIONS"].get("server_side_binding"):
+            # SQLite; or psycopg binding on the server, which prepares a statement it runs again.
             cursor.execute(sql, params)
             return cursor.fetchall()
         # A prepared statement per connection: planning these joins took 0.46 ms of PostgreSQL's

@@ -52,15 +52,21 @@ def insert_statements(objs: Sequence[models.Model]) -> list[tuple[str, list[Any]
 
 
 def run_statements(statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
-    """Execute write statements whose results nobody reads. On PostgreSQL they go as one string in
-    one round trip (psycopg's client-side binding, Django's default, sends it with the simple query
-    protocol, which takes several statements); SQLite runs in-process, one statement at a time."""
+    """Execute write statements whose results nobody reads. On PostgreSQL they go in one round
+    trip: in psycopg's pipeline when the server binds the parameters (config/env.py), else as one
+    string (client-side binding sends it with the simple query protocol, which takes several
+    statements); SQLite runs in-process, one statement at a time."""
     if not statements:
         return
     with connection.cursor() as cursor:
         if connection.vendor != "postgresql" or len(statements) == 1:
             for sql, params in statements:
                 cursor.execute(sql, params)
+        elif connection.settings_dict["OPTIONS"].get("server_side_binding"):
+            # Bound by the server, one statement per message: psycopg's pipeline sends them together.
+            with connection.connection.pipeline():
+                for sql, params in statements:
+                    cursor.execute(sql, params)
         else:
             cursor.execute("; ".join(sql for sql, _ in statements),
                            [value for _, params in statements for value in params])

@@ -29,7 +29,8 @@ def app_role():
         pytest.skip("database roles exist on PostgreSQL only; ./dev test runs this on PostgreSQL")
     role = f"zhengwu_app_{secrets.token_hex(4)}"
     with connection.cursor() as cursor:
-        cursor.execute(f"CREATE ROLE {role} LOGIN PASSWORD %s", [secrets.token_urlsafe(16)])
+        # DDL takes no bound parameters; a URL-safe token needs no quoting.
+        cursor.execute(f"CREATE ROLE {role} LOGIN PASSWORD '{secrets.token_urlsafe(16)}'")
     try:
         yield role
     finally:
