@@ -16,6 +16,12 @@ def test_postgres_url_is_parsed():
     env = read_env({"DATABASE_URL": "postgres://u:p@127.0.0.1:5433/zw"})
     assert env.database["ENGINE"] == "django.db.backends.postgresql"
     assert env.database["PORT"] == 5433
+    # The server binds the parameters and prepares what a connection runs twice, unless told not to.
+    assert env.database["OPTIONS"] == {"server_side_binding": True, "prepare_threshold": 2}
+    behind_a_pooler = read_env({"DATABASE_URL": "postgres://u:p@127.0.0.1:5433/zw", "DB_SERVER_SIDE_BINDING": "false"})
+    assert not behind_a_pooler.database.get("OPTIONS", {}).get("server_side_binding")
+    assert read_env({"DATABASE_URL": "postgres://u@h/zw", "DB_PREPARE_THRESHOLD": "5"}).database["OPTIONS"][
+        "prepare_threshold"] == 5
 
 
 @pytest.mark.parametrize(
@@ -33,6 +39,8 @@ def test_postgres_url_is_parsed():
         {"DATABASE_URL": "nonsense"},
         {"SWEEPER_INTERVAL_SECONDS": "soon"},
         {"LOG_LEVEL": "LOUD"},
+        {"DATABASE_URL": "postgres://u@h/zw", "DB_SERVER_SIDE_BINDING": "perhaps"},
+        {"DATABASE_URL": "postgres://u@h/zw", "DB_PREPARE_THRESHOLD": "often"},
     ],
 )
 def test_bad_values_fail_loudly(values):
