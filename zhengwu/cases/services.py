@@ -69,6 +69,7 @@ from zhengwu.cases.uploads import upload_check
 from zhengwu.catalog.codes import CaseKind, LimitUnit, SpecialProcedureKind
 from zhengwu.catalog.models import FeeItem, ProcessStep, ServiceItem
 from zhengwu.catalog.selectors import version_frozen
+from zhengwu.core import rows
 from zhengwu.core.appends import append, run_statements
 from zhengwu.core.audit import audit_batch, audit_record
 from zhengwu.core.counters import counter_next
@@ -608,7 +609,7 @@ def _store_materials(actor, case: Case, checked, now: dt.datetime) -> list[CaseM
     from zhengwu.licences.services import licence_reuse
 
     requirements = _requirements(case)
-    rows = []
+    stored = []
     for m, check in checked:
         name = m.name or requirements[m.requirement_id].name
         row = CaseMaterial(case=case, requirement_id=m.requirement_id, name=name[:300], received_at=now)
@@ -623,8 +624,8 @@ def _store_materials(actor, case: Case, checked, now: dt.datetime) -> list[CaseM
             if saved is not None:
                 saved.append((row.file.storage, row.file.name))
         row.save()
-        rows.append(row)
-    return rows
+        stored.append(row)
+    return stored
 
 
 def _new_case(*, actor, item: ServiceItem, applicant, data: ApplicantInput, channel: str,
@@ -702,12 +703,12 @@ def case_material_add(*, actor, case_no: str, materials: Sequence[MaterialInput]
         if not _is_applicant(actor, case):
             _role(actor, case, [Position.CLERK, Position.CHIEF_REPRESENTATIVE], "收取材料")
         checked = _check_materials(case, materials)
-        rows = _store_materials(actor, case, checked, timezone.now())
+        stored = _store_materials(actor, case, checked, timezone.now())
         _event(case, action="material_add", actor=actor,
                role=Role.APPLICANT if _is_applicant(actor, case) else Role.CLERK,
-               data={"materials": [r.name for r in rows]}, public=True)
-        _audit(actor, "case.material_add", case, materials=[r.name for r in rows])
-    return rows
+               data={"materials": [r.name for r in stored]}, public=True)
+        _audit(actor, "case.material_add", case, materials=[r.name for r in stored])
+    return stored
 
 
 def _after_submission(actor, case: Case) -> None:
@@ -1482,11 +1483,11 @@ def _issue_certificate(actor, case: Case, role: str, policy: CaseItemPolicy | No
     from zhengwu.licences.models import LicenceType
     from zhengwu.licences.services import licence_issue
 
-    if FeeNotice.objects.filter(case=case, state=FeeNotice.State.UNPAID).exists():
+    if rows.exists(FeeNotice._meta.db_table, "case_id = %s AND state = %s", [case.pk, FeeNotice.State.UNPAID]):
         raise Conflict("尚有未缴清的费用，不能制证", "fees are unpaid")
     licence_type = None
     if policy is not None and policy.licence_type_code:
-        licence_type = LicenceType.objects.filter(code=policy.licence_type_code, is_active=True).first()
+        licence_type = rows.first(LicenceType, "t.code = %s AND t.is_active", [policy.licence_type_code])
     if licence_type is None:
         raise ValidationFailed("本事项未配置电子证照类型，不能制证", "no licence type configured for the item")
     today = timezone.localdate()

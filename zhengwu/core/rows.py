@@ -53,3 +53,22 @@ def for_update(of: str) -> str:
     """` FOR UPDATE OF <alias>` where the database locks rows (PostgreSQL); SQLite has one writer."""
     return f" FOR UPDATE OF {of}" if connection.features.has_select_for_update_of else (
         " FOR UPDATE" if connection.features.has_select_for_update else "")
+
+
+def first(model: type[models.Model], where: str, params: Sequence[Any], *, order_by: str = "t.id") -> Any:
+    """The first row of `model` (alias `t`) matching `where`, as an instance, or None: for the
+    single-row lookups a service call makes on its way (a department's signing key, a licence
+    type), without the ORM compiling the same statement again on every call."""
+    c = columns(model, "t", connection.vendor)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {c.sql} FROM {connection.ops.quote_name(model._meta.db_table)} t WHERE {where}"
+                       f" ORDER BY {order_by} LIMIT 1", list(params))
+        row = cursor.fetchone()
+    return None if row is None else c.build(row)
+
+
+def exists(table: str, where: str, params: Sequence[Any]) -> bool:
+    """Whether a row of `table` matches `where` (plain SQL, as `first`)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT 1 FROM {connection.ops.quote_name(table)} WHERE {where} LIMIT 1", list(params))
+        return cursor.fetchone() is not None

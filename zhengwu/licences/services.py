@@ -13,6 +13,7 @@ from django.utils import timezone
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
+from zhengwu.core import rows
 from zhengwu.core.audit import audit_record, step_atomic
 from zhengwu.core.counters import counter_next
 from zhengwu.core.crypto import sm3_hex
@@ -114,7 +115,8 @@ def signing_key_rotate(*, actor, department: Department) -> SigningKey:
 
 
 def _active_signing_key(*, actor, department: Department) -> SigningKey:
-    key = SigningKey.objects.filter(department=department, is_active=True).first()
+    key = rows.first(SigningKey, "t.department_id = %s AND t.is_active", [department.pk],
+                     order_by="t.created_at DESC, t.id DESC")
     return key or signing_key_rotate(actor=actor, department=department)
 
 
