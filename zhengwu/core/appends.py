@@ -14,22 +14,49 @@ built from the model's fields once per model (`_plan`), and each value goes thro
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Any
 
 from django.db import connection, models
 
+# Fields whose value, when it is already of the plain type below (or None), goes to the database
+# as it is: `get_db_prep_save` would only check it. Exact classes: a subclass (an encrypted
+# CharField, for one) prepares its value its own way.
+_PLAIN: dict[type[models.Field], tuple[type, ...]] = {
+    models.CharField: (str,), models.TextField: (str,), models.BooleanField: (bool,),
+    models.IntegerField: (int,), models.BigIntegerField: (int,), models.PositiveIntegerField: (int,),
+    models.PositiveSmallIntegerField: (int,), models.SmallIntegerField: (int,), models.ForeignKey: (int,),
+}
+
+
+def _value_of(field: models.Field) -> Callable[[models.Model], Any]:
+    """How to read one field's database value from an unsaved instance, as `Model.save` would."""
+    attname = field.attname
+    plain = _PLAIN.get(type(field))
+    own_pre_save = type(field).pre_save is not models.Field.pre_save and not (
+        isinstance(field, models.DateTimeField | models.DateField) and not (field.auto_now or field.auto_now_add))
+    if plain is not None and not own_pre_save:
+        def value(obj: models.Model) -> Any:
+            raw = getattr(obj, attname)
+            if raw is None or type(raw) in plain:
+                return raw
+            return field.get_db_prep_save(raw, connection)
+        return value
+    if own_pre_save:
+        return lambda obj: field.get_db_prep_save(field.pre_save(obj, True), connection)
+    return lambda obj: field.get_db_prep_save(getattr(obj, attname), connection)
+
 
 @lru_cache(maxsize=64)
-def _plan(model: type[models.Model]) -> tuple[str, tuple[models.Field, ...], str]:
-    """(INSERT … VALUES prefix, the fields in column order, one row's placeholder group)."""
+def _plan(model: type[models.Model], vendor: str) -> tuple[str, tuple[models.Field, ...], str, tuple]:
+    """(INSERT … VALUES prefix, the fields in column order, one row's placeholder group, their readers)."""
     fields = tuple(f for f in model._meta.local_concrete_fields
                    if not (f.primary_key and isinstance(f, models.AutoField | models.BigAutoField)))
     quote = connection.ops.quote_name
     columns = ", ".join(quote(f.column) for f in fields)
     return (f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ",
-            fields, "(" + ", ".join(["%s"] * len(fields)) + ")")
+            fields, "(" + ", ".join(["%s"] * len(fields)) + ")", tuple(_value_of(f) for f in fields))
 
 
 def insert_statements(objs: Sequence[models.Model]) -> list[tuple[str, list[Any]]]:
@@ -40,13 +67,13 @@ def insert_statements(objs: Sequence[models.Model]) -> list[tuple[str, list[Any]
         groups.setdefault(type(obj), []).append(obj)
     statements = []
     for model, rows in groups.items():
-        prefix, fields, group = _plan(model)
+        prefix, fields, group, readers = _plan(model, connection.vendor)
         size = max(1, connection.ops.bulk_batch_size(list(fields), rows))
         for start in range(0, len(rows), size):
             chunk = rows[start:start + size]
             params: list[Any] = []
             for obj in chunk:
-                params.extend(f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields)
+                params.extend(read(obj) for read in readers)
             statements.append((prefix + ", ".join([group] * len(chunk)), params))
     return statements
 

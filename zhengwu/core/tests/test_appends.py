@@ -2,6 +2,7 @@
 with its audit events, or not at all."""
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -95,3 +96,20 @@ def test_many_rows_are_split_into_statements_the_database_accepts():
         for n in range(1500):
             append(_delivery(n))
     assert Delivery.objects.count() == 1500
+
+
+def test_an_appended_row_is_stored_as_the_orm_stores_it_whatever_the_python_types():
+    from zhengwu.notify.models import Notice
+
+    user = get_user_model().objects.create_user(username="appends", password="x-Secret-123")
+    now = timezone.now()
+    fields = {"template": "t", "title": "标题", "body": "正文", "link": "", "created_at": now}
+    Notice.objects.create(recipient_id=user.pk, **fields)
+    # A foreign key given as text and a flag given as 1 are prepared by their fields, as save() would.
+    append(Notice(recipient_id=str(user.pk), **fields))
+    append(Delivery(channel="in_app", template="t", recipient_masked="user:1", title="x", backend="database",
+                    outcome=Delivery.Outcome.SENT, sent_at=now))
+    saved, appended = Notice.objects.order_by("id")
+    assert [getattr(appended, f.attname) for f in Notice._meta.concrete_fields if not f.primary_key] == \
+        [getattr(saved, f.attname) for f in Notice._meta.concrete_fields if not f.primary_key]
+    assert Delivery.objects.get().sent_at == now
