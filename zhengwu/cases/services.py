@@ -70,7 +70,7 @@ from zhengwu.catalog.codes import CaseKind, LimitUnit, SpecialProcedureKind
 from zhengwu.catalog.models import FeeItem, ProcessStep, ServiceItem
 from zhengwu.catalog.selectors import version_frozen
 from zhengwu.core import rows
-from zhengwu.core.appends import append, run_statements
+from zhengwu.core.appends import append, insert_now, run_statements
 from zhengwu.core.audit import audit_batch, audit_record
 from zhengwu.core.counters import counter_next
 from zhengwu.core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
@@ -623,8 +623,7 @@ def _store_materials(actor, case: Case, checked, now: dt.datetime) -> list[CaseM
             saved = _SAVED_FILES.get()
             if saved is not None:
                 saved.append((row.file.storage, row.file.name))
-        row.save()
-        stored.append(row)
+        stored.append(insert_now(row))
     return stored
 
 
@@ -632,12 +631,12 @@ def _new_case(*, actor, item: ServiceItem, applicant, data: ApplicantInput, chan
               idempotency_key: str | None, summary: str, window=None) -> Case:
     now = timezone.now()
     assert item.current_version is not None
-    return _locked(Case.objects.create(
+    return _locked(insert_now(Case(
         case_no=_case_no(item.department, now), query_code=_query_code(), item=item,
         item_version=item.current_version, department=item.department, window=window, applicant=applicant,
         channel=channel, idempotency_key=idempotency_key or None, summary=(summary or "").strip()[:300],
         status=Status.DRAFT, **_applicant_fields(data),
-    ))
+    )))
 
 
 def _by_key(idempotency_key: str | None, applicant) -> Case | None:

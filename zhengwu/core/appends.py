@@ -16,9 +16,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import connection, models
+
+M = TypeVar("M", bound=models.Model)
 
 # Fields whose value, when it is already of the plain type below (or None), goes to the database
 # as it is: `get_db_prep_save` would only check it. Exact classes: a subclass (an encrypted
@@ -97,6 +99,17 @@ def run_statements(statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
         else:
             cursor.execute("; ".join(sql for sql, _ in statements),
                            [value for _, params in statements for value in params])
+
+
+def insert_now(obj: M) -> M:
+    """Insert `obj` now and give it its id (INSERT … RETURNING), as `save()` would, without the
+    ORM's statement building: for rows a service call creates and then refers to."""
+    [(sql, params)] = insert_statements([obj])
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} RETURNING {connection.ops.quote_name(obj._meta.pk.column)}", params)
+        obj.pk = cursor.fetchone()[0]
+    obj._state.adding, obj._state.db = False, connection.alias
+    return obj
 
 
 def append(obj: models.Model) -> None:

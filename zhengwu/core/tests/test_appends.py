@@ -113,3 +113,14 @@ def test_an_appended_row_is_stored_as_the_orm_stores_it_whatever_the_python_type
     assert [getattr(appended, f.attname) for f in Notice._meta.concrete_fields if not f.primary_key] == \
         [getattr(saved, f.attname) for f in Notice._meta.concrete_fields if not f.primary_key]
     assert Delivery.objects.get().sent_at == now
+
+
+def test_insert_now_gives_the_row_its_id_at_once():
+    from zhengwu.core.appends import insert_now
+
+    with transaction.atomic(), audit_batch():
+        row = insert_now(_outgoing(1, address="13800002222"))
+        assert row.pk is not None and not row._state.adding
+        assert Outgoing.objects.get(pk=row.pk).address == "13800002222"  # written now, not at the end
+    second = insert_now(_outgoing(2))
+    assert second.pk > row.pk
