@@ -112,6 +112,19 @@ def insert_now(obj: M) -> M:
     return obj
 
 
+def later(statements: Sequence[tuple[str, list[Any]]]) -> None:
+    """Leave writes nobody reads back in this service call (a finished clock's closing, a case's
+    changed columns) to the end of the open unit of work, where they go first in its one round trip;
+    outside a unit of work, run them now."""
+    from zhengwu.core.audit import pending_statements
+
+    pending = pending_statements()
+    if pending is None:
+        run_statements(statements)
+    else:
+        pending.extend(statements)
+
+
 def append(obj: models.Model) -> None:
     """Insert `obj` (unsaved, its id not needed) at the end of the open unit of work, or now."""
     from zhengwu.core.audit import pending_rows

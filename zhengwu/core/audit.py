@@ -87,10 +87,12 @@ class Entry:
 
 @dataclass
 class _Batch:
-    """A service call's unit of work: its audit entries and the rows it appends (core.appends)."""
+    """A service call's unit of work: its audit entries, the rows it appends and the writes it
+    leaves to its end (core.appends)."""
 
     entries: list[Entry] = field(default_factory=list)
     rows: list[models.Model] = field(default_factory=list)
+    statements: list[tuple[str, list[Any]]] = field(default_factory=list)
 
 
 _BATCH: contextvars.ContextVar[_Batch | None] = contextvars.ContextVar("zhengwu_audit_batch", default=None)
@@ -100,6 +102,12 @@ def pending_rows() -> list[models.Model] | None:
     """The open unit of work's appended rows (see `zhengwu.core.appends.append`), or None."""
     batch = _BATCH.get()
     return None if batch is None else batch.rows
+
+
+def pending_statements() -> list[tuple[str, list[Any]]] | None:
+    """The open unit of work's deferred writes (see `zhengwu.core.appends.later`), or None."""
+    batch = _BATCH.get()
+    return None if batch is None else batch.statements
 
 
 @contextmanager
@@ -118,12 +126,13 @@ def audit_batch() -> Iterator[None]:
     outer = _BATCH.get()
     if outer is not None:
         # Inside a savepoint of the outer transaction: its events and rows go if the savepoint rolls back.
-        marks = len(outer.entries), len(outer.rows)
+        marks = len(outer.entries), len(outer.rows), len(outer.statements)
         try:
             yield
         except BaseException:
             del outer.entries[marks[0]:]
             del outer.rows[marks[1]:]
+            del outer.statements[marks[2]:]
             raise
         return
     batch = _Batch()
@@ -132,8 +141,8 @@ def audit_batch() -> Iterator[None]:
         yield
     finally:
         _BATCH.reset(token)
-    if batch.entries or batch.rows:
-        audit_record_many(actor=None, entries=batch.entries, rows=batch.rows, ids=False)
+    if batch.entries or batch.rows or batch.statements:
+        audit_record_many(actor=None, entries=batch.entries, rows=batch.rows, ids=False, before=batch.statements)
 
 
 def step_atomic():
@@ -170,14 +179,16 @@ def _frozen(entry: Entry) -> Entry:
 
 
 def audit_record_many(*, actor, entries: Iterable[Entry], occurred_at: datetime | None = None,
-                      rows: Sequence[models.Model] = (), ids: bool = True) -> list[AuditEvent]:
+                      rows: Sequence[models.Model] = (), ids: bool = True,
+                      before: Sequence[tuple[str, Sequence[Any]]] = ()) -> list[AuditEvent]:
     """Append several events in one locked step (one head lock, then one round trip for the insert
     and the head update). An entry that names its own actor or time keeps them; the others take
     `actor` and `occurred_at` (or now). `rows` (unsaved, appended by a unit of work) go in the same
-    round trip; with `ids=False` the events do too, and are returned without their ids."""
+    round trip, after the writes `before`; with `ids=False` the events do too, and are returned
+    without their ids."""
     entries = list(entries)
     if not entries:
-        run_statements(insert_statements(rows))
+        run_statements([*before, *insert_statements(rows)])
         return []
     default_actor = _actor_parts(actor)
     ctx = context.current()
@@ -210,10 +221,10 @@ def audit_record_many(*, actor, entries: Iterable[Entry], occurred_at: datetime 
         head = (f"UPDATE {AuditHead._meta.db_table} SET last_seq = %s, last_hash = %s WHERE id = 1", [seq, prev])
         if ids:
             AuditEvent.objects.bulk_create(events)  # the caller gets the events with their ids
-            run_statements([*insert_statements(rows), head])
+            run_statements([*before, *insert_statements(rows), head])
         else:
             # A unit of work's end: nobody reads the events back, so their ids are not asked for.
-            run_statements([*insert_statements([*rows, *events]), head])
+            run_statements([*before, *insert_statements([*rows, *events]), head])
     return events
 
 

@@ -19,7 +19,7 @@ from django.db import connection, models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from zhengwu.core.appends import insert_statements, run_statements
+from zhengwu.core.appends import insert_statements, later
 from zhengwu.core.audit import Entry, audit_record, audit_record_many, step_atomic
 from zhengwu.core.errors import Conflict, NotFound, ValidationFailed
 from zhengwu.core.masking import mask_name
@@ -619,8 +619,8 @@ def clocks_finish(*, actor, clocks: Iterable[Clock], complete: bool, at: datetim
                   reason: str = "") -> list[Clock]:
     """Complete (办结) or stop several locked clocks (`clocks_locked_of`) of one owner at once. A
     running clock finished under the calendar its deadline was computed with keeps that deadline
-    (see `_finish`): its closing writes for all such clocks go in one round trip; any other clock
-    is finished one by one."""
+    (see `_finish`): the closing writes of all such clocks are left to the end of the unit of work
+    (core.appends.later), or run together now outside one; any other clock is finished one by one."""
     action = "complete" if complete else "stop"
     finished: list[Clock] = []
     statements: list[tuple[str, list[Any]]] = []
@@ -647,7 +647,7 @@ def clocks_finish(*, actor, clocks: Iterable[Clock], complete: bool, at: datetim
             _audit_clock(actor, f"clock.{action}", clock, at=moment.isoformat(), reason=reason,
                          on_time=clock.due_at is None or moment < clock.due_at)
         finished.append(clock)
-    run_statements(statements)
+    later(statements)  # nobody reads these rows again in this call: they go with its last round trip
     return finished
 
 
