@@ -124,3 +124,20 @@ def test_insert_now_gives_the_row_its_id_at_once():
         assert Outgoing.objects.get(pk=row.pk).address == "13800002222"  # written now, not at the end
     second = insert_now(_outgoing(2))
     assert second.pk > row.pk
+
+
+def test_a_write_left_to_the_end_runs_there_first_or_now_outside_a_unit():
+    from zhengwu.core.appends import later
+
+    row = Outgoing.objects.create(**{f.name: getattr(_outgoing(1), f.name) for f in Outgoing._meta.concrete_fields
+                                     if not f.primary_key})
+    update = [(f"UPDATE {Outgoing._meta.db_table} SET title = %s WHERE id = %s", ["改后", row.pk])]
+    with transaction.atomic(), audit_batch():
+        later(update)
+        assert Outgoing.objects.get().title == "第1条"  # not yet
+    assert Outgoing.objects.get().title == "改后"
+    with pytest.raises(RuntimeError), transaction.atomic(), audit_batch():
+        later([(update[0][0], ["不会写入", row.pk])])
+        raise RuntimeError("boom")
+    later([(update[0][0], ["即时", row.pk])])
+    assert Outgoing.objects.get().title == "即时"
