@@ -304,9 +304,7 @@ def _case_locked_row(case_no: str) -> Case | None:
     if row is None:
         return None
     case = cast(Case, c.build(row))
-    department = cast(Department, d.build(row, c.width))
-    department.region = cast(Region, r.build(row, c.width + d.width))
-    case.department = department
+    case.department = _department_built(row, c.width, d, r)
     applicant_at = c.width + d.width + r.width
     if row[applicant_at] is None:
         Case.applicant.field.set_cached_value(case, None)
@@ -528,10 +526,15 @@ def _item_row(item_id: int) -> ServiceItem | None:
     if row is None:
         return None
     item = cast(ServiceItem, i.build(row))
-    department = cast(Department, d.build(row, i.width))
-    department.region = cast(Region, r.build(row, i.width + d.width))
-    item.department = department
+    item.department = _department_built(row, i.width, d, r)
     return item
+
+
+def _department_built(row, start: int, d, r) -> Department:
+    """The department at `row[start:]` with its region right after it (`_case_locked_row`, `_item_row`)."""
+    department = cast(Department, d.build(row, start))
+    department.region = cast(Region, r.build(row, start + d.width))
+    return department
 
 
 def _published_item(item_id: int) -> ServiceItem:
