@@ -112,3 +112,9 @@ _CHECK_JS = r"""
 
 def accessibility_problems(page) -> list[str]:
     return page.evaluate(_CHECK_JS, MIN_CONTRAST)
+
+
+def assert_accessible(page, label: str) -> None:
+    """No serious or critical axe-core violation on the page as it is now."""
+    problems = accessibility_problems(page)
+    assert problems == [], f"{label}: {problems}"

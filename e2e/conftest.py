@@ -48,6 +48,21 @@ def _context(browser, viewport, **extra):
     return context
 
 
+def staff_page(browser, live_server, user, viewport=DESKTOP):
+    """A page signed in as a staff member (demo password), on the staff home."""
+    import re
+
+    from zhengwu.org.tests.factories import PASSWORD
+
+    page = _context(browser, viewport).new_page()
+    page.goto(live_server.url + "/accounts/login/")
+    page.get_by_label("用户名").fill(user.username)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(re.compile(r"/staff/"))
+    return page
+
+
 @pytest.fixture
 def desktop(browser):
     context = _context(browser, DESKTOP)

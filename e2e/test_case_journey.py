@@ -13,8 +13,8 @@ import pytest
 import segno
 import zxingcpp
 
-from e2e.a11y import accessibility_problems
-from e2e.conftest import PHONE, _context, horizontal_overflow
+from e2e.a11y import assert_accessible
+from e2e.conftest import PHONE, _context, horizontal_overflow, staff_page
 from e2e.files import blank_pdf
 from zhengwu.cases import services
 from zhengwu.cases.models import Case
@@ -22,7 +22,6 @@ from zhengwu.cases.states import Status
 from zhengwu.catalog.tests.factories import published_item
 from zhengwu.licences.services import licence_type_create
 from zhengwu.org.models import Position
-from zhengwu.org.tests.factories import PASSWORD
 from zhengwu.portal.tests.data import ensure_themes
 from zhengwu.workcalendar.testing import seed_calendar
 
@@ -58,19 +57,6 @@ def _shot(page, screenshots, name):
     page.screenshot(path=str(screenshots / f"case-{name}.png"), full_page=True)
 
 
-def _check(page, label):
-    problems = accessibility_problems(page)
-    assert problems == [], f"{label}: {problems}"
-
-
-def _staff_page(browser, live_server, user):
-    page = _context(browser, {"width": 1280, "height": 900}).new_page()
-    page.goto(live_server.url + "/accounts/login/")
-    page.get_by_label("用户名").fill(user.username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(re.compile(r"/staff/"))
-    return page
 
 
 def _act(page, live_server, case_no, summary, fill=None, button=None):
@@ -106,7 +92,7 @@ def test_case_journey(live_server, browser, settings, screenshots, tmp_path, sho
     citizen.get_by_label("姓名").fill("张三")
     citizen.locator("#id_password1").fill(CITIZEN_PASSWORD)
     citizen.get_by_label("确认密码").fill(CITIZEN_PASSWORD)
-    _check(citizen, "signup")
+    assert_accessible(citizen, "signup")
     _shot(citizen, screenshots, "01-signup-phone")
     citizen.get_by_role("button", name="注册并登录").click()
     citizen.wait_for_url(re.compile(f"/cases/apply/{shop_item.basic_code}/"))
@@ -116,7 +102,7 @@ def test_case_journey(live_server, browser, settings, screenshots, tmp_path, sho
     citizen.get_by_label("通讯地址").fill("清溪县城关镇人民路 1 号")
     citizen.get_by_label(materials[0].name).set_input_files(str(pdf_file))
     citizen.get_by_label(materials[1].name).set_input_files(str(png_file))
-    _check(citizen, "apply")
+    assert_accessible(citizen, "apply")
     assert horizontal_overflow(citizen) == 0
     _shot(citizen, screenshots, "02-apply-phone")
     citizen.get_by_role("button", name="提交申请").click()
@@ -125,16 +111,16 @@ def test_case_journey(live_server, browser, settings, screenshots, tmp_path, sho
     assert case.status == Status.SUBMITTED and case.materials.count() == 2
     assert case.case_no in citizen.locator(".messages").inner_text()
     assert citizen.locator(".query-code").inner_text() == case.query_code
-    _check(citizen, "my case")
+    assert_accessible(citizen, "my case")
     assert horizontal_overflow(citizen) == 0
     _shot(citizen, screenshots, "03-submitted-phone")
 
     # 2. The clerk sees it in 待受理 and issues the one-time correction notice.
-    window = _staff_page(browser, live_server, clerk)
+    window = staff_page(browser, live_server, clerk)
     window.goto(live_server.url + "/work/")
     assert window.locator(".queue-pending_acceptance .q-count").inner_text() == "1"
     assert "张*" in window.locator("table").inner_text()
-    _check(window, "workbench")
+    assert_accessible(window, "workbench")
     _shot(window, screenshots, "04-workbench")
 
     def correction(form):
@@ -142,7 +128,7 @@ def test_case_journey(live_server, browser, settings, screenshots, tmp_path, sho
         form.get_by_label(f"“{materials[1].name}”的补正理由").fill("复印件模糊，请上传清晰的扫描件")
     window.goto(f"{live_server.url}/work/{case.case_no}/")
     window.locator("summary", has_text=re.compile("^一次性告知补正$")).click()
-    _check(window, "case page, correction form")
+    assert_accessible(window, "case page, correction form")
     _shot(window, screenshots, "05-correction-form")
     _act(window, live_server, case.case_no, "一次性告知补正", correction)
     case.refresh_from_db()
@@ -164,13 +150,13 @@ def test_case_journey(live_server, browser, settings, screenshots, tmp_path, sho
     window.goto(f"{live_server.url}/work/{case.case_no}/")
     assert window.locator(".clock-green").count() >= 2
     window.locator(".clocks details summary").first.click()
-    _check(window, "case page, accepted")
+    assert_accessible(window, "case page, accepted")
     _shot(window, screenshots, "07-accepted-clocks")
 
-    review = _staff_page(browser, live_server, reviewer)
+    review = staff_page(browser, live_server, reviewer)
     _act(review, live_server, case.case_no, "本环节通过",
          lambda form: form.get_by_label("处理意见").fill("材料齐全，符合法定条件"))
-    chief = _staff_page(browser, live_server, chief_representative)
+    chief = staff_page(browser, live_server, chief_representative)
     _act(chief, live_server, case.case_no, "本环节通过", lambda form: form.get_by_label("处理意见").fill("拟准予"))
     _act(chief, live_server, case.case_no, "作出决定", lambda form: form.get_by_label("准予许可").check())
     _shot(chief, screenshots, "08-approved")
@@ -179,7 +165,7 @@ def test_case_journey(live_server, browser, settings, screenshots, tmp_path, sho
     assert case.status == Status.CERTIFICATE_ISSUED
 
     # An outsider from another department gets a 404 for the same case.
-    other = _staff_page(browser, live_server, outsider)
+    other = staff_page(browser, live_server, outsider)
     assert other.goto(f"{live_server.url}/work/{case.case_no}/").status == 404
 
     # 5. The citizen downloads the certificate; its QR code leads to the verification page.
@@ -214,7 +200,7 @@ def test_case_journey(live_server, browser, settings, screenshots, tmp_path, sho
     citizen.wait_for_url(re.compile(r"/cases/my/[^/]+/$"))
     assert "非常满意" in citizen.locator("section", has_text="我的评价").inner_text()
     assert citizen.get_by_role("button", name="提交评价").count() == 0
-    _check(citizen, "rated")
+    assert_accessible(citizen, "rated")
     _shot(citizen, screenshots, "12-rated-phone")
 
     # 7. Anyone can follow it with number + query code, and the hall's screen shows it masked.
@@ -225,12 +211,12 @@ def test_case_journey(live_server, browser, settings, screenshots, tmp_path, sho
     public.get_by_role("button", name="查询").click()
     assert public.locator(".applicant").inner_text() == "张*"
     assert "已办结" in public.content() and ID_NUMBER not in public.content()
-    _check(public, "progress")
+    assert_accessible(public, "progress")
     _shot(public, screenshots, "13-progress")
     screen = _context(browser, {"width": 1920, "height": 1080}).new_page()
     screen.goto(live_server.url + "/hall/screen/")
     assert case.case_no in screen.content() and "张*" in screen.content() and "张三" not in screen.content()
-    _check(screen, "hall screen")
+    assert_accessible(screen, "hall screen")
     _shot(screen, screenshots, "14-hall-screen")
 
 

@@ -11,8 +11,8 @@ from decimal import Decimal
 
 import pytest
 
-from e2e.a11y import accessibility_problems
-from e2e.conftest import DESKTOP, PHONE, _context, horizontal_overflow
+from e2e.a11y import assert_accessible
+from e2e.conftest import DESKTOP, PHONE, _context, horizontal_overflow, staff_page
 from e2e.files import blank_pdf
 from zhengwu.cases import services
 from zhengwu.cases.models import Case, FeeNotice
@@ -22,7 +22,6 @@ from zhengwu.catalog.codes import CaseKind, SpecialProcedureKind
 from zhengwu.catalog.models import FeeItem
 from zhengwu.catalog.tests.factories import published_item
 from zhengwu.org.models import Position
-from zhengwu.org.tests.factories import PASSWORD
 from zhengwu.workcalendar.models import Clock
 from zhengwu.workcalendar.testing import seed_calendar
 
@@ -36,19 +35,6 @@ def _shot(page, screenshots, name):
     page.screenshot(path=str(screenshots / f"window-{name}.png"), full_page=True)
 
 
-def _check(page, label):
-    problems = accessibility_problems(page)
-    assert problems == [], f"{label}: {problems}"
-
-
-def _staff_page(browser, live_server, user, viewport=DESKTOP):
-    page = _context(browser, viewport).new_page()
-    page.goto(live_server.url + "/accounts/login/")
-    page.get_by_label("用户名").fill(user.username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(re.compile(r"/staff/"))
-    return page
 
 
 def _open(page, live_server, case_no, summary):
@@ -104,7 +90,7 @@ def test_walk_in_immediate_item_is_decided_on_the_spot(live_server, browser, scr
                                                         immediate_item, clerk):
     form_pdf = tmp_path / "名称登记申请书.pdf"
     form_pdf.write_bytes(blank_pdf())
-    window = _staff_page(browser, live_server, clerk)
+    window = staff_page(browser, live_server, clerk)
     window.goto(live_server.url + "/work/")
     window.get_by_role("link", name="窗口收件").first.click()
     window.wait_for_url(re.compile(r"/work/register/"))
@@ -118,7 +104,7 @@ def test_walk_in_immediate_item_is_decided_on_the_spot(live_server, browser, scr
     window.get_by_label("证件号码").fill(ID_NUMBER)
     window.get_by_label("联系电话").fill("13912345678")
     window.get_by_label("名称登记申请书").set_input_files(str(form_pdf))
-    _check(window, "walk-in form")
+    assert_accessible(window, "walk-in form")
     assert horizontal_overflow(window) == 0
     _shot(window, screenshots, "01-walk-in-form")
     window.get_by_role("button", name="登记收件").click()
@@ -137,7 +123,7 @@ def test_walk_in_immediate_item_is_decided_on_the_spot(live_server, browser, scr
     assert case.status == Status.APPROVED and case.completed_on_site
     assert "现场办结" in window.locator(".case-head .facts").inner_text()
     assert "准予行政许可决定书" in window.locator(".docs").inner_text()
-    _check(window, "decided on the spot")
+    assert_accessible(window, "decided on the spot")
     _shot(window, screenshots, "02-on-the-spot")
 
     hall = _context(browser, DESKTOP).new_page()
@@ -150,7 +136,7 @@ def test_walk_in_immediate_item_is_decided_on_the_spot(live_server, browser, scr
 def test_special_procedure_suspends_and_resumes_the_clocks(live_server, browser, screenshots, tmp_path, shop_item,
                                                              applicant, clerk, reviewer):
     case = _accepted(shop_item, applicant, clerk)
-    page = _staff_page(browser, live_server, reviewer)
+    page = staff_page(browser, live_server, reviewer)
     page.goto(f"{live_server.url}/work/{case.case_no}/")
     clocks = page.locator("#sec-clocks + .clocks")
     assert clocks.locator(".clock-green").count() == 2
@@ -161,7 +147,7 @@ def test_special_procedure_suspends_and_resumes_the_clocks(live_server, browser,
     form.get_by_label("特别程序种类").select_option(label="专家评审")
     form.get_by_label("启动理由或依据").fill("经营场所涉及特殊工艺，需组织专家评审")
     form.get_by_label("预计所需时间").fill("10")
-    _check(page, "special procedure form")
+    assert_accessible(page, "special procedure form")
     _shot(page, screenshots, "04-special-form")
     _submit(page, form, "启动特别程序", case.case_no)
     case.refresh_from_db()
@@ -171,7 +157,7 @@ def test_special_procedure_suspends_and_resumes_the_clocks(live_server, browser,
     suspended = clocks.locator(".clock-suspended")
     assert suspended.count() == 2 and clocks.locator(".clock-green").count() == 0
     assert all("已挂起" in t for t in suspended.all_inner_texts())
-    _check(page, "suspended")
+    assert_accessible(page, "suspended")
     _shot(page, screenshots, "05-suspended")
 
     link = page.get_by_role("link", name=re.compile("下载 特别程序告知书（专家评审）"))
@@ -199,7 +185,7 @@ def test_special_procedure_suspends_and_resumes_the_clocks(live_server, browser,
     _shot(page, screenshots, "06-resumed")
 
     # The same page on a 375-px screen: no sideways scrolling.
-    small = _staff_page(browser, live_server, reviewer, viewport=PHONE)
+    small = staff_page(browser, live_server, reviewer, viewport=PHONE)
     small.goto(f"{live_server.url}/work/{case.case_no}/")
     assert horizontal_overflow(small) == 0
     _shot(small, screenshots, "06-resumed-phone")
@@ -212,7 +198,7 @@ def test_fee_notice_payment_and_receipt(live_server, browser, screenshots, shop_
                              fee_required=True, fee_basis="价格主管部门文件")
     foreign_fee = FeeItem.objects.get(version=foreign.current_version)
     catalog_fee = FeeItem.objects.get(version=case.item_version)
-    window = _staff_page(browser, live_server, clerk)
+    window = staff_page(browser, live_server, clerk)
 
     # The page offers exactly the catalog version's fee items, nothing to type a fee name into.
     form = _open(window, live_server, case.case_no, "开具缴费通知")
@@ -230,7 +216,7 @@ def test_fee_notice_payment_and_receipt(live_server, browser, screenshots, shop_
     form = _open(window, live_server, case.case_no, "开具缴费通知")
     # A fixed standard: the clerk ticks the item, the catalog sets the amount.
     form.get_by_label(re.compile("工本费")).check()
-    _check(window, "fee form")
+    assert_accessible(window, "fee form")
     _submit(window, form, "开具缴费通知", case.case_no)
     notice = FeeNotice.objects.get()
     assert notice.total == 10 and notice.state == FeeNotice.State.UNPAID
@@ -248,7 +234,7 @@ def test_fee_notice_payment_and_receipt(live_server, browser, screenshots, shop_
     text = window.locator(".fees").inner_text()
     assert receipt.receipt_no in text and "已缴费" in text and "张三" in text
     assert window.locator("summary", has_text=re.compile("^登记缴费$")).count() == 0
-    _check(window, "paid")
+    assert_accessible(window, "paid")
     _shot(window, screenshots, "08-receipt")
 
     # The applicant sees the paid notice with its receipt number on a phone.

@@ -9,8 +9,8 @@ import re
 
 import pytest
 
-from e2e.a11y import accessibility_problems
-from e2e.conftest import DESKTOP, PHONE, _context, horizontal_overflow
+from e2e.a11y import assert_accessible
+from e2e.conftest import PHONE, horizontal_overflow, staff_page
 from e2e.files import blank_pdf
 from zhengwu.cases import services
 from zhengwu.cases.models import Case, Extension, ExtensionRequest
@@ -18,7 +18,6 @@ from zhengwu.cases.services import ApplicantInput, MaterialInput
 from zhengwu.catalog.tests.factories import published_item
 from zhengwu.notify.models import Notice
 from zhengwu.org.models import Position
-from zhengwu.org.tests.factories import PASSWORD
 from zhengwu.workcalendar.models import Clock
 from zhengwu.workcalendar.testing import seed_calendar
 from zhengwu.workcalendar.workdays import add_working_days
@@ -32,19 +31,6 @@ def _shot(page, screenshots, name):
     page.screenshot(path=str(screenshots / f"extension-{name}.png"), full_page=True)
 
 
-def _check(page, label):
-    problems = accessibility_problems(page)
-    assert problems == [], f"{label}: {problems}"
-
-
-def _staff_page(browser, live_server, user, viewport=DESKTOP):
-    page = _context(browser, viewport).new_page()
-    page.goto(live_server.url + "/accounts/login/")
-    page.get_by_label("用户名").fill(user.username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(re.compile(r"/staff/"))
-    return page
 
 
 def _open(page, summary):
@@ -87,13 +73,13 @@ def _accepted(item, applicant, clerk, key) -> Case:
 
 def _request(browser, live_server, screenshots, reviewer, case, days, reason, shot):
     """The reviewer, named by the current step 审查, files the request from the case page."""
-    page = _staff_page(browser, live_server, reviewer)
+    page = staff_page(browser, live_server, reviewer)
     page.goto(f"{live_server.url}/work/{case.case_no}/")
     assert "当前环节：审查" in page.locator(".case-head .facts").inner_text()
     form = _open(page, "申请延期")
     form.get_by_label("申请延长工作日").fill(str(days))
     form.get_by_label("延期理由（批准后告知申请人）").fill(reason)
-    _check(page, "extension request form")
+    assert_accessible(page, "extension request form")
     _shot(page, screenshots, f"{shot}-request-form")
     _submit(page, form, "申请延期", case.case_no)
     assert "延期申请已提交，等待领导审批" in page.locator(".messages").inner_text()
@@ -111,7 +97,7 @@ def _request(browser, live_server, screenshots, reviewer, case, days, reason, sh
 
 def _from_the_queue(browser, live_server, screenshots, head, case, shot):
     """The leader or section head finds the case in 待审批延期 and opens it."""
-    page = _staff_page(browser, live_server, head)
+    page = staff_page(browser, live_server, head)
     page.goto(live_server.url + "/work/")
     queue = page.locator(".queue-extension_requests")
     assert queue.locator(".q-count").inner_text() == "1"
@@ -120,7 +106,7 @@ def _from_the_queue(browser, live_server, screenshots, head, case, shot):
     rows = page.locator("table tbody tr")
     assert rows.count() == 1 and case.case_no in rows.inner_text() and "张*" in rows.inner_text()
     assert "13912345678" not in page.content() and "11010519491231002X" not in page.content()
-    _check(page, "extension queue")
+    assert_accessible(page, "extension queue")
     _shot(page, screenshots, f"{shot}-queue")
     page.get_by_role("link", name=case.case_no).click()
     page.wait_for_url(re.compile(f"/work/{re.escape(case.case_no)}/$"))
@@ -148,7 +134,7 @@ def test_the_leader_approves_from_the_queue_and_the_clocks_are_extended(live_ser
     assert _shown(before[services.CLOCK_LEGAL]) in shown_before
     # The leader decides the request; a direct extension is not offered while one is pending.
     assert page.locator("summary", has_text=re.compile("^直接批准延期$")).count() == 0
-    _check(page, "case page with a pending request")
+    assert_accessible(page, "case page with a pending request")
     _shot(page, screenshots, "03-pending")
     form = _open(page, "批准延期申请")
     _submit(page, form, "批准延期申请", case.case_no)
@@ -175,11 +161,11 @@ def test_the_leader_approves_from_the_queue_and_the_clocks_are_extended(live_ser
     assert "延期" in page.locator("section", has=page.locator("#sec-timeline")).inner_text()
     # §42: once per case — nothing more to extend.
     assert page.locator("summary", has_text=re.compile("延期")).count() == 0
-    _check(page, "extended")
+    assert_accessible(page, "extended")
     _shot(page, screenshots, "04-extended")
     _empty_queue(page, live_server)
 
-    small = _staff_page(browser, live_server, leader, viewport=PHONE)
+    small = staff_page(browser, live_server, leader, viewport=PHONE)
     small.goto(f"{live_server.url}/work/{case.case_no}/")
     assert horizontal_overflow(small) == 0
     _shot(small, screenshots, "05-extended-phone")
@@ -216,12 +202,12 @@ def test_the_section_head_refuses_with_a_reason_and_the_clocks_stay(live_server,
     clocks = page.locator("#sec-clocks + .clocks").inner_text()
     assert all(f"截止 {_shown(day)}" in clocks for day in before.values()) and "延期：" not in clocks
     assert "延期告知书" not in page.locator(".docs").inner_text()
-    _check(page, "refused")
+    assert_accessible(page, "refused")
     _shot(page, screenshots, "14-refused")
     _empty_queue(page, live_server)
 
     # The reviewer sees the refusal and its reason, and may ask again (the one extension is unused).
-    asker = _staff_page(browser, live_server, reviewer)
+    asker = staff_page(browser, live_server, reviewer)
     asker.goto(f"{live_server.url}/work/{case.case_no}/")
     assert "理由：现有材料足以在法定期限内作出决定" in asker.locator(".extension-request").inner_text()
     assert asker.locator("summary", has_text=re.compile("^申请延期$")).count() == 1

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from e2e.a11y import accessibility_problems
+from e2e.a11y import assert_accessible
 from e2e.conftest import _context
 from e2e.files import blank_pdf
 from zhengwu.accounts.models import User
@@ -104,10 +104,6 @@ def _shot(page, screenshots, name):
     page.screenshot(path=str(screenshots / f"keyboard-{name}.png"), full_page=False)
 
 
-def _check(page, label):
-    problems = accessibility_problems(page)
-    assert problems == [], f"{label}: {problems}"
-
 
 def test_apply_online_with_the_keyboard_only(live_server, browser, screenshots, tmp_path, item, citizen_account,
                                             clerk):
@@ -132,7 +128,7 @@ def test_apply_online_with_the_keyboard_only(live_server, browser, screenshots, 
     # Sign in: phone number, password, Enter in the password field submits.
     keys.type_into("手机号码", CITIZEN_PHONE)
     keys.type_into("密码", PASSWORD)
-    _check(page, "signin")
+    assert_accessible(page, "signin")
     _shot(page, screenshots, "02-signin")
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(f"/cases/apply/{item.basic_code}/"))
@@ -160,7 +156,7 @@ def test_apply_online_with_the_keyboard_only(live_server, browser, screenshots, 
         stop = keys.tab_to_label(requirement.name)
         assert stop["type"] == "file"
         page.locator(":focus").set_input_files(str(application))
-    _check(page, "apply, filled")
+    assert_accessible(page, "apply, filled")
     _shot(page, screenshots, "03-apply-filled")
 
     stop = keys.tab_to_text("提交申请")
@@ -174,7 +170,7 @@ def test_apply_online_with_the_keyboard_only(live_server, browser, screenshots, 
     assert (case.applicant_id_number, case.agent_id_number, case.agent_name) == (ID_NUMBER, AGENT_ID, "王代办")
     assert case.case_no in page.locator(".messages").inner_text()
     assert ID_NUMBER not in page.content()
-    _check(page, "submitted")
+    assert_accessible(page, "submitted")
     _shot(page, screenshots, "05-submitted")
 
     assert keys.invisible() == [], f"tab stops without a visible focus indicator: {keys.invisible()}"
@@ -195,7 +191,7 @@ def test_apply_online_with_the_keyboard_only(live_server, browser, screenshots, 
     staff.keyboard.press("Enter")
     staff.wait_for_url(re.compile(rf"/work/{re.escape(case.case_no)}/id-number/$"))
     assert staff.locator(".id-number-full").all_inner_texts() == [ID_NUMBER, AGENT_ID]
-    _check(staff, "full ID number")
+    assert_accessible(staff, "full ID number")
     _shot(staff, screenshots, "07-staff-full-id")
     assert AuditEvent.objects.filter(action="case.id_number_view", actor_id=clerk.pk, outcome="success").count() == 1
     assert window.invisible() == [], f"tab stops without a visible focus indicator: {window.invisible()}"
