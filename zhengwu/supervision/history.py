@@ -28,7 +28,7 @@ from zhengwu.cases.models import (
 )
 from zhengwu.cases.states import Role, Status
 from zhengwu.catalog.codes import LimitUnit
-from zhengwu.catalog.models import ServiceItemVersion
+from zhengwu.catalog.models import ProcessStep, ServiceItemVersion
 from zhengwu.core.audit import audit_record
 from zhengwu.core.errors import ValidationFailed
 from zhengwu.supervision.models import WarningThreshold
@@ -135,6 +135,11 @@ def case_history_import(*, actor, rows: list[HistoricalCase], source: str = "历
     regions = dict(Department.objects.filter(pk__in={r.department_id for r in rows}).values_list("id", "region_id"))
     ct_id = ContentType.objects.get_for_model(Case).pk
     thresholds = set(WarningThreshold.objects.values_list("item_type", "clock_kind"))
+    # A case still under review stands at its process's first step, as acceptance leaves it.
+    first_step: dict[int, int] = {}
+    for version_id, step_id in (ProcessStep.objects.filter(version_id__in={r.item_version_id for r in rows})
+                                .order_by("version_id", "order", "id").values_list("version_id", "id")):
+        first_step.setdefault(version_id, step_id)
     with transaction.atomic():
         cases = [Case(
             case_no=r.case_no, query_code="HIST0000"[:8], item_id=versions[r.item_version_id].item_id,
@@ -146,6 +151,7 @@ def case_history_import(*, actor, rows: list[HistoricalCase], source: str = "历
             completed_on_site=r.completed_on_site, first_responder_id=r.first_responder_id,
             deemed_accepted=r.deemed_accepted, deemed_approved=r.deemed_approved, decision=r.outcome,
             decision_reasons=r.reasons, rejection_reason=r.rejection_reason,
+            current_step_id=first_step.get(r.item_version_id) if r.status == Status.ACCEPTED else None,
             summary=source[:300]) for r in rows]
         Case.objects.bulk_create(cases, batch_size=1000)
         for case, r in zip(cases, rows, strict=True):

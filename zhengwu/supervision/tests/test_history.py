@@ -66,3 +66,14 @@ def test_the_history_gets_the_records_the_live_system_would_have_made(item, imme
     assert ClockEvent.objects.count() >= len({c.pk for c in open_passed})
     # …and find their records already made (same subject as the sweeper's).
     assert SupervisionRecord.objects.filter(rule_code__in=["W01", "W02"]).count() == len(late) + len(warned)
+
+
+def test_cases_still_under_review_stand_at_their_first_step(item, immediate_item, clerk, chief_representative,
+                                                            section_head):
+    item.windows.add(clerk.posts.get().window)
+    history_generate(per_year=1200, today=dt.date(2026, 11, 2))  # October's late cases are still open
+    in_review = list(Case.objects.filter(status="accepted").select_related("current_step", "item_version"))
+    assert in_review
+    for case in in_review:
+        first = min(case.item_version.steps.all(), key=lambda s: (s.order, s.pk))
+        assert case.current_step == first
