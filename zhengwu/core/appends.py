@@ -93,7 +93,8 @@ def run_statements(statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
                 cursor.execute(sql, params)
         elif connection.settings_dict["OPTIONS"].get("server_side_binding"):
             # Bound by the server, one statement per message: psycopg's pipeline sends them together.
-            with connection.connection.pipeline():
+            # A failure surfaces when the pipeline ends: raised as Django's error, like any other.
+            with connection.wrap_database_errors, connection.connection.pipeline():
                 for sql, params in statements:
                     cursor.execute(sql, params)
         else:

@@ -1,6 +1,8 @@
 """Rows appended to a service call's unit of work (zhengwu.core.appends): written when it ends,
 with its audit events, or not at all."""
 
+from typing import Any
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
@@ -141,3 +143,15 @@ def test_a_write_left_to_the_end_runs_there_first_or_now_outside_a_unit():
         raise RuntimeError("boom")
     later([(update[0][0], ["即时", row.pk])])
     assert Outgoing.objects.get().title == "即时"
+
+
+def test_a_failing_write_at_the_end_is_djangos_integrity_error_and_leaves_nothing():
+    from django.db import IntegrityError
+
+    from zhengwu.notify.models import Notice
+
+    with pytest.raises(IntegrityError), transaction.atomic(), audit_batch():
+        append(_outgoing(1))
+        nobody: Any = None  # NOT NULL: refused by the database when the unit of work ends
+        append(Notice(recipient_id=nobody, template="t", title="无接收人", body="x", created_at=timezone.now()))
+    assert Outgoing.objects.count() == 0 and Notice.objects.count() == 0
