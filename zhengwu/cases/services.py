@@ -70,7 +70,7 @@ from zhengwu.catalog.codes import CaseKind, LimitUnit, SpecialProcedureKind
 from zhengwu.catalog.models import FeeItem, ProcessStep, ServiceItem
 from zhengwu.catalog.selectors import version_frozen
 from zhengwu.core import rows
-from zhengwu.core.appends import append, insert_now, later
+from zhengwu.core.appends import append, insert_now, later, update_statement
 from zhengwu.core.audit import audit_batch, audit_record
 from zhengwu.core.counters import counter_next
 from zhengwu.core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
@@ -230,16 +230,12 @@ def _save_changed(case: Case) -> None:
     if before is None:
         case.save()
     else:
-        # A plain UPDATE of the changed columns, each value prepared by its field as save() would,
-        # left to the end of the unit of work: the row is locked, and this call reads it from memory.
-        changed = [f for f in Case._meta.concrete_fields
+        # A plain UPDATE of the changed columns, left to the end of the unit of work: the row is
+        # locked, and this call reads it from memory.
+        changed = [f.name for f in Case._meta.concrete_fields
                    if not f.primary_key and getattr(case, f.attname) != before[f.attname]]
         if changed:
-            quote = connection.ops.quote_name
-            later([(
-                f"UPDATE {quote(Case._meta.db_table)} SET "
-                + ", ".join(f"{quote(f.column)} = %s" for f in changed) + " WHERE id = %s",
-                [*(f.get_db_prep_save(f.pre_save(case, False), connection) for f in changed), case.pk])])
+            later([update_statement(case, changed)])
     _snapshot(case)
 
 

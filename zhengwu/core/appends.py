@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from functools import lru_cache
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django.db import connection, models
 
@@ -78,6 +78,16 @@ def insert_statements(objs: Sequence[models.Model]) -> list[tuple[str, list[Any]
                 params.extend(read(obj) for read in readers)
             statements.append((prefix + ", ".join([group] * len(chunk)), params))
     return statements
+
+
+def update_statement(obj: models.Model, names: Sequence[str]) -> tuple[str, list[Any]]:
+    """`UPDATE … SET` the named fields of a saved instance to its values, each prepared by its field
+    as `save(update_fields=…)` would (auto_now included)."""
+    meta, quote = obj._meta, connection.ops.quote_name
+    fields = [cast(models.Field, meta.get_field(name)) for name in names]
+    return (f"UPDATE {quote(meta.db_table)} SET " + ", ".join(f"{quote(f.column)} = %s" for f in fields)
+            + f" WHERE {quote(meta.pk.column)} = %s",
+            [*(f.get_db_prep_save(f.pre_save(obj, False), connection) for f in fields), obj.pk])
 
 
 def run_statements(statements: Sequence[tuple[str, Sequence[Any]]]) -> None:

@@ -19,7 +19,7 @@ from django.db import connection, models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from zhengwu.core.appends import insert_statements, later
+from zhengwu.core.appends import insert_now, insert_statements, later, update_statement
 from zhengwu.core.audit import Entry, audit_record, audit_record_many, step_atomic
 from zhengwu.core.errors import Conflict, NotFound, ValidationFailed
 from zhengwu.core.masking import mask_name
@@ -624,7 +624,6 @@ def clocks_finish(*, actor, clocks: Iterable[Clock], complete: bool, at: datetim
     action = "complete" if complete else "stop"
     finished: list[Clock] = []
     statements: list[tuple[str, list[Any]]] = []
-    now = timezone.now()
     for clock in clocks:
         if not (getattr(clock, "_row_locked", False) and clock.status == Clock.Status.RUNNING
                 and clock.due_at is not None and clock.calendar_version == workdays.current_revision(fresh=False)):
@@ -635,15 +634,11 @@ def clocks_finish(*, actor, clocks: Iterable[Clock], complete: bool, at: datetim
             last = _last_segment(clock)
             moment = _moment(at, not_before=last.started_at, what="结束时间")
             last.ended_at = moment
-            clock.status, clock.ended_at, clock.updated_at = target, moment, now
+            clock.status, clock.ended_at = target, moment
             clock.next_event_at, clock.next_event_kind = None, ""
-            statements += [
-                (f"UPDATE {ClockSegment._meta.db_table} SET ended_at = %s WHERE id = %s",
-                 [ClockSegment._meta.get_field("ended_at").get_db_prep_save(moment, connection), last.pk]),
-                (f"UPDATE {Clock._meta.db_table} SET status = %s, ended_at = %s, next_event_at = NULL,"
-                 f" next_event_kind = '', updated_at = %s WHERE id = %s",
-                 [target, Clock._meta.get_field("ended_at").get_db_prep_save(moment, connection),
-                  Clock._meta.get_field("updated_at").get_db_prep_save(now, connection), clock.pk])]
+            statements += [update_statement(last, ["ended_at"]),
+                           update_statement(clock, ["status", "ended_at", "next_event_at", "next_event_kind",
+                                                    "updated_at"])]
             _audit_clock(actor, f"clock.{action}", clock, at=moment.isoformat(), reason=reason,
                          on_time=clock.due_at is None or moment < clock.due_at)
         finished.append(clock)
@@ -689,20 +684,19 @@ def clock_start(*, actor, owner: models.Model, kind: str, budget_value: int, bud
 def _insert_running(clock: Clock, at: datetime) -> None:
     """Insert a new clock with its one open running segment: on PostgreSQL one statement (the
     segment takes the clock's id in the same INSERT … RETURNING), on SQLite two."""
-    (clock_sql, clock_params), = insert_statements([clock])
     prepared_at = ClockSegment._meta.get_field("started_at").get_db_prep_save(at, connection)
     segment = (f"INSERT INTO {ClockSegment._meta.db_table} (clock_id, kind, reason, note, started_at, ended_at)"
                " SELECT {clock_id}, %s, '', '', %s, NULL")
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(f"WITH k AS ({clock_sql} RETURNING id) {segment.format(clock_id='k.id')} FROM k"
-                           " RETURNING clock_id", [*clock_params, ClockSegment.Kind.RUNNING, prepared_at])
-            clock.pk = cursor.fetchone()[0]
-        else:
-            cursor.execute(f"{clock_sql} RETURNING id", clock_params)
-            clock.pk = cursor.fetchone()[0]
+        if connection.vendor != "postgresql":
+            insert_now(clock)
             cursor.execute(segment.format(clock_id="%s"), [clock.pk, ClockSegment.Kind.RUNNING, prepared_at])
-    clock._state.adding = False
+            return
+        [(clock_sql, clock_params)] = insert_statements([clock])
+        cursor.execute(f"WITH k AS ({clock_sql} RETURNING id) {segment.format(clock_id='k.id')} FROM k"
+                       " RETURNING clock_id", [*clock_params, ClockSegment.Kind.RUNNING, prepared_at])
+        clock.pk = cursor.fetchone()[0]
+    clock._state.adding, clock._state.db = False, connection.alias
 
 
 def clock_suspend(*, actor, clock: Clock, reason: str, at: datetime | None = None, note: str = "") -> Clock:
