@@ -63,6 +63,16 @@ def staff_page(browser, live_server, user, viewport=DESKTOP):
     return page
 
 
+def submit_case_form(page, form, button, case_no):
+    """Press a case page form's button and expect the case page back without form errors."""
+    import re
+
+    form.get_by_role("button", name=button).click()
+    page.wait_for_url(re.compile(f"/work/{re.escape(case_no)}/$"))
+    errors = page.locator(".form-errors")
+    assert errors.count() == 0, errors.all_inner_texts()
+
+
 @pytest.fixture
 def desktop(browser):
     context = _context(browser, DESKTOP)

@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 
 from e2e.a11y import assert_accessible
-from e2e.conftest import DESKTOP, PHONE, _context, horizontal_overflow, staff_page
+from e2e.conftest import DESKTOP, PHONE, _context, horizontal_overflow, staff_page, submit_case_form
 from e2e.files import blank_pdf
 from zhengwu.cases import services
 from zhengwu.cases.models import Case, FeeNotice
@@ -42,12 +42,6 @@ def _open(page, live_server, case_no, summary):
     page.locator("summary", has_text=re.compile(f"^{summary}$")).click()
     return page.locator("details[open] form")
 
-
-def _submit(page, form, button, case_no):
-    form.get_by_role("button", name=button).click()
-    page.wait_for_url(re.compile(f"/work/{re.escape(case_no)}/$"))
-    errors = page.locator(".form-errors")
-    assert errors.count() == 0, errors.all_inner_texts()
 
 
 def _person(name="张三") -> ApplicantInput:
@@ -118,7 +112,7 @@ def test_walk_in_immediate_item_is_decided_on_the_spot(live_server, browser, scr
     assert ID_MASKED.search(window.locator(".case-head .facts").inner_text())
 
     form = _open(window, live_server, case.case_no, "受理")
-    _submit(window, form, "受理", case.case_no)
+    submit_case_form(window, form, "受理", case.case_no)
     case.refresh_from_db()
     assert case.status == Status.APPROVED and case.completed_on_site
     assert "现场办结" in window.locator(".case-head .facts").inner_text()
@@ -149,7 +143,7 @@ def test_special_procedure_suspends_and_resumes_the_clocks(live_server, browser,
     form.get_by_label("预计所需时间").fill("10")
     assert_accessible(page, "special procedure form")
     _shot(page, screenshots, "04-special-form")
-    _submit(page, form, "启动特别程序", case.case_no)
+    submit_case_form(page, form, "启动特别程序", case.case_no)
     case.refresh_from_db()
     assert case.status == Status.SUSPENDED
     assert "特别程序中" in page.locator(".case-head .facts").inner_text()
@@ -173,7 +167,7 @@ def test_special_procedure_suspends_and_resumes_the_clocks(live_server, browser,
 
     form = _open(page, live_server, case.case_no, "结束特别程序")
     form.get_by_label("特别程序结果").fill("专家评审通过，工艺符合要求")
-    _submit(page, form, "结束特别程序", case.case_no)
+    submit_case_form(page, form, "结束特别程序", case.case_no)
     case.refresh_from_db()
     assert case.status == Status.ACCEPTED
     assert clocks.locator(".clock-suspended").count() == 0 and clocks.locator(".clock-green").count() == 2
@@ -217,7 +211,7 @@ def test_fee_notice_payment_and_receipt(live_server, browser, screenshots, shop_
     # A fixed standard: the clerk ticks the item, the catalog sets the amount.
     form.get_by_label(re.compile("工本费")).check()
     assert_accessible(window, "fee form")
-    _submit(window, form, "开具缴费通知", case.case_no)
+    submit_case_form(window, form, "开具缴费通知", case.case_no)
     notice = FeeNotice.objects.get()
     assert notice.total == 10 and notice.state == FeeNotice.State.UNPAID
     fees = window.locator(".fees")
@@ -227,7 +221,7 @@ def test_fee_notice_payment_and_receipt(live_server, browser, screenshots, shop_
     assert form.locator("input[name='pay-notice_no']").input_value() == notice.notice_no
     form.get_by_label("实收金额（元）").fill("10.00")
     form.get_by_label("缴款人").fill("张三")
-    _submit(window, form, "登记缴费", case.case_no)
+    submit_case_form(window, form, "登记缴费", case.case_no)
     notice.refresh_from_db()
     receipt = notice.payment.receipt
     assert notice.state == FeeNotice.State.PAID

@@ -10,7 +10,7 @@ import re
 import pytest
 
 from e2e.a11y import assert_accessible
-from e2e.conftest import PHONE, horizontal_overflow, staff_page
+from e2e.conftest import PHONE, horizontal_overflow, staff_page, submit_case_form
 from e2e.files import blank_pdf
 from zhengwu.cases import services
 from zhengwu.cases.models import Case, Extension, ExtensionRequest
@@ -37,12 +37,6 @@ def _open(page, summary):
     page.locator("summary", has_text=re.compile(f"^{summary}$")).click()
     return page.locator("details[open] form")
 
-
-def _submit(page, form, button, case_no):
-    form.get_by_role("button", name=button).click()
-    page.wait_for_url(re.compile(f"/work/{re.escape(case_no)}/$"))
-    errors = page.locator(".form-errors")
-    assert errors.count() == 0, errors.all_inner_texts()
 
 
 def _due_dates(case) -> dict:
@@ -81,7 +75,7 @@ def _request(browser, live_server, screenshots, reviewer, case, days, reason, sh
     form.get_by_label("延期理由（批准后告知申请人）").fill(reason)
     assert_accessible(page, "extension request form")
     _shot(page, screenshots, f"{shot}-request-form")
-    _submit(page, form, "申请延期", case.case_no)
+    submit_case_form(page, form, "申请延期", case.case_no)
     assert "延期申请已提交，等待领导审批" in page.locator(".messages").inner_text()
     listed = page.locator(".extension-request")
     assert listed.count() == 1 and f"申请延长 {days} 个工作日：{reason}" in listed.inner_text()
@@ -137,7 +131,7 @@ def test_the_leader_approves_from_the_queue_and_the_clocks_are_extended(live_ser
     assert_accessible(page, "case page with a pending request")
     _shot(page, screenshots, "03-pending")
     form = _open(page, "批准延期申请")
-    _submit(page, form, "批准延期申请", case.case_no)
+    submit_case_form(page, form, "批准延期申请", case.case_no)
     assert "延期申请已批准" in page.locator(".messages").inner_text()
 
     after = _due_dates(case)
@@ -189,7 +183,7 @@ def test_the_section_head_refuses_with_a_reason_and_the_clocks_stay(live_server,
     page.goto(f"{live_server.url}/work/{case.case_no}/")
     form = _open(page, "不予批准延期申请")
     form.get_by_label("不予批准的理由（告知申请人延期的经办人）").fill("现有材料足以在法定期限内作出决定")
-    _submit(page, form, "不予批准延期申请", case.case_no)
+    submit_case_form(page, form, "不予批准延期申请", case.case_no)
     # The official who asked is told why; the applicant is told nothing of a refused request.
     assert "已通知提出延期申请的经办人" in page.locator(".messages").inner_text()
     told = Notice.objects.get(template="case.extension_refused")
