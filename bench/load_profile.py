@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.load_test import CSRF_TOKEN, PDF, pg_cluster  # noqa: E402
+from bench.load_test import CSRF_TOKEN, PDF, run_database  # noqa: E402
 
 
 def main() -> int:
@@ -36,13 +36,7 @@ def main() -> int:
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", ""))
     parser.add_argument("--no-seed", action="store_true", help="the database at --database-url is seeded already")
     args = parser.parse_args()
-    cluster = None
-    url = args.database_url
-    if not url:
-        cluster = pg_cluster()
-        url = cluster.start()
-    env = {**os.environ, "DATABASE_URL": url, "ZHENGWU_ENV": "test", "DJANGO_SETTINGS_MODULE": "bench.load_app",
-           "PYTHONPATH": str(ROOT)}
+    cluster, _url, env = run_database(args.database_url)
     try:
         if not args.no_seed:
             for command in (["migrate", "--noinput", "-v", "0"], ["calendar_seed"], ["seed_demo"]):

@@ -182,9 +182,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def pg_cluster() -> ThrowawayPostgres:
-    """The run's PostgreSQL: a throwaway cluster with production durability, room for the workers."""
-    return ThrowawayPostgres(max_connections=200)
+def run_database(database_url: str) -> tuple[ThrowawayPostgres | None, str, dict[str, str]]:
+    """The run's PostgreSQL (`database_url`, or a throwaway cluster with production durability and
+    room for the workers, which the caller stops), its URL, and the environment of the server and
+    its commands (bench/load_app.py settings)."""
+    cluster = None
+    if not database_url:
+        cluster = ThrowawayPostgres(max_connections=200)
+        database_url = cluster.start()
+    env = {**os.environ, "DATABASE_URL": database_url, "ZHENGWU_ENV": "test",
+           "DJANGO_SETTINGS_MODULE": "bench.load_app", "PYTHONPATH": str(ROOT)}
+    return cluster, database_url, env
 
 
 def find_wrk() -> str | None:
@@ -369,13 +377,7 @@ def main() -> int:
     if args.client == "wrk" and wrk is None:
         print("wrk is missing: apt-get install -y wrk", file=sys.stderr)
         return 2
-    cluster = None
-    url = args.database_url
-    if not url:
-        cluster = pg_cluster()
-        url = cluster.start()
-    env = {**os.environ, "DATABASE_URL": url, "ZHENGWU_ENV": "test", "DJANGO_SETTINGS_MODULE": "bench.load_app",
-           "PYTHONPATH": str(ROOT)}
+    cluster, _url, env = run_database(args.database_url)
     server = sweeper = None
     try:
         # Seeded in test mode, which writes the demo's documents at once; served as in production,
