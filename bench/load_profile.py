@@ -36,7 +36,7 @@ def main() -> int:
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", ""))
     parser.add_argument("--no-seed", action="store_true", help="the database at --database-url is seeded already")
     args = parser.parse_args()
-    cluster, _url, env = run_database(args.database_url)
+    cluster, env = run_database(args.database_url)
     try:
         if not args.no_seed:
             for command in (["migrate", "--noinput", "-v", "0"], ["calendar_seed"], ["seed_demo"]):

@@ -182,17 +182,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def run_database(database_url: str) -> tuple[ThrowawayPostgres | None, str, dict[str, str]]:
+def run_database(database_url: str) -> tuple[ThrowawayPostgres | None, dict[str, str]]:
     """The run's PostgreSQL (`database_url`, or a throwaway cluster with production durability and
-    room for the workers, which the caller stops), its URL, and the environment of the server and
-    its commands (bench/load_app.py settings)."""
+    room for the workers, which the caller stops) and the environment of the server and its
+    commands: that database and the bench/load_app.py settings."""
     cluster = None
     if not database_url:
         cluster = ThrowawayPostgres(max_connections=200)
         database_url = cluster.start()
     env = {**os.environ, "DATABASE_URL": database_url, "ZHENGWU_ENV": "test",
            "DJANGO_SETTINGS_MODULE": "bench.load_app", "PYTHONPATH": str(ROOT)}
-    return cluster, database_url, env
+    return cluster, env
 
 
 def find_wrk() -> str | None:
@@ -377,7 +377,7 @@ def main() -> int:
     if args.client == "wrk" and wrk is None:
         print("wrk is missing: apt-get install -y wrk", file=sys.stderr)
         return 2
-    cluster, _url, env = run_database(args.database_url)
+    cluster, env = run_database(args.database_url)
     server = sweeper = None
     try:
         # Seeded in test mode, which writes the demo's documents at once; served as in production,
