@@ -46,12 +46,13 @@ def test_the_end_of_a_unit_of_work_is_the_head_lock_and_one_write():
         append(_delivery(1))
         audit_record(actor="system", action="test.append", object_type="x", object_id="1")
     writes = [q["sql"] for q in ctx.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE", "BEGIN"))]
-    if connection.vendor == "postgresql" and not connection.settings_dict["OPTIONS"].get("server_side_binding"):
-        # The head lock, then the two inserts, the audit insert and the head update as one string.
-        assert len(writes) == 2, writes
+    if connection.vendor == "postgresql":
+        # The head lock, then the two inserts, the audit insert and the head update as one statement
+        # (data-modifying WITH parts under server-side binding, one string of four under client-side).
+        assert len(writes) == 2 and writes[0].startswith("SELECT last_seq"), writes
         assert writes[1].count("INSERT INTO") == 3 and "UPDATE" in writes[1]
     else:
-        # The head lock, then the same statements one by one (sent in one pipeline on PostgreSQL).
+        # The head lock, then the same statements one by one.
         assert len(writes) == 5 and writes[0].startswith("SELECT last_seq") and "UPDATE" in writes[-1], writes
     assert Outgoing.objects.count() == 1 and Delivery.objects.count() == 1
 
@@ -155,3 +156,45 @@ def test_a_failing_write_at_the_end_is_djangos_integrity_error_and_leaves_nothin
         nobody: Any = None  # NOT NULL: refused by the database when the unit of work ends
         append(Notice(recipient_id=nobody, template="t", title="无接收人", body="x", created_at=timezone.now()))
     assert Outgoing.objects.count() == 0 and Notice.objects.count() == 0
+
+
+def test_writes_are_one_statement_only_when_running_them_in_order_would_do_the_same():
+    from zhengwu.core.appends import _as_one
+
+    insert = ('INSERT INTO "notify_outgoing" ("title") VALUES (%s)', ["a"])
+    by_id = ('UPDATE "notify_delivery" SET "title" = %s WHERE "id" = %s', ["b", 1])
+    other_row = ('UPDATE "notify_delivery" SET "title" = %s WHERE "id" = %s', ["c", 2])
+    head = ("UPDATE core_audithead SET last_seq = %s, last_hash = %s WHERE id = 1", [5, "h"])
+    sql, params = _as_one([insert, by_id, other_row, head])
+    assert sql.startswith("WITH w0 AS (INSERT") and sql.endswith("WHERE id = 1") and params == ["a", "b", 1, "c", 2, 5, "h"]
+    same_row = ('UPDATE "notify_delivery" SET "title" = %s WHERE "id" = %s', ["d", 1])
+    assert _as_one([by_id, same_row]) is None  # the second must see the first
+    assert _as_one([insert, ('UPDATE "notify_outgoing" SET "title" = %s WHERE "id" = %s', ["x", 9])]) is None
+    by_condition = ('UPDATE "notify_delivery" SET "title" = %s WHERE "title" = %s', ["e", "b"])
+    assert _as_one([by_id, by_condition]) is None and _as_one([by_condition, head]) is not None
+    assert _as_one([("WITH k AS (SELECT 1) INSERT INTO x SELECT * FROM k", []), head]) is None
+    assert _as_one([("SELECT 1", []), head]) is None
+    assert _as_one([(insert[0], ["v"] * 20_000), (insert[0], ["v"] * 20_000)]) is None  # too many parameters
+
+
+def test_writes_to_one_row_at_the_end_land_in_order():
+    from zhengwu.core.appends import later, update_statement
+
+    fields = {f.name: getattr(_outgoing(1), f.name) for f in Outgoing._meta.concrete_fields if not f.primary_key}
+    first = Outgoing.objects.create(**fields)
+    second = Outgoing.objects.get(pk=first.pk)
+    other = Outgoing.objects.create(**fields)
+    with transaction.atomic(), audit_batch():
+        first.title = "先改"
+        later([update_statement(first, ["title"])])
+        second.title, second.text = "后改", "内容二"
+        later([update_statement(second, ["title", "text"])])
+        audit_record(actor="system", action="test.append", object_type="x", object_id="1")
+    assert Outgoing.objects.get(pk=first.pk).title == "后改"
+    with transaction.atomic(), audit_batch():
+        other.title = "先改"
+        later([update_statement(other, ["title"])])
+        # Matches the row only if it runs after the update before it.
+        later([(f"UPDATE {Outgoing._meta.db_table} SET text = %s WHERE title = %s", ["看到了", "先改"])])
+        audit_record(actor="system", action="test.append", object_type="x", object_id="2")
+    assert Outgoing.objects.get(pk=other.pk).text == "看到了"
