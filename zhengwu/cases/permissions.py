@@ -14,9 +14,14 @@ def positions_in(user, department_id: int) -> dict[str, int | None]:
     B岗 for an absent A (→ the A holder's user id)."""
     if not is_business_staff(user):
         return {}
-    held: dict[str, int | None] = {}
     # One statement: the user's own posts in the department and the A posts covered there today.
-    for position, holder_id in posts_in_department(user, department_id):
+    return held_positions(user, posts_in_department(user, department_id))
+
+
+def held_positions(user, rows) -> dict[str, int | None]:
+    """`positions_in` from the rows of `org.selectors.posts_in_department` already read."""
+    held: dict[str, int | None] = {}
+    for position, holder_id in rows:
         if holder_id == user.pk:
             held[position] = None
         else:

@@ -14,6 +14,7 @@ built from the model's fields once per model (`_plan`), and each value goes thro
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Sequence
 from functools import lru_cache
@@ -93,6 +94,7 @@ def update_statement(obj: models.Model, names: Sequence[str]) -> tuple[str, list
 
 _WRITE = re.compile(r'(INSERT INTO|UPDATE|DELETE FROM) ("[^"]+"|\w+) ')
 _BY_PK = re.compile(r' WHERE "id" = %s$')
+_PLACEHOLDER = re.compile("%%|%s")
 _MAX_PARAMS = 30_000  # PostgreSQL takes at most 65,535 parameters in one statement
 
 
@@ -130,9 +132,31 @@ def _as_one(statements: Sequence[tuple[str, Sequence[Any]]]) -> tuple[str, list[
         tables_changed[table] = rows
     if count > _MAX_PARAMS or tables_inserted & tables_changed.keys():
         return None
-    *first, (last_sql, last_params) = statements
+    *first, (last_sql, _) = statements
     sql = "WITH " + ", ".join(f"w{i} AS ({part})" for i, (part, _) in enumerate(first)) + " " + last_sql
     return sql, [value for _, params in statements for value in params]
+
+
+@lru_cache(maxsize=256)
+def _numbered(sql: str) -> str:
+    """`sql` with its `%s` placeholders numbered as the server takes them ($1, $2 …) and `%%` made
+    `%`: psycopg parses a statement this long again on every call (it caches only short ones)."""
+    numbers = itertools.count(1)
+    return _PLACEHOLDER.sub(lambda m: "%" if m[0] == "%%" else f"${next(numbers)}", sql)
+
+
+def _run_numbered(sql: str, params: Sequence[Any]) -> None:
+    """Run a long statement with psycopg's raw cursor, which takes it numbered and as it is, through
+    Django's cursor wrapper (its errors). Where Django logs the queries (DEBUG, tests capturing them)
+    the log shows the statement with its values, which only the `%s` form gives."""
+    import psycopg
+
+    if connection.queries_logged:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+        return
+    with connection.make_cursor(psycopg.RawCursor(connection.connection)) as cursor:
+        cursor.execute(_numbered(sql), params)
 
 
 def run_statements(statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
@@ -149,7 +173,7 @@ def run_statements(statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
         elif connection.settings_dict["OPTIONS"].get("server_side_binding"):
             combined = _as_one(statements)
             if combined is not None:
-                cursor.execute(*combined)
+                _run_numbered(*combined)
                 return
             # Bound by the server, one statement per message: psycopg's pipeline sends them together.
             # A failure surfaces when the pipeline ends: raised as Django's error, like any other.

@@ -72,3 +72,29 @@ def exists(table: str, where: str, params: Sequence[Any]) -> bool:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT 1 FROM {connection.ops.quote_name(table)} WHERE {where} LIMIT 1", list(params))
         return cursor.fetchone() is not None
+
+
+def fetch_together(statements: Sequence[tuple[str, Sequence[Any]]]) -> list[list[tuple]]:
+    """The rows of several statements, run in order in one round trip on PostgreSQL (psycopg's
+    pipeline, when the server binds the parameters: config/env.py), one by one elsewhere. For the
+    reads a service call makes before it decides anything, whose parameters it knows up front: the
+    transaction's BEGIN travels with them too."""
+    pipelined = (connection.vendor == "postgresql" and len(statements) > 1
+                 and connection.settings_dict["OPTIONS"].get("server_side_binding"))
+    if not pipelined:
+        results = []
+        with connection.cursor() as cursor:
+            for sql, params in statements:
+                cursor.execute(sql, list(params))
+                results.append(cursor.fetchall())
+        return results
+    connection.ensure_connection()
+    cursors = [connection.cursor() for _ in statements]
+    try:
+        with connection.wrap_database_errors, connection.connection.pipeline():
+            for cursor, (sql, params) in zip(cursors, statements, strict=True):
+                cursor.execute(sql, list(params))
+        return [cursor.fetchall() for cursor in cursors]
+    finally:
+        for cursor in cursors:
+            cursor.close()

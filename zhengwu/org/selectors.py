@@ -77,22 +77,31 @@ def posts_in_department(user, department_id: int, on_date: dt.date | None = None
     their own active posts, and the A posts they cover as B岗 while A's holder is absent. One query."""
     if not _is_person(user):
         return []
-    day = connection.ops.adapt_datefield_value(on_date or timezone.localdate())
     # Written out in SQL: every case service asks this once per call, and the ORM's compilation of
     # the same lookup (three joins and a subquery) cost twenty times the query itself.
     # Same meaning as departments_of(): own active posts, or an active A post whose (active) holder
     # is absent that day and whose active B post this user holds.
+    sql, params = posts_in_department_statement(user, "%s", [department_id], on_date)
     with connection.cursor() as cursor:
-        cursor.execute(_posts_in_department_sql(), [department_id, user.pk, user.pk, day, day])
+        cursor.execute(sql, params)
         return [(position, user_id) for position, user_id in cursor.fetchall()]
 
 
-@functools.cache
-def _posts_in_department_sql() -> str:
+def posts_in_department_statement(user, department: str, department_params: list, on_date: dt.date | None = None,
+                                  ) -> tuple[str, list]:
+    """The SELECT of `posts_in_department` (rows of position and holder's user id), the department
+    given as an SQL expression with its parameters (`%s`, or a subquery): a service reads it in the
+    same round trip as the row that names the department (zhengwu.core.rows.fetch_together)."""
+    day = connection.ops.adapt_datefield_value(on_date or timezone.localdate())
+    return _posts_in_department_sql(department), [*department_params, user.pk, user.pk, day, day]
+
+
+@functools.lru_cache(maxsize=16)
+def _posts_in_department_sql(department: str) -> str:
     return f"""
 SELECT DISTINCT p.position, p.user_id
 FROM {StaffPost._meta.db_table} p
-WHERE p.is_active AND p.department_id = %s AND (
+WHERE p.is_active AND p.department_id = {department} AND (
     p.user_id = %s
     OR (EXISTS (SELECT 1 FROM {BackupPost._meta.db_table} b
                 JOIN {StaffPost._meta.db_table} bp ON bp.id = b.backup_id

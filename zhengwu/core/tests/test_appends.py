@@ -198,3 +198,10 @@ def test_writes_to_one_row_at_the_end_land_in_order():
         later([(f"UPDATE {Outgoing._meta.db_table} SET text = %s WHERE title = %s", ["看到了", "先改"])])
         audit_record(actor="system", action="test.append", object_type="x", object_id="2")
     assert Outgoing.objects.get(pk=other.pk).text == "看到了"
+
+
+def test_a_long_statement_is_numbered_as_the_server_takes_it():
+    from zhengwu.core.appends import _numbered
+
+    assert _numbered("UPDATE t SET a = %s, b = '100%%' WHERE c = %s AND d = %s") == \
+        "UPDATE t SET a = $1, b = '100%' WHERE c = $2 AND d = $3"

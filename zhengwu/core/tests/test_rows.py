@@ -45,3 +45,19 @@ def test_exists_and_the_lock_clause_per_database():
     assert rows.exists(Outgoing._meta.db_table, "channel = %s", ["sms"])
     expected = " FOR UPDATE OF c" if connection.vendor == "postgresql" else ""
     assert rows.for_update("c") == expected
+
+
+def test_reads_made_together_come_back_in_order_and_fail_as_djangos_errors():
+    from django.db import DatabaseError, connection, transaction
+
+    from zhengwu.core.rows import fetch_together
+
+    with transaction.atomic():
+        first, second, empty = fetch_together([("SELECT %s, %s", [1, "一"]), ("SELECT %s UNION ALL SELECT %s", [2, 3]),
+                                               ("SELECT 1 WHERE 1 = %s", [0])])
+        assert first == [(1, "一")] and sorted(second) == [(2,), (3,)] and empty == []
+    with pytest.raises(DatabaseError), transaction.atomic():
+        fetch_together([("SELECT %s", [1]), ("SELECT * FROM no_such_table WHERE id = %s", [1])])
+    with connection.cursor() as cursor:  # the connection is usable afterwards
+        cursor.execute("SELECT 1")
+        assert cursor.fetchone() == (1,)
