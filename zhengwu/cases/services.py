@@ -514,17 +514,27 @@ def _applicant_fields(data: ApplicantInput) -> dict[str, Any]:
 def _item_row(item_id: int) -> ServiceItem | None:
     """The item with its department and region, in one statement written once per process
     (zhengwu.core.rows): every application starts here."""
+    statement = _item_statement(item_id)
+    return None if statement is None else _item_built(fetch_together([statement])[0])
+
+
+def _item_statement(item_id: int) -> tuple[str, list] | None:
+    """The SELECT of `_item_row`, or None for an id no row can have."""
     if not isinstance(item_id, int) or not 0 < item_id < 2**63:  # no such row; a bigger number overflows
         return None
     vendor = connection.vendor
     i, d, r = (columns(ServiceItem, "i", vendor), columns(Department, "d", vendor), columns(Region, "r", vendor))
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {i.sql}, {d.sql}, {r.sql} FROM {ServiceItem._meta.db_table} i"
-                       f" INNER JOIN {Department._meta.db_table} d ON d.id = i.department_id"
-                       f" INNER JOIN {Region._meta.db_table} r ON r.id = d.region_id WHERE i.id = %s", [item_id])
-        row = cursor.fetchone()
-    if row is None:
+    return (f"SELECT {i.sql}, {d.sql}, {r.sql} FROM {ServiceItem._meta.db_table} i"
+            f" INNER JOIN {Department._meta.db_table} d ON d.id = i.department_id"
+            f" INNER JOIN {Region._meta.db_table} r ON r.id = d.region_id WHERE i.id = %s", [item_id])
+
+
+def _item_built(rows: list) -> ServiceItem | None:
+    if not rows:
         return None
+    vendor = connection.vendor
+    i, d, r = (columns(ServiceItem, "i", vendor), columns(Department, "d", vendor), columns(Region, "r", vendor))
+    row = rows[0]
     item = cast(ServiceItem, i.build(row))
     item.department = _department_built(row, i.width, d, r)
     return item
@@ -537,9 +547,10 @@ def _department_built(row, start: int, d, r) -> Department:
     return department
 
 
-def _published_item(item_id: int) -> ServiceItem:
-    item = _item_row(item_id)
-    if item is None or item.status != ServiceItem.Status.PUBLISHED or item.current_version_id is None:
+def _published_item(item_id: int, item: ServiceItem | None | bool = False) -> ServiceItem:
+    """The item open for applications, read now (or as `_key_and_item` read it: `item`)."""
+    item = _item_row(item_id) if item is False else item
+    if not isinstance(item, ServiceItem) or item is None or item.status != ServiceItem.Status.PUBLISHED or item.current_version_id is None:
         raise ValidationFailed("该事项未发布或已暂停办理", "the item is not open for applications", field="item_id")
     item.current_version = version_frozen(item.current_version_id)
     return item
@@ -643,13 +654,40 @@ def _new_case(*, actor, item: ServiceItem, applicant, data: ApplicantInput, chan
     )))
 
 
+# pg_advisory_xact_lock's first key: the application's idempotency key (its hash is the second).
+_KEY_LOCK_CLASS = 0x7A57
+
+
+def _key_and_item(idempotency_key: str | None, applicant, item_id: int | None) -> tuple[Case | None, Any]:
+    """Inside the application's transaction, in one round trip: on PostgreSQL the idempotency key
+    locked until the transaction ends (so a second request with the key waits, then finds this one's
+    case, and no savepoint is needed for the race), the case already made with the key, and the
+    item applied for (False when not read)."""
+    statements = []
+    if idempotency_key:
+        if connection.vendor == "postgresql":
+            statements.append(("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [_KEY_LOCK_CLASS, idempotency_key]))
+        statements.append((f"SELECT id FROM {Case._meta.db_table} WHERE idempotency_key = %s", [idempotency_key]))
+    item_statement = None if item_id is None else _item_statement(item_id)
+    if item_statement is not None:
+        statements.append(item_statement)
+    results = fetch_together(statements) if statements else []
+    item: Any = False if item_id is None else (None if item_statement is None else _item_built(results[-1]))
+    found = results[-2 if item_statement is not None else -1] if idempotency_key else []
+    return _key_owner_checked(found, applicant), item
+
+
 def _by_key(idempotency_key: str | None, applicant) -> Case | None:
     if not idempotency_key:
         return None
     with connection.cursor() as cursor:  # plain SQL: asked on every application that carries a key
         cursor.execute(f"SELECT id FROM {Case._meta.db_table} WHERE idempotency_key = %s", [idempotency_key])
-        found = cursor.fetchone()
-    existing = None if found is None else Case.objects.filter(pk=found[0]).first()
+        found = cursor.fetchall()
+    return _key_owner_checked(found, applicant)
+
+
+def _key_owner_checked(found: list, applicant) -> Case | None:
+    existing = None if not found else Case.objects.filter(pk=found[0][0]).first()
     if existing is not None and applicant is not None and existing.applicant_id not in (None, applicant.pk):
         raise Conflict("幂等键已被使用", "the idempotency key is already in use", field="idempotency_key")
     return existing
@@ -664,7 +702,8 @@ def _key(idempotency_key: str | None) -> str | None:
 
 
 def case_draft_create(*, actor, item_id: int, applicant: ApplicantInput, channel: str = Channel.ONLINE_PC,
-                      summary: str = "", idempotency_key: str | None = None, _key_checked: bool = False) -> Case:
+                      summary: str = "", idempotency_key: str | None = None, _key_checked: bool = False,
+                      _key_locked: bool = False, _item: Any = False) -> Case:
     """网上申请: an applicant's draft, filled in and submitted later."""
     if not getattr(actor, "is_authenticated", False):
         raise PermissionDenied("请先登录", "sign in first")
@@ -675,14 +714,15 @@ def case_draft_create(*, actor, item_id: int, applicant: ApplicantInput, channel
     existing = None if _key_checked else _by_key(key, actor)
     if existing is not None:
         return existing
-    item = _published_item(item_id)
+    item = _published_item(item_id, _item)
     assert item.current_version is not None
     if channel != Channel.POST and not item.current_version.supports_online:
         # 实施清单 “是否网办”: an item handled only at the window cannot be applied for online.
         raise ValidationFailed("该事项不支持网上申办，请到办事窗口提交申请", "the item cannot be applied for online",
                                field="item_id")
     try:
-        with transaction.atomic(), audit_batch():
+        # Only a key another request may be inserting needs the savepoint to recover from the race.
+        with transaction.atomic(savepoint=bool(key) and not _key_locked), audit_batch():
             case = _new_case(actor=actor, item=item, applicant=actor, data=applicant, channel=channel,
                              idempotency_key=key, summary=summary)
             _event(case, action="draft", actor=actor, role=Role.APPLICANT, dst=Status.DRAFT, public=False)
@@ -735,7 +775,7 @@ def case_submit(*, actor, case_no: str | None = None, item_id: int | None = None
     with _files_follow_the_transaction(), transaction.atomic(), audit_batch():
         fresh = None
         if case_no is None:
-            existing = _by_key(key, actor)
+            existing, item = _key_and_item(key, actor, item_id)
             if existing is not None and existing.status != Status.DRAFT:
                 return existing
             if existing is None:
@@ -743,7 +783,8 @@ def case_submit(*, actor, case_no: str | None = None, item_id: int | None = None
                     raise ValidationFailed("请选择事项并填写申请人信息", "item and applicant are required",
                                            field="item_id")
                 existing = case_draft_create(actor=actor, item_id=item_id, applicant=applicant, channel=channel,
-                                             summary=summary, idempotency_key=key, _key_checked=True)
+                                             summary=summary, idempotency_key=key, _key_checked=True,
+                                             _key_locked=connection.vendor == "postgresql", _item=item)
                 # The draft just inserted in this transaction is ours and current; a case another
                 # request created first (the idempotency race) is locked and read like any other.
                 fresh = existing if getattr(existing, "_row_locked", False) else None

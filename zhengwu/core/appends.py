@@ -155,7 +155,7 @@ def _run_numbered(sql: str, params: Sequence[Any]) -> None:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
         return
-    with connection.make_cursor(psycopg.RawCursor(connection.connection)) as cursor:
+    with connection.make_cursor(cast(Any, psycopg.RawCursor(connection.connection))) as cursor:
         cursor.execute(_numbered(sql), params)
 
 
