@@ -71,7 +71,7 @@ from zhengwu.catalog.codes import CaseKind, LimitUnit, SpecialProcedureKind
 from zhengwu.catalog.models import FeeItem, ProcessStep, ServiceItem
 from zhengwu.catalog.selectors import version_frozen
 from zhengwu.core import rows
-from zhengwu.core.appends import append, insert_now, later, update_statement
+from zhengwu.core.appends import append, insert_now, insert_now_many, later, update_statement
 from zhengwu.core.audit import audit_batch, audit_record
 from zhengwu.core.counters import counter_next
 from zhengwu.core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
@@ -638,8 +638,8 @@ def _store_materials(actor, case: Case, checked, now: dt.datetime) -> list[CaseM
             saved = _SAVED_FILES.get()
             if saved is not None:
                 saved.append((row.file.storage, row.file.name))
-        stored.append(insert_now(row))
-    return stored
+        stored.append(row)
+    return insert_now_many(stored)  # one INSERT for all of them
 
 
 def _new_case(*, actor, item: ServiceItem, applicant, data: ApplicantInput, channel: str,

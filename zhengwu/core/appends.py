@@ -66,6 +66,11 @@ def _plan(model: type[models.Model], vendor: str) -> tuple[str, tuple[models.Fie
 def insert_statements(objs: Sequence[models.Model]) -> list[tuple[str, list[Any]]]:
     """Multi-row INSERT statements for unsaved instances, grouped by model in first-seen order (so
     a row whose foreign key points at a row of an earlier model follows it)."""
+    return [(sql, params) for _chunk, sql, params in _inserts(objs)]
+
+
+def _inserts(objs: Sequence[models.Model]) -> list[tuple[list[models.Model], str, list[Any]]]:
+    """(the rows, INSERT statement, parameters) per model and per batch the database takes."""
     groups: dict[type[models.Model], list[models.Model]] = {}
     for obj in objs:
         groups.setdefault(type(obj), []).append(obj)
@@ -78,7 +83,7 @@ def insert_statements(objs: Sequence[models.Model]) -> list[tuple[str, list[Any]
             params: list[Any] = []
             for obj in chunk:
                 params.extend(read(obj) for read in readers)
-            statements.append((prefix + ", ".join([group] * len(chunk)), params))
+            statements.append((chunk, prefix + ", ".join([group] * len(chunk)), params))
     return statements
 
 
@@ -188,12 +193,20 @@ def run_statements(statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
 def insert_now(obj: M) -> M:
     """Insert `obj` now and give it its id (INSERT … RETURNING), as `save()` would, without the
     ORM's statement building: for rows a service call creates and then refers to."""
-    [(sql, params)] = insert_statements([obj])
-    with connection.cursor() as cursor:
-        cursor.execute(f"{sql} RETURNING {connection.ops.quote_name(obj._meta.pk.column)}", params)
-        obj.pk = cursor.fetchone()[0]
-    obj._state.adding, obj._state.db = False, connection.alias
+    insert_now_many([obj])
     return obj
+
+
+def insert_now_many(objs: Sequence[M]) -> list[M]:
+    """`insert_now` for several rows, one statement per model (and per batch the database takes):
+    the ids come back in the order of the rows, as `bulk_create` relies on."""
+    for chunk, sql, params in _inserts(objs):
+        with connection.cursor() as cursor:
+            cursor.execute(f"{sql} RETURNING {connection.ops.quote_name(chunk[0]._meta.pk.column)}", params)
+            for obj, (pk,) in zip(chunk, cursor.fetchall(), strict=True):
+                obj.pk = pk
+                obj._state.adding, obj._state.db = False, connection.alias
+    return list(objs)
 
 
 def later(statements: Sequence[tuple[str, list[Any]]]) -> None:

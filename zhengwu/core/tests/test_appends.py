@@ -205,3 +205,12 @@ def test_a_long_statement_is_numbered_as_the_server_takes_it():
 
     assert _numbered("UPDATE t SET a = %s, b = '100%%' WHERE c = %s AND d = %s") == \
         "UPDATE t SET a = $1, b = '100%' WHERE c = $2 AND d = $3"
+
+
+def test_rows_inserted_together_get_their_ids_in_order():
+    from zhengwu.core.appends import insert_now_many
+
+    rows = insert_now_many([_outgoing(n) for n in range(3)] + [_delivery(9)])
+    assert all(not row._state.adding for row in rows)
+    assert [Outgoing.objects.get(pk=row.pk).title for row in rows[:3]] == ["第0条", "第1条", "第2条"]
+    assert Delivery.objects.get(pk=rows[3].pk).title == "第9条" and insert_now_many([]) == []
