@@ -84,6 +84,7 @@ from zhengwu.org.models import Department, Position, Region
 from zhengwu.org.selectors import posts_in_department_statement, staff_with_position
 from zhengwu.workcalendar import services as clocks
 from zhengwu.workcalendar.models import Clock, SuspendReason, Unit
+from zhengwu.workcalendar.workdays import revision_seen, revision_statement
 
 SYSTEM_ACTOR = "clock_sweeper"
 
@@ -260,17 +261,22 @@ def _locked(case: Case) -> Case:
     return case
 
 
-def _lock_case(*, actor, case_no: str, expected_version: int | None = None, system: bool = False) -> Case:
+def _lock_case(*, actor, case_no: str, expected_version: int | None = None, system: bool = False,
+               calendar: bool = False) -> Case:
     """The case locked for update; 404 when it does not exist or the actor may not see it.
 
     The actor's positions in the case's department are read once here (own posts and AB岗 cover)
-    and kept on the case for `_role`, so a service asks the org tables once per call."""
-    # A staff member's posts in the case's department are read in the lock's round trip.
+    and kept on the case for `_role`, so a service asks the org tables once per call. A service
+    that will start a clock says `calendar`: the calendar revision is read here too."""
+    # A staff member's posts in the case's department, and the calendar revision, are read in the
+    # lock's round trip.
     posts = None if system or not is_business_staff(actor) else posts_in_department_statement(
         actor, f"(SELECT department_id FROM {Case._meta.db_table} WHERE case_no = %s)", [case_no])
-    case, post_rows = _case_locked_row(case_no, posts)
+    case, (post_rows, revision) = _case_locked_row(case_no, posts, revision_statement() if calendar else None)
     if case is None:
         raise NotFound("办件不存在", "case not found")
+    if revision is not None:
+        revision_seen(revision)
     attach_catalog_version(case)
     if not system:
         held = {} if _is_applicant(actor, case) or post_rows is None else held_positions(actor, post_rows)
@@ -284,11 +290,11 @@ def _lock_case(*, actor, case_no: str, expected_version: int | None = None, syst
     return case
 
 
-def _case_locked_row(case_no: str, also: tuple[str, list] | None = None) -> tuple[Case | None, list | None]:
+def _case_locked_row(case_no: str, *also: tuple[str, list] | None) -> tuple[Case | None, list[list | None]]:
     """The case row FOR UPDATE with its department, region, applicant account and item policy, in one statement
     written once per process (zhengwu.core.rows): every service call starts here, and compiling this
-    four-table query in the ORM cost twice what PostgreSQL takes to answer it. `also`: a read to make
-    in the same round trip, after the lock (its rows are returned with the case)."""
+    four-table query in the ORM cost twice what PostgreSQL takes to answer it. `also`: reads to make
+    in the same round trip, after the lock (their rows are returned with the case; None for None)."""
     vendor = connection.vendor
     c, d, r, u = (columns(Case, "c", vendor), columns(Department, "d", vendor),
                   columns(Region, "r", vendor), columns(User, "u", vendor))
@@ -299,9 +305,11 @@ def _case_locked_row(case_no: str, also: tuple[str, list] | None = None) -> tupl
            f" LEFT JOIN {User._meta.db_table} u ON u.id = c.applicant_id"
            f" LEFT JOIN {CaseItemPolicy._meta.db_table} p ON p.item_id = c.item_id"
            f" WHERE c.case_no = %s{for_update('c')}")
-    found, *more = fetch_together([(sql, [case_no]), *([also] if also is not None else [])])
+    found, *more = fetch_together([(sql, [case_no]), *(a for a in also if a is not None)])
+    more.reverse()
+    extra = [None if a is None else more.pop() for a in also]
     if not found:
-        return None, None
+        return None, extra
     row = found[0]
     case = cast(Case, c.build(row))
     case.department = _department_built(row, c.width, d, r)
@@ -312,7 +320,7 @@ def _case_locked_row(case_no: str, also: tuple[str, list] | None = None) -> tupl
         case.applicant = cast(User, u.build(row, applicant_at))
     policy_at = applicant_at + u.width
     case._policy = None if row[policy_at] is None else p.build(row, policy_at)  # type: ignore[attr-defined]
-    return case, (more[0] if more else None)
+    return case, extra
 
 
 def attach_catalog_version(case: Case) -> Case:
@@ -661,8 +669,8 @@ _KEY_LOCK_CLASS = 0x7A57
 def _key_and_item(idempotency_key: str | None, applicant, item_id: int | None) -> tuple[Case | None, Any]:
     """Inside the application's transaction, in one round trip: on PostgreSQL the idempotency key
     locked until the transaction ends (so a second request with the key waits, then finds this one's
-    case, and no savepoint is needed for the race), the case already made with the key, and the
-    item applied for (False when not read)."""
+    case, and no savepoint is needed for the race), the case already made with the key, the item
+    applied for (False when not read), and the calendar revision."""
     statements = []
     if idempotency_key:
         if connection.vendor == "postgresql":
@@ -671,7 +679,9 @@ def _key_and_item(idempotency_key: str | None, applicant, item_id: int | None) -
     item_statement = None if item_id is None else _item_statement(item_id)
     if item_statement is not None:
         statements.append(item_statement)
-    results = fetch_together(statements) if statements else []
+    statements.append(revision_statement())  # the submission starts the acceptance clock (§32)
+    *results, revision = fetch_together(statements)
+    revision_seen(revision)
     item: Any = False if item_id is None else (None if item_statement is None else _item_built(results[-1]))
     found = results[-2 if item_statement is not None else -1] if idempotency_key else []
     return _key_owner_checked(found, applicant), item
@@ -866,7 +876,7 @@ def case_accept(*, actor, case_no: str, expected_version: int | None = None, not
     即办件: decided on the spot at acceptance (§34) and recorded as 现场办结.
     """
     with transaction.atomic(), audit_batch():
-        case = _lock_case(actor=actor, case_no=case_no, expected_version=expected_version)
+        case = _lock_case(actor=actor, case_no=case_no, expected_version=expected_version, calendar=True)
         role, acting = _role(actor, case, [Position.CLERK, Position.CHIEF_REPRESENTATIVE], "受理")
         if case.status != Status.SUBMITTED:
             _transition(case, action=Action.ACCEPT, actor=actor, role=role)  # raises the 409
@@ -1463,7 +1473,8 @@ def case_decide(*, actor, case_no: str, outcome: str, reasons: str = "",
     if outcome == DecisionOutcome.DENY:
         reasons = _text(reasons, "reasons", "不予许可的理由")
     with transaction.atomic(), audit_batch():
-        case = _lock_case(actor=actor, case_no=case_no, expected_version=expected_version)
+        case = _lock_case(actor=actor, case_no=case_no, expected_version=expected_version,
+                          calendar=outcome == DecisionOutcome.APPROVE)  # the certificate clock (§44)
         role, _ = _role(actor, case, [Position.CHIEF_REPRESENTATIVE, Position.SECTION_HEAD, Position.LEADER], "作出决定")
         if case.status != Status.AWAITING_DECISION:
             _transition(case, action=Action.APPROVE if outcome == DecisionOutcome.APPROVE else Action.DENY,

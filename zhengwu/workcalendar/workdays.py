@@ -171,13 +171,33 @@ def invalidate() -> None:
 
 
 def _revalidate() -> None:
-    from zhengwu.workcalendar.models import CalendarRevision
-
     # Plain SQL: read once per transaction that computes a deadline, and the ORM's statement
     # building cost several times the query.
+    sql, params = revision_statement()
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT counter, token FROM {CalendarRevision._meta.db_table} WHERE id = 1")
-        row = cursor.fetchone() or (0, "")
+        cursor.execute(sql, params)
+        _revision_read(cursor.fetchall())
+
+
+def revision_statement() -> tuple[str, list]:
+    """The SELECT of the stored calendar revision, for a service to read in the round trip of its
+    first reads (zhengwu.core.rows.fetch_together) when it will compute a deadline; hand its rows
+    to `revision_seen`."""
+    from zhengwu.workcalendar.models import CalendarRevision
+
+    return f"SELECT counter, token FROM {CalendarRevision._meta.db_table} WHERE id = %s", [1]
+
+
+def revision_seen(rows: list) -> None:
+    """The stored revision read inside the open transaction (`revision_statement`): the working-day
+    index is checked against it, and a deadline computed later in the transaction does not read it
+    again, as after `calendar_index(fresh=True)`."""
+    _revision_read(rows)
+    _mark_fresh_in_this_transaction()
+
+
+def _revision_read(rows: list) -> None:
+    row = rows[0] if rows else (0, "")
     if row[1] != _state["token"] or row[0] != _state["revision"]:
         _cache.clear()
         _state["revision"], _state["token"] = row

@@ -46,3 +46,25 @@ def test_a_transition_commits_once_as_production_runs_it(submitted, clerk, setti
 
     assert Notice.objects.filter(template="case.accepted").count() == 1
     assert Outgoing.objects.filter(template="case.accepted", channel="sms").count() == 1
+
+
+def test_an_acceptance_sees_a_calendar_change_made_by_another_process(submitted, clerk):
+    # The calendar revision is read in the lock's round trip, not only when the recheck interval ends.
+    import datetime as dt
+    import time
+
+    from django.db.models import F
+
+    from zhengwu.cases.tests.conftest import clock_of
+    from zhengwu.workcalendar import workdays
+    from zhengwu.workcalendar.models import CalendarDay, CalendarRevision
+
+    days = submitted.item_version.legal_limit_value
+    before = workdays.add_working_days(dt.date(2026, 3, 2), days)  # the index is warm
+    CalendarDay.objects.update_or_create(date=dt.date(2026, 3, 3), defaults={"is_off_day": True, "name": "测试假日"})
+    CalendarRevision.objects.filter(pk=1).update(counter=F("counter") + 1, token="other-process")
+    workdays._state["next_check"] = time.monotonic() + 3600  # the periodic recheck is far off
+    case = services.case_accept(actor=clerk, case_no=submitted.case_no)
+    legal = clock_of(case, "case.legal")
+    # 2026-03-03 no longer counts: the deadline is one working day later.
+    assert legal.budget_value == days and legal.due_date == workdays.next_working_day(before) != before
