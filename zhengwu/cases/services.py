@@ -268,11 +268,8 @@ def _lock_case(*, actor, case_no: str, expected_version: int | None = None, syst
     The actor's positions in the case's department are read once here (own posts and AB岗 cover)
     and kept on the case for `_role`, so a service asks the org tables once per call. A service
     that will start a clock says `calendar`: the calendar revision is read here too."""
-    # A staff member's posts in the case's department, and the calendar revision, are read in the
-    # lock's round trip.
-    posts = None if system or not is_business_staff(actor) else posts_in_department_statement(
-        actor, f"(SELECT department_id FROM {Case._meta.db_table} WHERE case_no = %s)", [case_no])
-    case, (post_rows, revision) = _case_locked_row(case_no, posts, revision_statement() if calendar else None)
+    staff = None if system or not is_business_staff(actor) else actor
+    case, post_rows, revision = _case_locked_row(case_no, staff, calendar)
     if case is None:
         raise NotFound("办件不存在", "case not found")
     if revision is not None:
@@ -290,26 +287,63 @@ def _lock_case(*, actor, case_no: str, expected_version: int | None = None, syst
     return case
 
 
-def _case_locked_row(case_no: str, *also: tuple[str, list] | None) -> tuple[Case | None, list[list | None]]:
+def _case_locked_row(case_no: str, staff=None, calendar: bool = False) -> tuple[Case | None, list | None, list | None]:
     """The case row FOR UPDATE with its department, region, applicant account and item policy, in one statement
     written once per process (zhengwu.core.rows): every service call starts here, and compiling this
-    four-table query in the ORM cost twice what PostgreSQL takes to answer it. `also`: reads to make
-    in the same round trip, after the lock (their rows are returned with the case; None for None)."""
+    four-table query in the ORM cost twice what PostgreSQL takes to answer it.
+
+    With them (case, posts, revision): the posts `staff` holds in the case's department
+    (`org.selectors.posts_in_department`) and the stored calendar revision when `calendar`
+    (`workdays.revision_statement`), each None when not asked. On PostgreSQL they are columns of
+    the same statement (one execution, one result: cheaper for both sides than a pipeline of three);
+    SQLite, in-process, reads them one after the other."""
     vendor = connection.vendor
     c, d, r, u = (columns(Case, "c", vendor), columns(Department, "d", vendor),
                   columns(Region, "r", vendor), columns(User, "u", vendor))
     p = columns(CaseItemPolicy, "p", vendor)
-    sql = (f"SELECT {c.sql}, {d.sql}, {r.sql}, {u.sql}, {p.sql} FROM {Case._meta.db_table} c"
+    one = vendor == "postgresql"
+    extra, extra_params, after = "", [], []
+    if staff is not None:
+        if one:
+            posts_sql, posts_params = posts_in_department_statement(staff, "c.department_id", [])
+            extra += f", (SELECT string_agg(q.position || ':' || q.user_id, ',') FROM ({posts_sql}) q)"
+            extra_params += posts_params
+        else:
+            after.append(posts_in_department_statement(
+                staff, f"(SELECT department_id FROM {Case._meta.db_table} WHERE case_no = %s)", [case_no]))
+    if calendar:
+        if one:
+            revision_sql, revision_params = revision_statement()
+            extra += f", (SELECT concat_ws(':', q.counter, q.token) FROM ({revision_sql}) q)"
+            extra_params += revision_params
+        else:
+            after.append(revision_statement())
+    sql = (f"SELECT {c.sql}, {d.sql}, {r.sql}, {u.sql}, {p.sql}{extra} FROM {Case._meta.db_table} c"
            f" INNER JOIN {Department._meta.db_table} d ON d.id = c.department_id"
            f" INNER JOIN {Region._meta.db_table} r ON r.id = d.region_id"
            f" LEFT JOIN {User._meta.db_table} u ON u.id = c.applicant_id"
            f" LEFT JOIN {CaseItemPolicy._meta.db_table} p ON p.item_id = c.item_id"
            f" WHERE c.case_no = %s{for_update('c')}")
-    found, *more = fetch_together([(sql, [case_no]), *(a for a in also if a is not None)])
-    more.reverse()
-    extra = [None if a is None else more.pop() for a in also]
+    found, *more = fetch_together([(sql, [*extra_params, case_no]), *after])
+    posts: list | None = None
+    revision: list | None = None
+    width = c.width + d.width + r.width + u.width + p.width
+    if one:
+        tail = list(found[0][width:]) if found else []
+        if staff is not None:
+            text = tail.pop(0) if tail else None
+            posts = [(position, int(user_id)) for position, user_id in
+                     (pair.split(":") for pair in text.split(","))] if text else []
+        if calendar:
+            stored = tail.pop(0) if tail else None
+            counter, _, token = (stored or "").partition(":")
+            revision = [] if stored is None else [(int(counter), token)]
+    else:
+        more.reverse()
+        posts = more.pop() if staff is not None else None
+        revision = more.pop() if calendar else None
     if not found:
-        return None, extra
+        return None, posts, revision
     row = found[0]
     case = cast(Case, c.build(row))
     case.department = _department_built(row, c.width, d, r)
@@ -320,7 +354,7 @@ def _case_locked_row(case_no: str, *also: tuple[str, list] | None) -> tuple[Case
         case.applicant = cast(User, u.build(row, applicant_at))
     policy_at = applicant_at + u.width
     case._policy = None if row[policy_at] is None else p.build(row, policy_at)  # type: ignore[attr-defined]
-    return case, extra
+    return case, posts, revision
 
 
 def attach_catalog_version(case: Case) -> Case:
