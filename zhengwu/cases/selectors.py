@@ -131,12 +131,13 @@ def _extension_heads(roles: dict[int, frozenset[str]]) -> list[int]:
 
 def _extension_requests_to_decide(roles: dict[int, frozenset[str]]) -> Q:
     """待审批延期: cases of the departments where the user is leader or section head with a pending
-    extension request, while the case is still clocked (afterwards the request has lapsed)."""
+    extension request (a request is pending only while its case is clocked: it lapses when the case
+    leaves those states)."""
     heads = _extension_heads(roles)
     if not heads:
         return Q(pk__isnull=True)  # nothing, as a condition the database evaluates (see _my_steps)
     pending = ExtensionRequest.objects.filter(case=OuterRef("pk"), state=ExtensionRequest.State.PENDING)
-    return Q(Exists(pending), department_id__in=heads, status__in=states.CLOCKED)
+    return Q(Exists(pending), department_id__in=heads)
 
 
 def case_list_visible_to(*, user, queue: str | None = None, status: str | None = None,
@@ -427,7 +428,7 @@ class TimelineEntry:
 _EVENT_LABELS = {**{a.value: a.label for a in states.Action}, "draft": "创建草稿", "material_add": "补充材料",
                  "step_pass": "环节通过", "step_return": "环节退回", "extend": "延期", "fee_notice": "缴费通知",
                  "payment": "缴费", "rate": "评价", "extension_request": "延期申请",
-                 "extension_refuse": "延期申请不予批准", "fee_notice_void": "缴费通知作废"}
+                 "extension_refuse": "延期申请不予批准", "extension_lapse": "延期申请失效", "fee_notice_void": "缴费通知作废"}
 
 
 # Notes the applicant is told anyway in writing; internal review opinions stay with the staff.

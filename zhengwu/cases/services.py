@@ -1247,9 +1247,32 @@ def _extension_days(case: Case, days: int) -> int:
 
 
 def _pending_extension_request(case: Case) -> ExtensionRequest | None:
-    # A stored "pending" is the effective state only while the case is clocked (callers check).
+    # Pending only while the case is clocked: leaving the clocked states lapses it (_extension_requests_lapse).
     return ExtensionRequest.objects.select_related("requested_by").filter(
         case=case, state=ExtensionRequest.State.PENDING).first()
+
+
+def _extension_requests_lapse(case: Case, *, actor, role: str, why: str) -> None:
+    """A pending 延期申请 lapses when the case leaves the clocked states (decided, withdrawn,
+    terminated): §42 extends a running limit. The case does not know whether it has one, and the
+    decision is a hot path: instead of a read, two statements that change nothing when there is none
+    go with the unit of work's last round trip (core.appends.later): the timeline event, then the
+    state. Call it after the transition: the event is stamped after the move that caused it."""
+    quote, vendor = connection.ops.quote_name, connection.vendor
+    requests, events = quote(ExtensionRequest._meta.db_table), quote(CaseEvent._meta.db_table)
+    pending, lapsed = ExtensionRequest.State.PENDING.value, ExtensionRequest.State.LAPSED.value
+    data = ("jsonb_build_object('request_id', r.id, 'days', r.days)" if vendor == "postgresql"
+            else "json_object('request_id', r.id, 'days', r.days)")
+    columns_ = ", ".join(quote(CaseEvent._meta.get_field(name).column) for name in (
+        "case", "occurred_at", "action", "from_status", "to_status", "actor", "role", "note", "public", "data"))
+    occurred_at = CaseEvent._meta.get_field("occurred_at").get_db_prep_save(timezone.now(), connection)
+    later([
+        (f"INSERT INTO {events} ({columns_}) SELECT r.case_id, %s, %s, %s, %s, %s, %s, %s, %s, {data}"
+         f" FROM {requests} r WHERE r.case_id = %s AND r.state = %s",
+         [occurred_at, "extension_lapse", case.status, case.status, getattr(_user(actor), "pk", None), role,
+          why, False, case.pk, pending]),
+        (f"UPDATE {requests} SET state = %s WHERE case_id = %s AND state = %s", [lapsed, case.pk, pending]),
+    ])
 
 
 def _extension_grant(actor, case: Case, role: str, request: ExtensionRequest, now: dt.datetime) -> Extension:
@@ -1316,9 +1339,6 @@ def _pending_for_decision(actor, case: Case, what: str) -> tuple[str, ExtensionR
     request = _pending_extension_request(case)
     if request is None:
         raise Conflict("本办件没有待审批的延期申请", "no extension request is pending")
-    if case.status not in states.CLOCKED:
-        raise Conflict(f"办件当前状态为“{states.label(case.status)}”，延期申请已失效",
-                       "the case left the clocked states: the request has lapsed")
     return role, request
 
 
@@ -1391,6 +1411,8 @@ def _record_decision(actor, case: Case, *, outcome: str, reasons: str, role: str
                 changes={"decision": outcome, "decision_reasons": reasons, "deemed_approved": deemed,
                          "completed_on_site": on_spot, "current_step": None})
     _clocks_finish(actor, case, DECISION_CLOCKS, complete=True, at=now)
+    if not on_spot:  # 即办件: accepted and decided in the same call, nothing was asked for
+        _extension_requests_lapse(case, actor=actor, role=role, why="办件已作出决定，延期申请失效")
     if deny:
         leader = _department_leader(case)
         DenialReport.objects.create(decision=decision, case=case, reported_to=leader, reasons=reasons, reported_at=now)
@@ -1599,7 +1621,10 @@ def case_withdraw(*, actor, case_no: str, reason: str = "", expected_version: in
             role = Role.APPLICANT
         else:
             role, _ = _role(actor, case, [Position.CLERK], "代为撤回申请")
+        clocked = case.status in states.CLOCKED
         _transition(case, action=Action.WITHDRAW, actor=actor, role=role, note=reason, changes={"close_reason": reason})
+        if clocked:
+            _extension_requests_lapse(case, actor=actor, role=role, why="申请人撤回申请，延期申请失效")
         _close_open_procedures(case, actor, "申请人撤回，特别程序终止")
         _clocks_finish(actor, case, _ALL_CLOCKS, complete=False, reason="撤回")
         _audit(actor, "case.withdraw", case, reason=reason)
@@ -1613,7 +1638,10 @@ def case_terminate(*, actor, case_no: str, reason: str, expected_version: int | 
     with transaction.atomic(), audit_batch():
         case = _lock_case(actor=actor, case_no=case_no, expected_version=expected_version)
         role, _ = _role(actor, case, [Position.CHIEF_REPRESENTATIVE, Position.SECTION_HEAD, Position.LEADER], "终止办理")
+        clocked = case.status in states.CLOCKED
         _transition(case, action=Action.TERMINATE, actor=actor, role=role, note=reason, changes={"close_reason": reason})
+        if clocked:
+            _extension_requests_lapse(case, actor=actor, role=role, why="办件终止，延期申请失效")
         _close_open_procedures(case, actor, f"办件终止：{reason}")
         _clocks_finish(actor, case, _ALL_CLOCKS, complete=False, reason="终止")
         _audit(actor, "case.terminate", case, reason=reason)

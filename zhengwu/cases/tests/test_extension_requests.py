@@ -116,19 +116,70 @@ def test_a_pending_request_lapses_when_the_case_is_decided(awaiting_decision, ch
     # At the decision stage no step is open: the chief representative who prepared it asks.
     request = services.case_extension_request(actor=chief_representative, case_no=awaiting_decision.case_no,
                                               days=3, reason="等待部门意见")
-    assert request.effective_state == ExtensionRequest.State.PENDING
+    assert request.state == ExtensionRequest.State.PENDING
     assert awaiting_decision.case_no in [c.case_no for c in selectors.case_list_visible_to(
         user=leader, queue="extension_requests")]
     services.case_decide(actor=chief_representative, case_no=awaiting_decision.case_no, outcome="approve")
     request.refresh_from_db()
-    assert request.effective_state == ExtensionRequest.State.LAPSED
-    assert request.effective_state_label == "已失效"
-    with pytest.raises(Conflict, match="已失效"):
+    # Stored, not derived: the decision lapsed it in its own transaction, on the timeline.
+    assert request.state == ExtensionRequest.State.LAPSED and request.get_state_display() == "已失效"
+    event = CaseEvent.objects.get(case=awaiting_decision, action="extension_lapse")
+    assert not event.public and event.data == {"request_id": request.pk, "days": 3}
+    assert event.actor == chief_representative and event.role == "chief_representative"
+    assert event.from_status == event.to_status == "approved" and "已作出决定" in event.note
+    assert "延期申请失效" in [e.label for e in selectors.case_timeline(awaiting_decision)]
+    with pytest.raises(Conflict, match="没有待审批"):
         services.case_extension_approve(actor=leader, case_no=awaiting_decision.case_no)
-    with pytest.raises(Conflict, match="已失效"):
+    with pytest.raises(Conflict, match="没有待审批"):
         services.case_extension_refuse(actor=leader, case_no=awaiting_decision.case_no, reason="不需要")
     assert not Extension.objects.exists()
     assert not selectors.case_list_visible_to(user=leader, queue="extension_requests").exists()
+
+
+def test_a_decision_without_a_pending_request_lapses_nothing(awaiting_decision, chief_representative, reviewer,
+                                                            section_head):
+    services.case_extension_request(actor=chief_representative, case_no=awaiting_decision.case_no, days=3,
+                                    reason="等待部门意见")
+    refused = services.case_extension_refuse(actor=section_head, case_no=awaiting_decision.case_no, reason="不需要")
+    services.case_decide(actor=chief_representative, case_no=awaiting_decision.case_no, outcome="deny",
+                         reasons="不符合条件")
+    refused.refresh_from_db()
+    assert refused.state == ExtensionRequest.State.REFUSED
+    assert not CaseEvent.objects.filter(action="extension_lapse").exists()
+
+
+@pytest.mark.parametrize("end", ["withdraw", "terminate"])
+def test_a_pending_request_lapses_when_the_case_is_withdrawn_or_terminated(accepted, applicant, reviewer, leader,
+                                                                           end):
+    other = services.case_extension_request(actor=reviewer, case_no=accepted.case_no, days=2, reason="复杂")
+    if end == "withdraw":
+        services.case_withdraw(actor=applicant, case_no=accepted.case_no, reason="不再需要")
+    else:
+        services.case_terminate(actor=leader, case_no=accepted.case_no, reason="申请人已注销")
+    other.refresh_from_db()
+    assert other.state == ExtensionRequest.State.LAPSED
+    event = CaseEvent.objects.get(case=accepted, action="extension_lapse")
+    assert event.data["request_id"] == other.pk and ("撤回" if end == "withdraw" else "终止") in event.note
+    # After the closing event of the move that caused it.
+    closing = CaseEvent.objects.get(case=accepted, action=end)
+    assert list(CaseEvent.objects.filter(case=accepted).values_list("action", flat=True))[-2:] == [
+        closing.action, "extension_lapse"]
+
+
+def test_a_lapse_rolls_back_with_the_decision(awaiting_decision, chief_representative, monkeypatch):
+    request = services.case_extension_request(actor=chief_representative, case_no=awaiting_decision.case_no,
+                                              days=3, reason="等待部门意见")
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(services, "_department_leader", fail)
+    with pytest.raises(RuntimeError):
+        services.case_decide(actor=chief_representative, case_no=awaiting_decision.case_no, outcome="deny",
+                             reasons="不符合条件")
+    request.refresh_from_db()
+    assert request.state == ExtensionRequest.State.PENDING
+    assert not CaseEvent.objects.filter(action="extension_lapse").exists()
 
 
 def test_the_direct_extension_records_the_leader_as_requester_and_approver(accepted, leader):
@@ -167,3 +218,33 @@ def test_the_leaders_queue_lists_pending_requests_of_their_department(accepted, 
     assert selectors.QUEUES["extension_requests"] == "待审批延期"
     services.case_extension_refuse(actor=leader, case_no=accepted.case_no, reason="无需延期")
     assert counts(leader)["extension_requests"] == 0
+
+
+def test_the_data_migration_lapses_requests_left_pending_on_ended_cases(awaiting_decision, item, applicant, clerk,
+                                                                      chief_representative):
+    import importlib
+
+    from django.apps import apps
+
+    from zhengwu.cases.models import Case
+    from zhengwu.cases.states import CLOCKED
+
+    migration = importlib.import_module("zhengwu.cases.migrations.0005_lapse_stale_extension_requests")
+    assert set(migration.CLOCKED) == set(CLOCKED)
+    services.case_decide(actor=chief_representative, case_no=awaiting_decision.case_no, outcome="approve")
+    accepted = services.case_submit(actor=applicant, item_id=item.pk, applicant=person(),
+                                    materials=full_materials(item), idempotency_key="k-2")
+    accepted = services.case_accept(actor=clerk, case_no=accepted.case_no)
+    # As the services left it before they stored the lapse: one stale request, one live one.
+    stale = ExtensionRequest.objects.create(case=awaiting_decision, days=3, reason="旧数据",
+                                            requested_by=chief_representative, requested_position="reviewer",
+                                            requested_at=awaiting_decision.accepted_at)
+    live = ExtensionRequest.objects.create(case=accepted, days=2, reason="进行中", requested_by=chief_representative,
+                                           requested_position="reviewer", requested_at=accepted.accepted_at)
+    assert Case.objects.get(pk=accepted.pk).status in CLOCKED
+    migration.lapse(apps, None)
+    stale.refresh_from_db()
+    live.refresh_from_db()
+    assert stale.state == ExtensionRequest.State.LAPSED and live.state == ExtensionRequest.State.PENDING
+    event = CaseEvent.objects.get(action="extension_lapse")
+    assert event.case_id == awaiting_decision.pk and event.data == {"request_id": stale.pk, "days": 3}
