@@ -896,6 +896,7 @@ def case_reject(*, actor, case_no: str, reason: str, competent_agency: str = "",
                     data={"document_no": number, "competent_agency": agency},
                     changes={"rejection_reason": reason, "competent_agency": agency, "rejection_no": number})
         _clocks_finish(actor, case, [CLOCK_ACCEPTANCE, CLOCK_CORRECTION], complete=False, reason="不予受理")
+        _fee_notice_void_unpaid(actor, case, role, f"办件不予受理：{reason}", ended=Action.REJECT.value)
         _audit(actor, "case.reject", case, reason=reason, document_no=number)
         _notify_applicant(case, "case.rejected", reason=reason, competent_hint=hint)
     return case
@@ -1035,6 +1036,8 @@ def case_correction_lapse(*, case_id: int) -> Case:
         _transition(case, action=Action.TERMINATE, actor=None, role=Role.SYSTEM, note=reason,
                     changes={"close_reason": reason})
         _clocks_finish(SYSTEM_ACTOR, case, [CLOCK_CORRECTION], complete=False, reason=reason)
+        _fee_notice_void_unpaid(SYSTEM_ACTOR, case, Role.SYSTEM, f"办件已终止：{reason}",
+                                ended=Action.TERMINATE.value)
         _audit(None, "case.correction_lapse", case)
         _notify_applicant(case, "case.terminated", reason=reason)
     return case
@@ -1627,6 +1630,7 @@ def case_withdraw(*, actor, case_no: str, reason: str = "", expected_version: in
             _extension_requests_lapse(case, actor=actor, role=role, why="申请人撤回申请，延期申请失效")
         _close_open_procedures(case, actor, "申请人撤回，特别程序终止")
         _clocks_finish(actor, case, _ALL_CLOCKS, complete=False, reason="撤回")
+        _fee_notice_void_unpaid(actor, case, role, f"办件已撤回：{reason}", ended=Action.WITHDRAW.value)
         _audit(actor, "case.withdraw", case, reason=reason)
         _notify_applicant(case, "case.withdrawn")
     return case
@@ -1644,6 +1648,7 @@ def case_terminate(*, actor, case_no: str, reason: str, expected_version: int | 
             _extension_requests_lapse(case, actor=actor, role=role, why="办件终止，延期申请失效")
         _close_open_procedures(case, actor, f"办件终止：{reason}")
         _clocks_finish(actor, case, _ALL_CLOCKS, complete=False, reason="终止")
+        _fee_notice_void_unpaid(actor, case, role, f"办件已终止：{reason}", ended=Action.TERMINATE.value)
         _audit(actor, "case.terminate", case, reason=reason)
         _notify_applicant(case, "case.terminated", reason=reason)
     return case
@@ -1808,14 +1813,30 @@ def fee_notice_void(*, actor, case_no: str, notice_no: str, reason: str) -> FeeN
             raise Conflict("该缴费通知已缴费并开具票据，不能作废", "a paid notice cannot be voided")
         if notice.state == FeeNotice.State.VOIDED:
             raise Conflict("该缴费通知已作废", "the notice is already voided")
-        now = timezone.now()
-        notice.state, notice.voided_at, notice.voided_by, notice.void_reason = FeeNotice.State.VOIDED, now, actor, reason
-        notice.save(update_fields=["state", "voided_at", "voided_by", "void_reason"])
-        _event(case, action="fee_notice_void", actor=actor, role=role, note=reason,
-               data={"notice_no": notice.notice_no, "total": str(notice.total)}, at=now)
-        _audit(actor, "case.fee_notice_void", case, notice_no=notice.notice_no, total=str(notice.total), reason=reason)
-        _notify_applicant(case, "case.fee_notice_voided", notice_no=notice.notice_no, reason=reason)
+        _fee_notice_voided(actor, case, role, notice, reason)
     return notice
+
+
+def _fee_notice_voided(actor, case: Case, role: str, notice: FeeNotice, reason: str, **data: Any) -> None:
+    """作废 a locked unpaid notice: stamped, on the timeline, audited and told to the applicant."""
+    now = timezone.now()
+    notice.state, notice.voided_at, notice.voided_by, notice.void_reason = (
+        FeeNotice.State.VOIDED, now, _user(actor), reason[:500])
+    notice.save(update_fields=["state", "voided_at", "voided_by", "void_reason"])
+    _event(case, action="fee_notice_void", actor=actor, role=role, note=notice.void_reason,
+           data={"notice_no": notice.notice_no, "total": str(notice.total), **data}, at=now)
+    _audit(actor, "case.fee_notice_void", case, notice_no=notice.notice_no, total=str(notice.total),
+           reason=notice.void_reason, **data)
+    _notify_applicant(case, "case.fee_notice_voided", notice_no=notice.notice_no, reason=notice.void_reason)
+
+
+def _fee_notice_void_unpaid(actor, case: Case, role: str, reason: str, *, ended: str) -> None:
+    """A case that ends without the service (撤回, 终止, 不予受理) is charged nothing (行政许可法 §58):
+    its unpaid notice is voided with the case, for the reason the case ended. A paid one stands."""
+    notice = FeeNotice.objects.select_for_update(of=("self",)).filter(
+        case=case, state=FeeNotice.State.UNPAID).first()
+    if notice is not None:
+        _fee_notice_voided(actor, case, role, notice, reason, ended=ended)
 
 
 # ------------------------------------------------------------------------------------------------
