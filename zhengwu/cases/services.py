@@ -1225,11 +1225,12 @@ def case_extend(*, actor, case_no: str, days: int, reason: str, expected_version
         if _pending_extension_request(case) is not None:
             raise Conflict("本办件有待审批的延期申请，请审批该申请", "an extension request is pending: decide it")
         days = _extension_days(case, days)
+        decision_clocks = _legal_limit_running(case)
         now = timezone.now()
         request = ExtensionRequest.objects.create(
             case=case, days=days, reason=reason, requested_by=actor, requested_position=role, requested_at=now,
             state=ExtensionRequest.State.APPROVED, decided_by=actor, decided_position=role, decided_at=now)
-        extension = _extension_grant(actor, case, role, request, now)
+        extension = _extension_grant(actor, case, role, request, now, decision_clocks)
         _audit(actor, "case.extend", case, days=days, reason=reason, notice_no=extension.notice_no)
     return extension
 
@@ -1278,9 +1279,25 @@ def _extension_requests_lapse(case: Case, *, actor, role: str, why: str) -> None
     ])
 
 
-def _extension_grant(actor, case: Case, role: str, request: ExtensionRequest, now: dt.datetime) -> Extension:
-    """The approved extension takes effect: the numbered notice, both decision clocks extended,
-    the timeline event and the applicant told the reason (§42)."""
+def _legal_limit_running(case: Case, *, asking: bool = False) -> list[Clock]:
+    """The case's open decision clocks, locked, once the legal limit is known to be still running:
+    §42 extends a limit "二十日内不能作出决定的" — approved (and asked for) before it runs out, not after.
+    Decided by the shared clock ledger (`clock_run_out`: the stored deadline, 截止日 24:00, so the
+    last working day itself still counts)."""
+    decision_clocks = clocks.clocks_locked_of(case, DECISION_CLOCKS)
+    legal = next((c for c in decision_clocks if c.kind == CLOCK_LEGAL), None)
+    if legal is not None and clocks.clock_run_out(legal):
+        due = f"（截止日 {chinese_date(legal.due_date)}）" if legal.due_date else ""
+        raise Conflict(f"法定办结时限已届满{due}，不能再{'申请' if asking else '批准'}延期（《行政许可法》第四十二条）",
+                       f"the legal time limit has run out: an extension can no longer be "
+                       f"{'requested' if asking else 'approved'} (Administrative Licensing Law §42)")
+    return decision_clocks
+
+
+def _extension_grant(actor, case: Case, role: str, request: ExtensionRequest, now: dt.datetime,
+                     decision_clocks: list[Clock]) -> Extension:
+    """The approved extension takes effect: the numbered notice, both decision clocks (locked by
+    `_legal_limit_running`) extended, the timeline event and the applicant told the reason (§42)."""
     days, reason = request.days, request.reason
     number, params = _document(case, NoticeKind.EXTENSION, actor=actor, paragraphs=[
         f"你（单位）申请的“{case.item_version.name}”（办件编号 {case.case_no}），因{reason}，不能在法定期限内作出决定。"
@@ -1292,7 +1309,7 @@ def _extension_grant(actor, case: Case, role: str, request: ExtensionRequest, no
     request.extension = extension
     request.save(update_fields=["extension"])
     _attach(extension, "notice_pdf", case, params)
-    for clock in clocks.clocks_locked_of(case, DECISION_CLOCKS):
+    for clock in decision_clocks:
         clocks.clock_extend(actor=actor, clock=clock, value=days, reason=reason, approved_by=actor,
                             approved_at=now)
     _event(case, action="extend", actor=actor, role=role, note=reason,
@@ -1322,6 +1339,7 @@ def case_extension_request(*, actor, case_no: str, days: int, reason: str,
         if _pending_extension_request(case) is not None:
             raise Conflict("本办件已有待审批的延期申请", "an extension request is already pending")
         days = _extension_days(case, days)
+        _legal_limit_running(case, asking=True)
         now = timezone.now()
         request = ExtensionRequest.objects.create(case=case, days=days, reason=reason, requested_by=actor,
                                                   requested_position=role, requested_at=now)
@@ -1352,11 +1370,12 @@ def case_extension_approve(*, actor, case_no: str, expected_version: int | None 
         role, request = _pending_for_decision(actor, case, "批准延期")
         _extension_open(case)
         _extension_days(case, request.days)
+        decision_clocks = _legal_limit_running(case)
         now = timezone.now()
         request.state, request.decided_by, request.decided_position, request.decided_at = (
             ExtensionRequest.State.APPROVED, actor, role, now)
         request.save(update_fields=["state", "decided_by", "decided_position", "decided_at"])
-        extension = _extension_grant(actor, case, role, request, now)
+        extension = _extension_grant(actor, case, role, request, now, decision_clocks)
         _audit(actor, "case.extension_approve", case, days=request.days, request_id=request.pk,
                requested_by=request.requested_by_id, notice_no=extension.notice_no)
     return extension

@@ -3,14 +3,17 @@ head approves (the extension takes effect) or refuses with a reason (nothing cha
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from zhengwu.cases import selectors, services
 from zhengwu.cases.models import CaseEvent, Extension, ExtensionRequest
-from zhengwu.cases.tests.conftest import clock_of, full_materials, person
+from zhengwu.cases.tests.conftest import SH, clock_of, full_materials, person
 from zhengwu.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from zhengwu.core.models import AuditEvent
 from zhengwu.notify.models import Notice
+from zhengwu.workcalendar.models import ClockExtension
 from zhengwu.workcalendar.workdays import add_working_days
 
 pytestmark = pytest.mark.django_db
@@ -248,3 +251,73 @@ def test_the_data_migration_lapses_requests_left_pending_on_ended_cases(awaiting
     assert stale.state == ExtensionRequest.State.LAPSED and live.state == ExtensionRequest.State.PENDING
     event = CaseEvent.objects.get(action="extension_lapse")
     assert event.case_id == awaiting_decision.pk and event.data == {"request_id": stale.pk, "days": 3}
+
+
+# --- §42: extended while the legal limit runs, never after it ran out --------------------------------
+
+def _at(day: dt.date, hour: int, minute: int = 0, second: int = 0) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour, minute, second), tzinfo=SH)
+
+
+def test_an_extension_is_asked_and_approved_on_the_last_working_day_of_the_legal_limit(accepted, reviewer, leader,
+                                                                                      clock):
+    legal = clock_of(accepted, services.CLOCK_LEGAL)
+    due = legal.due_date
+    assert due is not None and legal.due_at == _at(due + dt.timedelta(days=1), 0)  # 截止日 24:00
+    clock.move_to(_at(due, 17))
+    services.case_extension_request(actor=reviewer, case_no=accepted.case_no, days=5, reason="需现场核查")
+    clock.move_to(_at(due, 23, 59, 58))
+    extension = services.case_extension_approve(actor=leader, case_no=accepted.case_no)
+    assert extension.days == 5
+    assert clock_of(accepted, services.CLOCK_LEGAL).due_date == add_working_days(due, 5)
+
+
+def test_no_extension_is_approved_or_asked_once_the_legal_limit_has_run_out(accepted, reviewer, leader, clock):
+    legal = clock_of(accepted, services.CLOCK_LEGAL)
+    due = legal.due_date
+    assert due is not None
+    clock.move_to(_at(due, 17))
+    request = services.case_extension_request(actor=reviewer, case_no=accepted.case_no, days=5, reason="需现场核查")
+    clock.move_to(_at(due + dt.timedelta(days=1), 0, 0, 1))
+    promised_due = clock_of(accepted, services.CLOCK_PROMISED).due_at
+    audits, events = AuditEvent.objects.count(), CaseEvent.objects.count()
+    with pytest.raises(Conflict, match=r"法定办结时限已届满（截止日 .+），不能再批准延期（《行政许可法》第四十二条）") as refused:
+        services.case_extension_approve(actor=leader, case_no=accepted.case_no)
+    assert "can no longer be approved" in refused.value.message_en
+    request.refresh_from_db()
+    assert request.state == ExtensionRequest.State.PENDING and request.decided_by is None
+    assert not Extension.objects.exists() and not ClockExtension.objects.exists()
+    assert clock_of(accepted, services.CLOCK_LEGAL).due_at == legal.due_at
+    assert clock_of(accepted, services.CLOCK_PROMISED).due_at == promised_due
+    assert (AuditEvent.objects.count(), CaseEvent.objects.count()) == (audits, events)
+    # The request may still be refused; a new one, or the leader's direct extension, is refused.
+    services.case_extension_refuse(actor=leader, case_no=accepted.case_no, reason="期限已届满")
+    with pytest.raises(Conflict, match="不能再申请延期（《行政许可法》第四十二条）"):
+        services.case_extension_request(actor=reviewer, case_no=accepted.case_no, days=3, reason="再申请")
+    with pytest.raises(Conflict, match="不能再批准延期"):
+        services.case_extend(actor=leader, case_no=accepted.case_no, days=3, reason="直接延期")
+    assert ExtensionRequest.objects.filter(case=accepted).count() == 1 and not Extension.objects.exists()
+
+
+def test_a_suspended_legal_limit_is_extended_only_if_it_had_not_run_out_when_counting_stopped(accepted, reviewer,
+                                                                                             leader, clock):
+    due = clock_of(accepted, services.CLOCK_LEGAL).due_date
+    assert due is not None
+    # 特别程序 started on the last working day: the limit stops with time left, however long it lasts.
+    clock.move_to(_at(due, 10))
+    services.case_special_procedure_start(actor=reviewer, case_no=accepted.case_no, kind="expert_review",
+                                          reason="专家评审", expected_value=10)
+    clock.move_to(_at(due + dt.timedelta(days=20), 10))
+    services.case_extend(actor=leader, case_no=accepted.case_no, days=3, reason="专家评审后仍需核查")
+    assert Extension.objects.filter(case=accepted).exists()
+
+
+def test_a_special_procedure_started_after_the_limit_ran_out_does_not_reopen_it(accepted, reviewer, leader, clock):
+    due = clock_of(accepted, services.CLOCK_LEGAL).due_date
+    assert due is not None
+    clock.move_to(_at(due + dt.timedelta(days=3), 10))
+    services.case_special_procedure_start(actor=reviewer, case_no=accepted.case_no, kind="expert_review",
+                                          reason="专家评审", expected_value=10)
+    with pytest.raises(Conflict, match="法定办结时限已届满"):
+        services.case_extend(actor=leader, case_no=accepted.case_no, days=3, reason="补救")
+    assert not Extension.objects.exists()
