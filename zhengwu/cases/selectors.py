@@ -62,15 +62,27 @@ _QUEUE_STATUS = {
 }
 
 
-def _clocks_of_case():
-    return Clock.objects.filter(owner_type__app_label="cases", owner_type__model="case",
-                                owner_id=OuterRef("pk_text"), status=Clock.Status.RUNNING)
+def clocks_of_cases(*, owner_id: Any = None, owner_ids: Any = None) -> QuerySet[Clock]:
+    """Clocks of cases on the shared ledger (`Clock.owner_id` holds the case's id as text): of one
+    case (`owner_id`: that text, or an OuterRef to it in a subquery), of several (`owner_ids`: such
+    ids, or a subquery of them), or of every case.
+
+    The owner type is matched by its natural key (a join to django_content_type), not by its id:
+    the statements compiled once per process (_compiled, _progress_statement) then hold no
+    content-type id, which a flushed test database renumbers."""
+    clocks = Clock.objects.filter(owner_type__app_label=Case._meta.app_label,
+                                  owner_type__model=Case._meta.model_name)
+    if owner_id is not None:
+        clocks = clocks.filter(owner_id=owner_id)
+    if owner_ids is not None:
+        clocks = clocks.filter(owner_id__in=owner_ids)
+    return clocks
 
 
 def _with_clock_flags(qs: QuerySet[Case], now: datetime) -> QuerySet[Case]:
     # Derived from the clocks' stored due/warn columns and now: a late sweeper never shows a wrong state.
     # Only open cases have running clocks: the closed ones (most rows) are not probed at all.
-    clocks = _clocks_of_case()
+    clocks = clocks_of_cases(owner_id=OuterRef("pk_text")).filter(status=Clock.Status.RUNNING)
     return qs.filter(status__in=states.OPEN).annotate(pk_text=Cast("pk", output_field=CharField())).annotate(
         is_overdue=Exists(clocks.filter(due_at__lte=now)),
         is_due_soon=Exists(clocks.filter(warn_at__lte=now, due_at__gt=now)),
@@ -214,8 +226,7 @@ def _queue_clocks(cases: QuerySet[Case], now: datetime) -> QuerySet[Any]:
     """即将超期 / 已超期 from the running clocks' side: few rows, whatever the number of closed cases.
     At most one row (status, overdue, due_soon): grouped by the one status filtered for."""
     owners = cases.filter(status__in=states.OPEN).annotate(pk_text=Cast("pk", output_field=CharField())).values("pk_text")
-    return (Clock.objects.filter(owner_type__app_label="cases", owner_type__model="case", status=Clock.Status.RUNNING,
-                                 owner_id__in=owners)
+    return (clocks_of_cases(owner_ids=owners).filter(status=Clock.Status.RUNNING)
             .order_by().values_list("status")
             .annotate(overdue=Count("owner_id", distinct=True, filter=Q(due_at__lte=now)),
                       due_soon=Count("owner_id", distinct=True, filter=Q(warn_at__lte=now, due_at__gt=now))))
@@ -476,8 +487,8 @@ _CASE_NO_SLOT = "\x00case_no"  # stands for the case number while the statement 
 
 
 def _progress_rows() -> QuerySet[Any]:
-    promised = (Clock.objects.filter(owner_type__app_label="cases", owner_type__model="case", owner_id=OuterRef("pk_text"),
-                                     kind="case.promised").order_by("id").values("due_date")[:1])
+    promised = (clocks_of_cases(owner_id=OuterRef("pk_text")).filter(kind="case.promised")
+                .order_by("id").values("due_date")[:1])
     # One row per public event (one row with NULL event columns while there is none).
     return (
         Case.objects.filter(case_no=_CASE_NO_SLOT).exclude(status=Status.DRAFT)
