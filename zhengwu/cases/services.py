@@ -1267,7 +1267,8 @@ def _extension_requests_lapse(case: Case, *, actor, role: str, why: str) -> None
     pending, lapsed = ExtensionRequest.State.PENDING.value, ExtensionRequest.State.LAPSED.value
     data = ("jsonb_build_object('request_id', r.id, 'days', r.days)" if vendor == "postgresql"
             else "json_object('request_id', r.id, 'days', r.days)")
-    columns_ = ", ".join(quote(CaseEvent._meta.get_field(name).column) for name in (
+    column = {f.name: f.column for f in CaseEvent._meta.concrete_fields}
+    columns_ = ", ".join(quote(column[name]) for name in (
         "case", "occurred_at", "action", "from_status", "to_status", "actor", "role", "note", "public", "data"))
     occurred_at = CaseEvent._meta.get_field("occurred_at").get_db_prep_save(timezone.now(), connection)
     later([

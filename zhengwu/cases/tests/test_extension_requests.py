@@ -9,7 +9,7 @@ import pytest
 
 from zhengwu.cases import selectors, services
 from zhengwu.cases.models import CaseEvent, Extension, ExtensionRequest
-from zhengwu.cases.tests.conftest import SH, clock_of, full_materials, person
+from zhengwu.cases.tests.conftest import SH, clock_of, full_materials, moment, person
 from zhengwu.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from zhengwu.core.models import AuditEvent
 from zhengwu.notify.models import Notice
@@ -241,9 +241,9 @@ def test_the_data_migration_lapses_requests_left_pending_on_ended_cases(awaiting
     # As the services left it before they stored the lapse: one stale request, one live one.
     stale = ExtensionRequest.objects.create(case=awaiting_decision, days=3, reason="旧数据",
                                             requested_by=chief_representative, requested_position="reviewer",
-                                            requested_at=awaiting_decision.accepted_at)
+                                            requested_at=moment(awaiting_decision.accepted_at))
     live = ExtensionRequest.objects.create(case=accepted, days=2, reason="进行中", requested_by=chief_representative,
-                                           requested_position="reviewer", requested_at=accepted.accepted_at)
+                                           requested_position="reviewer", requested_at=moment(accepted.accepted_at))
     assert Case.objects.get(pk=accepted.pk).status in CLOCKED
     migration.lapse(apps, None)
     stale.refresh_from_db()
