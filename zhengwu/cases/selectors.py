@@ -23,6 +23,7 @@ from zhengwu.cases import states
 from zhengwu.cases.models import ApplicantType, Case, CaseEvent, DenialReport, ExtensionRequest, FeeNotice
 from zhengwu.cases.permissions import can_view_full_id_number, is_case_applicant, positions_in
 from zhengwu.cases.services import (
+    CLOCK_LEGAL,
     DECISION_CLOCKS,
     attach_catalog_version,
     case_clocks,
@@ -39,7 +40,7 @@ from zhengwu.core.models import AuditEvent
 from zhengwu.org.models import Position
 from zhengwu.org.selectors import departments_of, departments_supervised_by, staff_reach
 from zhengwu.workcalendar.models import Clock
-from zhengwu.workcalendar.services import STATE_LABELS, clock_state
+from zhengwu.workcalendar.services import STATE_LABELS, clock_run_out, clock_state
 
 QUEUES: dict[str, str] = {
     "pending_acceptance": "待受理",
@@ -710,10 +711,16 @@ def _staff_actions(user, case: Case, fresh: bool = False) -> list[str]:
     if s in states.CLOCKED and not _has_related(case, "Extension"):
         pending = case.extension_requests.filter(state=ExtensionRequest.State.PENDING).exists()
         heads = bool({Position.LEADER, Position.SECTION_HEAD} & set(held))
-        if not pending and set(extension_requester_roles(case)) & set(held):
+        # Asked for and approved only while the legal limit runs (services._legal_limit_running);
+        # a pending request may still be refused.
+        legal = list(case_clocks(case, [CLOCK_LEGAL]))
+        running = not (legal and clock_run_out(legal[-1]))
+        if running and not pending and set(extension_requester_roles(case)) & set(held):
             found.add("extension_request")
-        if heads:
-            found.update(("extension_approve", "extension_refuse") if pending else ("extend",))
+        if heads and pending:
+            found.update(("extension_approve", "extension_refuse") if running else ("extension_refuse",))
+        elif heads and running:
+            found.add("extend")
     # 一口收费: only the fee items the catalog version lists (§58), at the counter; one standing
     # notice per case, voided (while unpaid) before another is issued.
     standing = (not fresh and case.fee_notices.exclude(state=FeeNotice.State.VOIDED).exists()) if counter else True

@@ -277,8 +277,12 @@ def test_no_extension_is_approved_or_asked_once_the_legal_limit_has_run_out(acce
     due = legal.due_date
     assert due is not None
     clock.move_to(_at(due, 17))
+    assert "extension_request" in selectors.case_actions_for(user=reviewer, case=accepted)
+    assert "extend" in selectors.case_actions_for(user=leader, case=accepted)
     request = services.case_extension_request(actor=reviewer, case_no=accepted.case_no, days=5, reason="需现场核查")
     clock.move_to(_at(due + dt.timedelta(days=1), 0, 0, 1))
+    offered = selectors.case_actions_for(user=leader, case=accepted)
+    assert "extension_refuse" in offered and "extension_approve" not in offered
     promised_due = clock_of(accepted, services.CLOCK_PROMISED).due_at
     audits, events = AuditEvent.objects.count(), CaseEvent.objects.count()
     with pytest.raises(Conflict, match=r"法定办结时限已届满（截止日 .+），不能再批准延期（《行政许可法》第四十二条）") as refused:
@@ -292,6 +296,8 @@ def test_no_extension_is_approved_or_asked_once_the_legal_limit_has_run_out(acce
     assert (AuditEvent.objects.count(), CaseEvent.objects.count()) == (audits, events)
     # The request may still be refused; a new one, or the leader's direct extension, is refused.
     services.case_extension_refuse(actor=leader, case_no=accepted.case_no, reason="期限已届满")
+    assert not {"extension_request", "extend"} & set(selectors.case_actions_for(user=reviewer, case=accepted)
+                                                     + selectors.case_actions_for(user=leader, case=accepted))
     with pytest.raises(Conflict, match="不能再申请延期（《行政许可法》第四十二条）"):
         services.case_extension_request(actor=reviewer, case_no=accepted.case_no, days=3, reason="再申请")
     with pytest.raises(Conflict, match="不能再批准延期"):
