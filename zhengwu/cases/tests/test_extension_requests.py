@@ -327,3 +327,15 @@ def test_a_special_procedure_started_after_the_limit_ran_out_does_not_reopen_it(
     with pytest.raises(Conflict, match="法定办结时限已届满"):
         services.case_extend(actor=leader, case_no=accepted.case_no, days=3, reason="补救")
     assert not Extension.objects.exists()
+
+
+def test_a_pending_request_lapses_with_a_deemed_approval(accepted, reviewer, leader):
+    # The sweeper's move: no actor (a NULL the lapse's INSERT … SELECT must type on PostgreSQL).
+    request = services.case_extension_request(actor=reviewer, case_no=accepted.case_no, days=3, reason="复杂")
+    services.case_item_policy_set(actor=leader, item_id=accepted.item_id, deemed_approval_enabled=True,
+                                  joint_handling=False)
+    services.case_deem_approve(case_id=accepted.pk)
+    request.refresh_from_db()
+    assert request.state == ExtensionRequest.State.LAPSED
+    event = CaseEvent.objects.get(case=accepted, action="extension_lapse")
+    assert event.actor is None and event.role == "system" and event.to_status == "approved"
