@@ -41,6 +41,36 @@ def _fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(scope="session")
+def live_server(django_db_setup, live_server):
+    """pytest-django's live server (browser tests), made to leave no database session behind.
+
+    Requesting django_db_setup first makes the test database outlive the server: session fixtures
+    are torn down in reverse order, and a server started before the database (the browser tests ask
+    for `browser` and `live_server` before any database fixture) was still serving when the
+    database was dropped ("database test_zhengwu is being accessed by other users"). And each
+    request closes its thread's database connections when its response is done: the server serves
+    a browser's keep-alive socket in one thread, which otherwise kept its connection (CONN_MAX_AGE)
+    for as long as the browser kept the socket open, past the server's stop."""
+    from django.db import connections
+
+    app = live_server.thread.httpd.get_app()
+
+    def closing_connections(environ, start_response):
+        response = app(environ, start_response)
+        try:
+            yield from response
+        finally:
+            try:
+                if hasattr(response, "close"):
+                    response.close()  # Django's request_finished, as the server would call it
+            finally:
+                connections.close_all()
+
+    live_server.thread.httpd.set_app(closing_connections)
+    return live_server
+
+
 @pytest.fixture
 def persona_password():
     return PASSWORD

@@ -510,7 +510,7 @@ def case_extend(request, case_no: str, payload: ExtendIn):
 
 def _request_out(request) -> dict:
     return {"case_no": request.case.case_no, "request_id": request.pk, "days": request.days,
-            "state": request.effective_state, "state_label": request.effective_state_label,
+            "state": request.state, "state_label": request.get_state_display(),
             "version": request.case.version}
 
 

@@ -294,10 +294,9 @@ class ExtensionRequest(models.Model):
     """延期申请 (行政许可法 §42): the handling official asks, the department's leader (or section
     head) approves — the Extension then takes effect — or refuses with a reason.
 
-    At most one request is pending per case. A pending request whose case has left the clocked
-    states (decided, withdrawn, terminated) has lapsed: §42 extends a running limit. The lapse is
-    read from the case's status (`effective_state`), like a clock's state from its deadline, so
-    the services that end a case need not know about requests."""
+    At most one request is pending per case, and only while the case is clocked: the services that
+    move a case out of the clocked states (decided, withdrawn, terminated) store a pending request
+    as lapsed in the same transaction (§42 extends a running limit)."""
 
     class State(models.TextChoices):
         PENDING = "pending", "待审批"
@@ -330,18 +329,6 @@ class ExtensionRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case} 延期申请 +{self.days}"
-
-    @property
-    def effective_state(self) -> str:
-        from zhengwu.cases.states import CLOCKED
-
-        if self.state == self.State.PENDING and self.case.status not in CLOCKED:
-            return self.State.LAPSED
-        return self.state
-
-    @property
-    def effective_state_label(self) -> str:
-        return self.State(self.effective_state).label
 
 
 class Decision(models.Model):

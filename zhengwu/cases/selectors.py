@@ -23,6 +23,7 @@ from zhengwu.cases import states
 from zhengwu.cases.models import ApplicantType, Case, CaseEvent, DenialReport, ExtensionRequest, FeeNotice
 from zhengwu.cases.permissions import can_view_full_id_number, is_case_applicant, positions_in
 from zhengwu.cases.services import (
+    CLOCK_LEGAL,
     DECISION_CLOCKS,
     attach_catalog_version,
     case_clocks,
@@ -39,7 +40,7 @@ from zhengwu.core.models import AuditEvent
 from zhengwu.org.models import Position
 from zhengwu.org.selectors import departments_of, departments_supervised_by, staff_reach
 from zhengwu.workcalendar.models import Clock
-from zhengwu.workcalendar.services import STATE_LABELS, clock_state
+from zhengwu.workcalendar.services import STATE_LABELS, clock_run_out, clock_state
 
 QUEUES: dict[str, str] = {
     "pending_acceptance": "待受理",
@@ -62,15 +63,27 @@ _QUEUE_STATUS = {
 }
 
 
-def _clocks_of_case():
-    return Clock.objects.filter(owner_type__app_label="cases", owner_type__model="case",
-                                owner_id=OuterRef("pk_text"), status=Clock.Status.RUNNING)
+def clocks_of_cases(*, owner_id: Any = None, owner_ids: Any = None) -> QuerySet[Clock]:
+    """Clocks of cases on the shared ledger (`Clock.owner_id` holds the case's id as text): of one
+    case (`owner_id`: that text, or an OuterRef to it in a subquery), of several (`owner_ids`: such
+    ids, or a subquery of them), or of every case.
+
+    The owner type is matched by its natural key (a join to django_content_type), not by its id:
+    the statements compiled once per process (_compiled, _progress_statement) then hold no
+    content-type id, which a flushed test database renumbers."""
+    clocks = Clock.objects.filter(owner_type__app_label=Case._meta.app_label,
+                                  owner_type__model=Case._meta.model_name)
+    if owner_id is not None:
+        clocks = clocks.filter(owner_id=owner_id)
+    if owner_ids is not None:
+        clocks = clocks.filter(owner_id__in=owner_ids)
+    return clocks
 
 
 def _with_clock_flags(qs: QuerySet[Case], now: datetime) -> QuerySet[Case]:
     # Derived from the clocks' stored due/warn columns and now: a late sweeper never shows a wrong state.
     # Only open cases have running clocks: the closed ones (most rows) are not probed at all.
-    clocks = _clocks_of_case()
+    clocks = clocks_of_cases(owner_id=OuterRef("pk_text")).filter(status=Clock.Status.RUNNING)
     return qs.filter(status__in=states.OPEN).annotate(pk_text=Cast("pk", output_field=CharField())).annotate(
         is_overdue=Exists(clocks.filter(due_at__lte=now)),
         is_due_soon=Exists(clocks.filter(warn_at__lte=now, due_at__gt=now)),
@@ -131,12 +144,13 @@ def _extension_heads(roles: dict[int, frozenset[str]]) -> list[int]:
 
 def _extension_requests_to_decide(roles: dict[int, frozenset[str]]) -> Q:
     """待审批延期: cases of the departments where the user is leader or section head with a pending
-    extension request, while the case is still clocked (afterwards the request has lapsed)."""
+    extension request (a request is pending only while its case is clocked: it lapses when the case
+    leaves those states)."""
     heads = _extension_heads(roles)
     if not heads:
         return Q(pk__isnull=True)  # nothing, as a condition the database evaluates (see _my_steps)
     pending = ExtensionRequest.objects.filter(case=OuterRef("pk"), state=ExtensionRequest.State.PENDING)
-    return Q(Exists(pending), department_id__in=heads, status__in=states.CLOCKED)
+    return Q(Exists(pending), department_id__in=heads)
 
 
 def case_list_visible_to(*, user, queue: str | None = None, status: str | None = None,
@@ -213,8 +227,7 @@ def _queue_clocks(cases: QuerySet[Case], now: datetime) -> QuerySet[Any]:
     """即将超期 / 已超期 from the running clocks' side: few rows, whatever the number of closed cases.
     At most one row (status, overdue, due_soon): grouped by the one status filtered for."""
     owners = cases.filter(status__in=states.OPEN).annotate(pk_text=Cast("pk", output_field=CharField())).values("pk_text")
-    return (Clock.objects.filter(owner_type__app_label="cases", owner_type__model="case", status=Clock.Status.RUNNING,
-                                 owner_id__in=owners)
+    return (clocks_of_cases(owner_ids=owners).filter(status=Clock.Status.RUNNING)
             .order_by().values_list("status")
             .annotate(overdue=Count("owner_id", distinct=True, filter=Q(due_at__lte=now)),
                       due_soon=Count("owner_id", distinct=True, filter=Q(warn_at__lte=now, due_at__gt=now))))
@@ -427,7 +440,7 @@ class TimelineEntry:
 _EVENT_LABELS = {**{a.value: a.label for a in states.Action}, "draft": "创建草稿", "material_add": "补充材料",
                  "step_pass": "环节通过", "step_return": "环节退回", "extend": "延期", "fee_notice": "缴费通知",
                  "payment": "缴费", "rate": "评价", "extension_request": "延期申请",
-                 "extension_refuse": "延期申请不予批准", "fee_notice_void": "缴费通知作废"}
+                 "extension_refuse": "延期申请不予批准", "extension_lapse": "延期申请失效", "fee_notice_void": "缴费通知作废"}
 
 
 # Notes the applicant is told anyway in writing; internal review opinions stay with the staff.
@@ -475,8 +488,8 @@ _CASE_NO_SLOT = "\x00case_no"  # stands for the case number while the statement 
 
 
 def _progress_rows() -> QuerySet[Any]:
-    promised = (Clock.objects.filter(owner_type__app_label="cases", owner_type__model="case", owner_id=OuterRef("pk_text"),
-                                     kind="case.promised").order_by("id").values("due_date")[:1])
+    promised = (clocks_of_cases(owner_id=OuterRef("pk_text")).filter(kind="case.promised")
+                .order_by("id").values("due_date")[:1])
     # One row per public event (one row with NULL event columns while there is none).
     return (
         Case.objects.filter(case_no=_CASE_NO_SLOT).exclude(status=Status.DRAFT)
@@ -698,10 +711,16 @@ def _staff_actions(user, case: Case, fresh: bool = False) -> list[str]:
     if s in states.CLOCKED and not _has_related(case, "Extension"):
         pending = case.extension_requests.filter(state=ExtensionRequest.State.PENDING).exists()
         heads = bool({Position.LEADER, Position.SECTION_HEAD} & set(held))
-        if not pending and set(extension_requester_roles(case)) & set(held):
+        # Asked for and approved only while the legal limit runs (services._legal_limit_running);
+        # a pending request may still be refused.
+        legal = list(case_clocks(case, [CLOCK_LEGAL]))
+        running = not (legal and clock_run_out(legal[-1]))
+        if running and not pending and set(extension_requester_roles(case)) & set(held):
             found.add("extension_request")
-        if heads:
-            found.update(("extension_approve", "extension_refuse") if pending else ("extend",))
+        if heads and pending:
+            found.update(("extension_approve", "extension_refuse") if running else ("extension_refuse",))
+        elif heads and running:
+            found.add("extend")
     # 一口收费: only the fee items the catalog version lists (§58), at the counter; one standing
     # notice per case, voided (while unpaid) before another is issued.
     standing = (not fresh and case.fee_notices.exclude(state=FeeNotice.State.VOIDED).exists()) if counter else True

@@ -985,6 +985,7 @@ def case_reject(*, actor, case_no: str, reason: str, competent_agency: str = "",
                     data={"document_no": number, "competent_agency": agency},
                     changes={"rejection_reason": reason, "competent_agency": agency, "rejection_no": number})
         _clocks_finish(actor, case, [CLOCK_ACCEPTANCE, CLOCK_CORRECTION], complete=False, reason="不予受理")
+        _fee_notice_void_unpaid(actor, case, role, f"办件不予受理：{reason}", ended=Action.REJECT.value)
         _audit(actor, "case.reject", case, reason=reason, document_no=number)
         _notify_applicant(case, "case.rejected", reason=reason, competent_hint=hint)
     return case
@@ -1124,6 +1125,8 @@ def case_correction_lapse(*, case_id: int) -> Case:
         _transition(case, action=Action.TERMINATE, actor=None, role=Role.SYSTEM, note=reason,
                     changes={"close_reason": reason})
         _clocks_finish(SYSTEM_ACTOR, case, [CLOCK_CORRECTION], complete=False, reason=reason)
+        _fee_notice_void_unpaid(SYSTEM_ACTOR, case, Role.SYSTEM, f"办件已终止：{reason}",
+                                ended=Action.TERMINATE.value)
         _audit(None, "case.correction_lapse", case)
         _notify_applicant(case, "case.terminated", reason=reason)
     return case
@@ -1311,11 +1314,12 @@ def case_extend(*, actor, case_no: str, days: int, reason: str, expected_version
         if _pending_extension_request(case) is not None:
             raise Conflict("本办件有待审批的延期申请，请审批该申请", "an extension request is pending: decide it")
         days = _extension_days(case, days)
+        decision_clocks = _legal_limit_running(case)
         now = timezone.now()
         request = ExtensionRequest.objects.create(
             case=case, days=days, reason=reason, requested_by=actor, requested_position=role, requested_at=now,
             state=ExtensionRequest.State.APPROVED, decided_by=actor, decided_position=role, decided_at=now)
-        extension = _extension_grant(actor, case, role, request, now)
+        extension = _extension_grant(actor, case, role, request, now, decision_clocks)
         _audit(actor, "case.extend", case, days=days, reason=reason, notice_no=extension.notice_no)
     return extension
 
@@ -1336,14 +1340,54 @@ def _extension_days(case: Case, days: int) -> int:
 
 
 def _pending_extension_request(case: Case) -> ExtensionRequest | None:
-    # A stored "pending" is the effective state only while the case is clocked (callers check).
+    # Pending only while the case is clocked: leaving the clocked states lapses it (_extension_requests_lapse).
     return ExtensionRequest.objects.select_related("requested_by").filter(
         case=case, state=ExtensionRequest.State.PENDING).first()
 
 
-def _extension_grant(actor, case: Case, role: str, request: ExtensionRequest, now: dt.datetime) -> Extension:
-    """The approved extension takes effect: the numbered notice, both decision clocks extended,
-    the timeline event and the applicant told the reason (§42)."""
+def _extension_requests_lapse(case: Case, *, actor, role: str, why: str) -> None:
+    """A pending 延期申请 lapses when the case leaves the clocked states (decided, withdrawn,
+    terminated): §42 extends a running limit. The case does not know whether it has one, and the
+    decision is a hot path: instead of a read, two statements that change nothing when there is none
+    go with the unit of work's last round trip (core.appends.later): the timeline event, then the
+    state. Call it after the transition: the event is stamped after the move that caused it."""
+    quote, vendor = connection.ops.quote_name, connection.vendor
+    requests, events = quote(ExtensionRequest._meta.db_table), quote(CaseEvent._meta.db_table)
+    pending, lapsed = ExtensionRequest.State.PENDING.value, ExtensionRequest.State.LAPSED.value
+    data = ("jsonb_build_object('request_id', r.id, 'days', r.days)" if vendor == "postgresql"
+            else "json_object('request_id', r.id, 'days', r.days)")
+    column = {f.name: f.column for f in CaseEvent._meta.concrete_fields}
+    columns_ = ", ".join(quote(column[name]) for name in (
+        "case", "occurred_at", "action", "from_status", "to_status", "actor", "role", "note", "public", "data"))
+    occurred_at = CaseEvent._meta.get_field("occurred_at").get_db_prep_save(timezone.now(), connection)
+    later([
+        (f"INSERT INTO {events} ({columns_}) SELECT r.case_id, %s, %s, %s, %s, %s, %s, %s, %s, {data}"
+         f" FROM {requests} r WHERE r.case_id = %s AND r.state = %s",
+         [occurred_at, "extension_lapse", case.status, case.status, getattr(_user(actor), "pk", None), role,
+          why, False, case.pk, pending]),
+        (f"UPDATE {requests} SET state = %s WHERE case_id = %s AND state = %s", [lapsed, case.pk, pending]),
+    ])
+
+
+def _legal_limit_running(case: Case, *, asking: bool = False) -> list[Clock]:
+    """The case's open decision clocks, locked, once the legal limit is known to be still running:
+    §42 extends a limit "二十日内不能作出决定的" — approved (and asked for) before it runs out, not after.
+    Decided by the shared clock ledger (`clock_run_out`: the stored deadline, 截止日 24:00, so the
+    last working day itself still counts)."""
+    decision_clocks = clocks.clocks_locked_of(case, DECISION_CLOCKS)
+    legal = next((c for c in decision_clocks if c.kind == CLOCK_LEGAL), None)
+    if legal is not None and clocks.clock_run_out(legal):
+        due = f"（截止日 {chinese_date(legal.due_date)}）" if legal.due_date else ""
+        raise Conflict(f"法定办结时限已届满{due}，不能再{'申请' if asking else '批准'}延期（《行政许可法》第四十二条）",
+                       f"the legal time limit has run out: an extension can no longer be "
+                       f"{'requested' if asking else 'approved'} (Administrative Licensing Law §42)")
+    return decision_clocks
+
+
+def _extension_grant(actor, case: Case, role: str, request: ExtensionRequest, now: dt.datetime,
+                     decision_clocks: list[Clock]) -> Extension:
+    """The approved extension takes effect: the numbered notice, both decision clocks (locked by
+    `_legal_limit_running`) extended, the timeline event and the applicant told the reason (§42)."""
     days, reason = request.days, request.reason
     number, params = _document(case, NoticeKind.EXTENSION, actor=actor, paragraphs=[
         f"你（单位）申请的“{case.item_version.name}”（办件编号 {case.case_no}），因{reason}，不能在法定期限内作出决定。"
@@ -1355,7 +1399,7 @@ def _extension_grant(actor, case: Case, role: str, request: ExtensionRequest, no
     request.extension = extension
     request.save(update_fields=["extension"])
     _attach(extension, "notice_pdf", case, params)
-    for clock in clocks.clocks_locked_of(case, DECISION_CLOCKS):
+    for clock in decision_clocks:
         clocks.clock_extend(actor=actor, clock=clock, value=days, reason=reason, approved_by=actor,
                             approved_at=now)
     _event(case, action="extend", actor=actor, role=role, note=reason,
@@ -1385,6 +1429,7 @@ def case_extension_request(*, actor, case_no: str, days: int, reason: str,
         if _pending_extension_request(case) is not None:
             raise Conflict("本办件已有待审批的延期申请", "an extension request is already pending")
         days = _extension_days(case, days)
+        _legal_limit_running(case, asking=True)
         now = timezone.now()
         request = ExtensionRequest.objects.create(case=case, days=days, reason=reason, requested_by=actor,
                                                   requested_position=role, requested_at=now)
@@ -1405,9 +1450,6 @@ def _pending_for_decision(actor, case: Case, what: str) -> tuple[str, ExtensionR
     request = _pending_extension_request(case)
     if request is None:
         raise Conflict("本办件没有待审批的延期申请", "no extension request is pending")
-    if case.status not in states.CLOCKED:
-        raise Conflict(f"办件当前状态为“{states.label(case.status)}”，延期申请已失效",
-                       "the case left the clocked states: the request has lapsed")
     return role, request
 
 
@@ -1418,11 +1460,12 @@ def case_extension_approve(*, actor, case_no: str, expected_version: int | None 
         role, request = _pending_for_decision(actor, case, "批准延期")
         _extension_open(case)
         _extension_days(case, request.days)
+        decision_clocks = _legal_limit_running(case)
         now = timezone.now()
         request.state, request.decided_by, request.decided_position, request.decided_at = (
             ExtensionRequest.State.APPROVED, actor, role, now)
         request.save(update_fields=["state", "decided_by", "decided_position", "decided_at"])
-        extension = _extension_grant(actor, case, role, request, now)
+        extension = _extension_grant(actor, case, role, request, now, decision_clocks)
         _audit(actor, "case.extension_approve", case, days=request.days, request_id=request.pk,
                requested_by=request.requested_by_id, notice_no=extension.notice_no)
     return extension
@@ -1480,6 +1523,8 @@ def _record_decision(actor, case: Case, *, outcome: str, reasons: str, role: str
                 changes={"decision": outcome, "decision_reasons": reasons, "deemed_approved": deemed,
                          "completed_on_site": on_spot, "current_step": None})
     _clocks_finish(actor, case, DECISION_CLOCKS, complete=True, at=now)
+    if not on_spot:  # 即办件: accepted and decided in the same call, nothing was asked for
+        _extension_requests_lapse(case, actor=actor, role=role, why="办件已作出决定，延期申请失效")
     if deny:
         leader = _department_leader(case)
         DenialReport.objects.create(decision=decision, case=case, reported_to=leader, reasons=reasons, reported_at=now)
@@ -1689,9 +1734,13 @@ def case_withdraw(*, actor, case_no: str, reason: str = "", expected_version: in
             role = Role.APPLICANT
         else:
             role, _ = _role(actor, case, [Position.CLERK], "代为撤回申请")
+        clocked = case.status in states.CLOCKED
         _transition(case, action=Action.WITHDRAW, actor=actor, role=role, note=reason, changes={"close_reason": reason})
+        if clocked:
+            _extension_requests_lapse(case, actor=actor, role=role, why="申请人撤回申请，延期申请失效")
         _close_open_procedures(case, actor, "申请人撤回，特别程序终止")
         _clocks_finish(actor, case, _ALL_CLOCKS, complete=False, reason="撤回")
+        _fee_notice_void_unpaid(actor, case, role, f"办件已撤回：{reason}", ended=Action.WITHDRAW.value)
         _audit(actor, "case.withdraw", case, reason=reason)
         _notify_applicant(case, "case.withdrawn")
     return case
@@ -1703,9 +1752,13 @@ def case_terminate(*, actor, case_no: str, reason: str, expected_version: int | 
     with transaction.atomic(), audit_batch():
         case = _lock_case(actor=actor, case_no=case_no, expected_version=expected_version)
         role, _ = _role(actor, case, [Position.CHIEF_REPRESENTATIVE, Position.SECTION_HEAD, Position.LEADER], "终止办理")
+        clocked = case.status in states.CLOCKED
         _transition(case, action=Action.TERMINATE, actor=actor, role=role, note=reason, changes={"close_reason": reason})
+        if clocked:
+            _extension_requests_lapse(case, actor=actor, role=role, why="办件终止，延期申请失效")
         _close_open_procedures(case, actor, f"办件终止：{reason}")
         _clocks_finish(actor, case, _ALL_CLOCKS, complete=False, reason="终止")
+        _fee_notice_void_unpaid(actor, case, role, f"办件已终止：{reason}", ended=Action.TERMINATE.value)
         _audit(actor, "case.terminate", case, reason=reason)
         _notify_applicant(case, "case.terminated", reason=reason)
     return case
@@ -1870,14 +1923,30 @@ def fee_notice_void(*, actor, case_no: str, notice_no: str, reason: str) -> FeeN
             raise Conflict("该缴费通知已缴费并开具票据，不能作废", "a paid notice cannot be voided")
         if notice.state == FeeNotice.State.VOIDED:
             raise Conflict("该缴费通知已作废", "the notice is already voided")
-        now = timezone.now()
-        notice.state, notice.voided_at, notice.voided_by, notice.void_reason = FeeNotice.State.VOIDED, now, actor, reason
-        notice.save(update_fields=["state", "voided_at", "voided_by", "void_reason"])
-        _event(case, action="fee_notice_void", actor=actor, role=role, note=reason,
-               data={"notice_no": notice.notice_no, "total": str(notice.total)}, at=now)
-        _audit(actor, "case.fee_notice_void", case, notice_no=notice.notice_no, total=str(notice.total), reason=reason)
-        _notify_applicant(case, "case.fee_notice_voided", notice_no=notice.notice_no, reason=reason)
+        _fee_notice_voided(actor, case, role, notice, reason)
     return notice
+
+
+def _fee_notice_voided(actor, case: Case, role: str, notice: FeeNotice, reason: str, **data: Any) -> None:
+    """作废 a locked unpaid notice: stamped, on the timeline, audited and told to the applicant."""
+    now = timezone.now()
+    notice.state, notice.voided_at, notice.voided_by, notice.void_reason = (
+        FeeNotice.State.VOIDED, now, _user(actor), reason[:500])
+    notice.save(update_fields=["state", "voided_at", "voided_by", "void_reason"])
+    _event(case, action="fee_notice_void", actor=actor, role=role, note=notice.void_reason,
+           data={"notice_no": notice.notice_no, "total": str(notice.total), **data}, at=now)
+    _audit(actor, "case.fee_notice_void", case, notice_no=notice.notice_no, total=str(notice.total),
+           reason=notice.void_reason, **data)
+    _notify_applicant(case, "case.fee_notice_voided", notice_no=notice.notice_no, reason=notice.void_reason)
+
+
+def _fee_notice_void_unpaid(actor, case: Case, role: str, reason: str, *, ended: str) -> None:
+    """A case that ends without the service (撤回, 终止, 不予受理) is charged nothing (行政许可法 §58):
+    its unpaid notice is voided with the case, for the reason the case ended. A paid one stands."""
+    notice = FeeNotice.objects.select_for_update(of=("self",)).filter(
+        case=case, state=FeeNotice.State.UNPAID).first()
+    if notice is not None:
+        _fee_notice_voided(actor, case, role, notice, reason, ended=ended)
 
 
 # ------------------------------------------------------------------------------------------------

@@ -650,7 +650,7 @@ def _staff_context(request, case: Case, bound: tuple[str, Any] | None = None) ->
         "notice": case.correction_notice if _has(case, "correction_notice") else None,
         "documents": _documents(case), "actions": action_forms, "open_action": bound[0] if bound else "",
         "fees": case.fee_notices.prefetch_related("lines").all(),
-        "extension_requests": list(case.extension_requests.select_related("requested_by", "decided_by", "case")),
+        "extension_requests": list(case.extension_requests.select_related("requested_by", "decided_by")),
         "steps": list(case.item_version.steps.order_by("order", "id")),
         "step_records": case.step_records.select_related("actor").all(),
         # Staff of the department read name and phone (the read is audited by the selector); the ID

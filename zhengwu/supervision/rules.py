@@ -27,6 +27,7 @@ from zhengwu.cases.models import (
     RatingLevel,
     SpecialProcedure,
 )
+from zhengwu.cases.selectors import clocks_of_cases
 from zhengwu.cases.states import Status
 from zhengwu.catalog.models import ProcessStep
 from zhengwu.catalog.models import SpecialProcedure as CatalogSpecial
@@ -161,9 +162,8 @@ def extension_irregular(rule, start, end) -> Iterator[Hit]:
                             f"办件 {row['case__case_no']} 延期不规范：{'；'.join(problems)}", extension_id=row["id"])
     # A clock extension with no Extension record: extended without any approval on file.
     orphans = ClockExtension.objects.filter(approved_at__gte=start, approved_at__lt=end,
-                                            clock__owner_type__app_label="cases", clock__owner_type__model="case",
-                                            clock__kind="case.legal").values("id", "clock__owner_id", "approved_at",
-                                                                              "value")
+                                            clock__in=clocks_of_cases().filter(kind="case.legal")).values(
+        "id", "clock__owner_id", "approved_at", "value")
     ids = {int(o["clock__owner_id"]) for o in orphans}
     with_record = set(Extension.objects.filter(case_id__in=ids).values_list("case_id", flat=True))
     cases = {c["id"]: c for c in Case.objects.filter(id__in=ids - with_record).values(

@@ -14,6 +14,7 @@ from django.db.models.functions import Cast, TruncMonth
 from django.utils import timezone
 
 from zhengwu.cases.models import Case
+from zhengwu.cases.selectors import clocks_of_cases
 from zhengwu.cases.states import CLOCKED, OPEN, label
 from zhengwu.core.audit import audit_record
 from zhengwu.core.errors import NotFound
@@ -108,10 +109,8 @@ def dashboard_for(*, user, now: dt.datetime | None = None, department_id: int | 
     open_cases = cases.filter(status__in=OPEN)
     counts = open_cases.order_by().values("status").annotate(n=Count("id")).values_list("status", "n")
     by_status = {label(k): n for k, n in counts}
-    clocks = Clock.objects.filter(owner_type__app_label="cases", owner_type__model="case", kind="case.promised",
-                                  status=Clock.Status.RUNNING,
-                                  owner_id__in=open_cases.filter(status__in=CLOCKED)
-                                  .annotate(key=Cast("pk", CharField())).values("key"))
+    clocks = clocks_of_cases(owner_ids=open_cases.filter(status__in=CLOCKED).annotate(key=Cast("pk", CharField()))
+                             .values("key")).filter(kind="case.promised", status=Clock.Status.RUNNING)
     colours = clocks.aggregate(red=Count("id", filter=Q(due_at__lte=now)),
                                yellow=Count("id", filter=Q(warn_at__lte=now, due_at__gt=now)),
                                green=Count("id", filter=Q(Q(warn_at__gt=now) | Q(warn_at__isnull=True), due_at__gt=now)))
@@ -148,9 +147,8 @@ def window_cases_for(*, user, window_id: int, now: dt.datetime | None = None) ->
         raise NotFound("窗口不存在", "no such window")
     cases = list(Case.objects.filter(window=window, department__in=scope, status__in=OPEN)
                  .select_related("department", "item_version").order_by("accepted_at")[:200])
-    clocks = {c.owner_id: c for c in Clock.objects.filter(
-        owner_type__app_label="cases", owner_type__model="case", kind="case.promised",
-        owner_id__in=[str(c.pk) for c in cases]).order_by("id")}
+    clocks = {c.owner_id: c for c in clocks_of_cases(owner_ids=[str(c.pk) for c in cases])
+              .filter(kind="case.promised").order_by("id")}
     now = now or timezone.now()
     return window, [(c, clock_state(clocks[str(c.pk)], now) if str(c.pk) in clocks else "none") for c in cases]
 

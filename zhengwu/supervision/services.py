@@ -421,17 +421,16 @@ MAX_BEFORE_DAYS = 60
 
 def _threshold_clocks(item_type: str, clock_kind: str) -> list[int]:
     """Open clocks of this kind on cases of this item type."""
-    from django.contrib.contenttypes.models import ContentType
     from django.db.models import CharField
     from django.db.models.functions import Cast
 
     from zhengwu.cases.models import Case
+    from zhengwu.cases.selectors import clocks_of_cases
 
     case_ids = (Case.objects.filter(item_version__item_type=item_type)
                 .annotate(key=Cast("pk", CharField())).values("key"))
-    return list(Clock.objects.filter(owner_type=ContentType.objects.get_for_model(Case), kind=clock_kind,
-                                     status__in=[Clock.Status.RUNNING, Clock.Status.SUSPENDED],
-                                     owner_id__in=case_ids).values_list("pk", flat=True))
+    return list(clocks_of_cases(owner_ids=case_ids).filter(
+        kind=clock_kind, status__in=[Clock.Status.RUNNING, Clock.Status.SUSPENDED]).values_list("pk", flat=True))
 
 
 def _recompute_threshold(actor, item_type: str, clock_kind: str, why: str) -> int:

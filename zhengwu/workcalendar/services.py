@@ -830,6 +830,24 @@ def clock_state(clock: Clock, now: datetime | None = None) -> str:
     return "green"
 
 
+def clock_run_out(clock: Clock, now: datetime | None = None) -> bool:
+    """Whether the clock's time (budget and approved extensions) is used up at `now`: a running
+    clock from its stored deadline on (截止日 24:00, as `clock_state` shows red); a suspended one,
+    whose deadline is unknown until it resumes, when counting stopped at or after the deadline it
+    had then (from its ledger: the segments `clocks_locked_of` read, and its extensions). A
+    finished clock no longer runs out."""
+    if clock.status == Clock.Status.RUNNING:
+        return clock.due_at is not None and (now or timezone.now()) >= clock.due_at
+    if clock.status != Clock.Status.SUSPENDED:
+        return False
+    stopped = _last_segment(clock).started_at
+    schedule = clockmath.compute_schedule(
+        kind=clock.kind, unit=clock.budget_unit, budget=clock.budget_value, started_at=clock.started_at,
+        segments=[s for s in _segments(clock) if s.kind == ClockSegment.Kind.RUNNING],
+        extensions=_extensions(clock), region=clock.region_id, finished=True)
+    return schedule.due_at is not None and stopped >= schedule.due_at
+
+
 STATE_LABELS = {"green": "正常", "yellow": "预警", "red": "超期", "suspended": "已挂起", "done": "已结束"}
 
 

@@ -3,14 +3,17 @@ head approves (the extension takes effect) or refuses with a reason (nothing cha
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from zhengwu.cases import selectors, services
 from zhengwu.cases.models import CaseEvent, Extension, ExtensionRequest
-from zhengwu.cases.tests.conftest import clock_of, full_materials, person
+from zhengwu.cases.tests.conftest import SH, clock_of, full_materials, moment, person
 from zhengwu.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from zhengwu.core.models import AuditEvent
 from zhengwu.notify.models import Notice
+from zhengwu.workcalendar.models import ClockExtension
 from zhengwu.workcalendar.workdays import add_working_days
 
 pytestmark = pytest.mark.django_db
@@ -116,19 +119,70 @@ def test_a_pending_request_lapses_when_the_case_is_decided(awaiting_decision, ch
     # At the decision stage no step is open: the chief representative who prepared it asks.
     request = services.case_extension_request(actor=chief_representative, case_no=awaiting_decision.case_no,
                                               days=3, reason="等待部门意见")
-    assert request.effective_state == ExtensionRequest.State.PENDING
+    assert request.state == ExtensionRequest.State.PENDING
     assert awaiting_decision.case_no in [c.case_no for c in selectors.case_list_visible_to(
         user=leader, queue="extension_requests")]
     services.case_decide(actor=chief_representative, case_no=awaiting_decision.case_no, outcome="approve")
     request.refresh_from_db()
-    assert request.effective_state == ExtensionRequest.State.LAPSED
-    assert request.effective_state_label == "已失效"
-    with pytest.raises(Conflict, match="已失效"):
+    # Stored, not derived: the decision lapsed it in its own transaction, on the timeline.
+    assert request.state == ExtensionRequest.State.LAPSED and request.get_state_display() == "已失效"
+    event = CaseEvent.objects.get(case=awaiting_decision, action="extension_lapse")
+    assert not event.public and event.data == {"request_id": request.pk, "days": 3}
+    assert event.actor == chief_representative and event.role == "chief_representative"
+    assert event.from_status == event.to_status == "approved" and "已作出决定" in event.note
+    assert "延期申请失效" in [e.label for e in selectors.case_timeline(awaiting_decision)]
+    with pytest.raises(Conflict, match="没有待审批"):
         services.case_extension_approve(actor=leader, case_no=awaiting_decision.case_no)
-    with pytest.raises(Conflict, match="已失效"):
+    with pytest.raises(Conflict, match="没有待审批"):
         services.case_extension_refuse(actor=leader, case_no=awaiting_decision.case_no, reason="不需要")
     assert not Extension.objects.exists()
     assert not selectors.case_list_visible_to(user=leader, queue="extension_requests").exists()
+
+
+def test_a_decision_without_a_pending_request_lapses_nothing(awaiting_decision, chief_representative, reviewer,
+                                                            section_head):
+    services.case_extension_request(actor=chief_representative, case_no=awaiting_decision.case_no, days=3,
+                                    reason="等待部门意见")
+    refused = services.case_extension_refuse(actor=section_head, case_no=awaiting_decision.case_no, reason="不需要")
+    services.case_decide(actor=chief_representative, case_no=awaiting_decision.case_no, outcome="deny",
+                         reasons="不符合条件")
+    refused.refresh_from_db()
+    assert refused.state == ExtensionRequest.State.REFUSED
+    assert not CaseEvent.objects.filter(action="extension_lapse").exists()
+
+
+@pytest.mark.parametrize("end", ["withdraw", "terminate"])
+def test_a_pending_request_lapses_when_the_case_is_withdrawn_or_terminated(accepted, applicant, reviewer, leader,
+                                                                           end):
+    other = services.case_extension_request(actor=reviewer, case_no=accepted.case_no, days=2, reason="复杂")
+    if end == "withdraw":
+        services.case_withdraw(actor=applicant, case_no=accepted.case_no, reason="不再需要")
+    else:
+        services.case_terminate(actor=leader, case_no=accepted.case_no, reason="申请人已注销")
+    other.refresh_from_db()
+    assert other.state == ExtensionRequest.State.LAPSED
+    event = CaseEvent.objects.get(case=accepted, action="extension_lapse")
+    assert event.data["request_id"] == other.pk and ("撤回" if end == "withdraw" else "终止") in event.note
+    # After the closing event of the move that caused it.
+    closing = CaseEvent.objects.get(case=accepted, action=end)
+    assert list(CaseEvent.objects.filter(case=accepted).values_list("action", flat=True))[-2:] == [
+        closing.action, "extension_lapse"]
+
+
+def test_a_lapse_rolls_back_with_the_decision(awaiting_decision, chief_representative, monkeypatch):
+    request = services.case_extension_request(actor=chief_representative, case_no=awaiting_decision.case_no,
+                                              days=3, reason="等待部门意见")
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(services, "_department_leader", fail)
+    with pytest.raises(RuntimeError):
+        services.case_decide(actor=chief_representative, case_no=awaiting_decision.case_no, outcome="deny",
+                             reasons="不符合条件")
+    request.refresh_from_db()
+    assert request.state == ExtensionRequest.State.PENDING
+    assert not CaseEvent.objects.filter(action="extension_lapse").exists()
 
 
 def test_the_direct_extension_records_the_leader_as_requester_and_approver(accepted, leader):
@@ -167,3 +221,121 @@ def test_the_leaders_queue_lists_pending_requests_of_their_department(accepted, 
     assert selectors.QUEUES["extension_requests"] == "待审批延期"
     services.case_extension_refuse(actor=leader, case_no=accepted.case_no, reason="无需延期")
     assert counts(leader)["extension_requests"] == 0
+
+
+def test_the_data_migration_lapses_requests_left_pending_on_ended_cases(awaiting_decision, item, applicant, clerk,
+                                                                      chief_representative):
+    import importlib
+
+    from django.apps import apps
+
+    from zhengwu.cases.models import Case
+    from zhengwu.cases.states import CLOCKED
+
+    migration = importlib.import_module("zhengwu.cases.migrations.0005_lapse_stale_extension_requests")
+    assert set(migration.CLOCKED) == set(CLOCKED)
+    services.case_decide(actor=chief_representative, case_no=awaiting_decision.case_no, outcome="approve")
+    accepted = services.case_submit(actor=applicant, item_id=item.pk, applicant=person(),
+                                    materials=full_materials(item), idempotency_key="k-2")
+    accepted = services.case_accept(actor=clerk, case_no=accepted.case_no)
+    # As the services left it before they stored the lapse: one stale request, one live one.
+    stale = ExtensionRequest.objects.create(case=awaiting_decision, days=3, reason="旧数据",
+                                            requested_by=chief_representative, requested_position="reviewer",
+                                            requested_at=moment(awaiting_decision.accepted_at))
+    live = ExtensionRequest.objects.create(case=accepted, days=2, reason="进行中", requested_by=chief_representative,
+                                           requested_position="reviewer", requested_at=moment(accepted.accepted_at))
+    assert Case.objects.get(pk=accepted.pk).status in CLOCKED
+    migration.lapse(apps, None)
+    stale.refresh_from_db()
+    live.refresh_from_db()
+    assert stale.state == ExtensionRequest.State.LAPSED and live.state == ExtensionRequest.State.PENDING
+    event = CaseEvent.objects.get(action="extension_lapse")
+    assert event.case_id == awaiting_decision.pk and event.data == {"request_id": stale.pk, "days": 3}
+
+
+# --- §42: extended while the legal limit runs, never after it ran out --------------------------------
+
+def _at(day: dt.date, hour: int, minute: int = 0, second: int = 0) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour, minute, second), tzinfo=SH)
+
+
+def test_an_extension_is_asked_and_approved_on_the_last_working_day_of_the_legal_limit(accepted, reviewer, leader,
+                                                                                      clock):
+    legal = clock_of(accepted, services.CLOCK_LEGAL)
+    due = legal.due_date
+    assert due is not None and legal.due_at == _at(due + dt.timedelta(days=1), 0)  # 截止日 24:00
+    clock.move_to(_at(due, 17))
+    services.case_extension_request(actor=reviewer, case_no=accepted.case_no, days=5, reason="需现场核查")
+    clock.move_to(_at(due, 23, 59, 58))
+    extension = services.case_extension_approve(actor=leader, case_no=accepted.case_no)
+    assert extension.days == 5
+    assert clock_of(accepted, services.CLOCK_LEGAL).due_date == add_working_days(due, 5)
+
+
+def test_no_extension_is_approved_or_asked_once_the_legal_limit_has_run_out(accepted, reviewer, leader, clock):
+    legal = clock_of(accepted, services.CLOCK_LEGAL)
+    due = legal.due_date
+    assert due is not None
+    clock.move_to(_at(due, 17))
+    assert "extension_request" in selectors.case_actions_for(user=reviewer, case=accepted)
+    assert "extend" in selectors.case_actions_for(user=leader, case=accepted)
+    request = services.case_extension_request(actor=reviewer, case_no=accepted.case_no, days=5, reason="需现场核查")
+    clock.move_to(_at(due + dt.timedelta(days=1), 0, 0, 1))
+    offered = selectors.case_actions_for(user=leader, case=accepted)
+    assert "extension_refuse" in offered and "extension_approve" not in offered
+    promised_due = clock_of(accepted, services.CLOCK_PROMISED).due_at
+    audits, events = AuditEvent.objects.count(), CaseEvent.objects.count()
+    with pytest.raises(Conflict, match=r"法定办结时限已届满（截止日 .+），不能再批准延期（《行政许可法》第四十二条）") as refused:
+        services.case_extension_approve(actor=leader, case_no=accepted.case_no)
+    assert "can no longer be approved" in refused.value.message_en
+    request.refresh_from_db()
+    assert request.state == ExtensionRequest.State.PENDING and request.decided_by is None
+    assert not Extension.objects.exists() and not ClockExtension.objects.exists()
+    assert clock_of(accepted, services.CLOCK_LEGAL).due_at == legal.due_at
+    assert clock_of(accepted, services.CLOCK_PROMISED).due_at == promised_due
+    assert (AuditEvent.objects.count(), CaseEvent.objects.count()) == (audits, events)
+    # The request may still be refused; a new one, or the leader's direct extension, is refused.
+    services.case_extension_refuse(actor=leader, case_no=accepted.case_no, reason="期限已届满")
+    assert not {"extension_request", "extend"} & set(selectors.case_actions_for(user=reviewer, case=accepted)
+                                                     + selectors.case_actions_for(user=leader, case=accepted))
+    with pytest.raises(Conflict, match="不能再申请延期（《行政许可法》第四十二条）"):
+        services.case_extension_request(actor=reviewer, case_no=accepted.case_no, days=3, reason="再申请")
+    with pytest.raises(Conflict, match="不能再批准延期"):
+        services.case_extend(actor=leader, case_no=accepted.case_no, days=3, reason="直接延期")
+    assert ExtensionRequest.objects.filter(case=accepted).count() == 1 and not Extension.objects.exists()
+
+
+def test_a_suspended_legal_limit_is_extended_only_if_it_had_not_run_out_when_counting_stopped(accepted, reviewer,
+                                                                                             leader, clock):
+    due = clock_of(accepted, services.CLOCK_LEGAL).due_date
+    assert due is not None
+    # 特别程序 started on the last working day: the limit stops with time left, however long it lasts.
+    clock.move_to(_at(due, 10))
+    services.case_special_procedure_start(actor=reviewer, case_no=accepted.case_no, kind="expert_review",
+                                          reason="专家评审", expected_value=10)
+    clock.move_to(_at(due + dt.timedelta(days=20), 10))
+    services.case_extend(actor=leader, case_no=accepted.case_no, days=3, reason="专家评审后仍需核查")
+    assert Extension.objects.filter(case=accepted).exists()
+
+
+def test_a_special_procedure_started_after_the_limit_ran_out_does_not_reopen_it(accepted, reviewer, leader, clock):
+    due = clock_of(accepted, services.CLOCK_LEGAL).due_date
+    assert due is not None
+    clock.move_to(_at(due + dt.timedelta(days=3), 10))
+    services.case_special_procedure_start(actor=reviewer, case_no=accepted.case_no, kind="expert_review",
+                                          reason="专家评审", expected_value=10)
+    with pytest.raises(Conflict, match="法定办结时限已届满"):
+        services.case_extend(actor=leader, case_no=accepted.case_no, days=3, reason="补救")
+    assert not Extension.objects.exists()
+
+
+def test_a_pending_request_lapses_with_a_deemed_approval(accepted, reviewer, leader):
+    # The sweeper's move: no actor (a NULL the lapse's INSERT … SELECT must type on PostgreSQL).
+    request = services.case_extension_request(actor=reviewer, case_no=accepted.case_no, days=3, reason="复杂")
+    services.case_item_policy_set(actor=leader, item_id=accepted.item_id, deemed_approval_enabled=True,
+                                  joint_handling=False)
+    services.case_deem_approve(case_id=accepted.pk)
+    request.refresh_from_db()
+    assert request.state == ExtensionRequest.State.LAPSED
+    event = CaseEvent.objects.get(case=accepted, action="extension_lapse")
+    assert event.actor is None and event.role == "system" and event.to_status == "approved"

@@ -198,29 +198,60 @@ def test_a_duplicate_the_database_refuses_gets_the_same_clear_error(fee_case, cl
 
 
 @pytest.mark.parametrize("ending", ["withdraw", "terminate"])
-def test_no_fee_is_taken_once_the_case_has_ended_unserved(fee_case, clerk, applicant, chief_representative,
-                                                         ending):
-    """A withdrawn or terminated case gets no service, so its unpaid notice is not charged (§58);
-    the window voids it instead."""
+def test_an_unpaid_notice_is_voided_with_the_case_that_ends_unserved(fee_case, clerk, applicant, chief_representative,
+                                                                     ending, outbox,
+                                                                     django_capture_on_commit_callbacks):
+    """A withdrawn or terminated case gets no service, so its unpaid notice is not charged (§58): it
+    is voided in the same transaction, for the reason the case ended, as a manual void is recorded."""
     fee = fee_case.fees["护照工本费"]
     notice = _issue(fee_case, clerk, FeeLine(fee_item_id=fee.pk))
-    if ending == "withdraw":
-        services.case_withdraw(actor=applicant, case_no=fee_case.case_no, reason="不再办理")
-    else:
-        services.case_terminate(actor=chief_representative, case_no=fee_case.case_no, reason="经营主体已注销")
-    fee_case.refresh_from_db()
-    with pytest.raises(Conflict, match="不能收费"):
-        services.payment_record(actor=clerk, notice_no=notice.notice_no, amount="120", payer_name="张三")
+    with django_capture_on_commit_callbacks(execute=True):
+        if ending == "withdraw":
+            services.case_withdraw(actor=applicant, case_no=fee_case.case_no, reason="不再办理")
+            actor, why = applicant, "办件已撤回：不再办理"
+        else:
+            services.case_terminate(actor=chief_representative, case_no=fee_case.case_no, reason="经营主体已注销")
+            actor, why = chief_representative, "办件已终止：经营主体已注销"
     notice.refresh_from_db()
-    assert notice.state == FeeNotice.State.UNPAID and not hasattr(notice, "payment")
+    assert notice.state == FeeNotice.State.VOIDED and notice.void_reason == why
+    assert notice.voided_by == actor and notice.voided_at is not None
+    event = CaseEvent.objects.get(case=fee_case, action="fee_notice_void")
+    assert event.note == why and event.actor == actor
+    assert event.data == {"notice_no": notice.notice_no, "total": "120.00", "ended": ending}
+    audit = AuditEvent.objects.get(action="case.fee_notice_void")
+    assert audit.data["reason"] == why and audit.data["ended"] == ending and audit.data["notice_no"] == notice.notice_no
+    assert any(notice.notice_no in m.body and "作废" in m.body for m in outbox)
+    fee_case.refresh_from_db()
+    with pytest.raises(Conflict, match="已作废，不能收费"):
+        services.payment_record(actor=clerk, notice_no=notice.notice_no, amount="120", payer_name="张三")
+    assert not hasattr(notice, "payment")
     assert not CaseEvent.objects.filter(case=fee_case, action="payment").exists()
-    assert not AuditEvent.objects.filter(action="case.payment_record").exists()
-    actions = selectors.case_actions_for(user=clerk, case=fee_case)
-    assert "payment" not in actions and "fee_void" in actions
-    voided = services.fee_notice_void(actor=clerk, case_no=fee_case.case_no, notice_no=notice.notice_no,
-                                      reason="办件已结束，不再收费")
-    assert voided.state == FeeNotice.State.VOIDED
     assert not {"fee_notice", "payment", "fee_void"} & set(selectors.case_actions_for(user=clerk, case=fee_case))
+
+
+def test_a_paid_notice_stands_when_the_case_is_withdrawn(fee_case, clerk, applicant):
+    fee = fee_case.fees["护照工本费"]
+    notice = _issue(fee_case, clerk, FeeLine(fee_item_id=fee.pk))
+    services.payment_record(actor=clerk, notice_no=notice.notice_no, amount="120", payer_name="张三")
+    services.case_withdraw(actor=applicant, case_no=fee_case.case_no, reason="不再办理")
+    notice.refresh_from_db()
+    assert notice.state == FeeNotice.State.PAID and notice.void_reason == ""
+    assert not CaseEvent.objects.filter(case=fee_case, action="fee_notice_void").exists()
+
+
+def test_a_withdrawal_without_a_fee_notice_voids_nothing(fee_case, applicant):
+    services.case_withdraw(actor=applicant, case_no=fee_case.case_no, reason="不再办理")
+    assert not CaseEvent.objects.filter(case=fee_case, action="fee_notice_void").exists()
+    assert not AuditEvent.objects.filter(action="case.fee_notice_void").exists()
+
+
+def test_an_unpaid_notice_is_voided_when_the_application_is_not_accepted(item, applicant, clerk):
+    case = services.case_submit(actor=applicant, item_id=item.pk, applicant=person(), materials=full_materials(item))
+    notice = _issue(case, clerk, FeeLine(fee_item_id=FeeItem.objects.get(version=case.item_version).pk))
+    services.case_reject(actor=clerk, case_no=case.case_no, reason="不属于本机关职权范围")
+    notice.refresh_from_db()
+    assert notice.state == FeeNotice.State.VOIDED and notice.void_reason == "办件不予受理：不属于本机关职权范围"
+    assert CaseEvent.objects.get(case=case, action="fee_notice_void").data["ended"] == "reject"
 
 
 def test_an_amount_finer_than_a_fen_is_refused_not_rounded(fee_case, clerk):
@@ -247,3 +278,18 @@ def test_a_payment_method_too_long_is_refused_not_cut(fee_case, clerk):
     receipt = services.payment_record(actor=clerk, notice_no=notice.notice_no, amount="120", payer_name="张三",
                                       method="  ")
     assert receipt.payment.method == "window"
+
+
+def test_an_unpaid_notice_is_voided_when_the_correction_period_lapses(item, applicant, clerk):
+    case = services.case_submit(actor=applicant, item_id=item.pk, applicant=person(), materials=full_materials(item))
+    requirement = item.current_version.materials.first()
+    services.case_request_correction(actor=clerk, case_no=case.case_no, items=[
+        services.CorrectionItem(reason="复印件不清晰", requirement_id=requirement.pk)])
+    notice = _issue(case, clerk, FeeLine(fee_item_id=FeeItem.objects.get(version=case.item_version).pk))
+    services.case_correction_lapse(case_id=case.pk)
+    notice.refresh_from_db()
+    assert notice.state == FeeNotice.State.VOIDED and notice.voided_by is None
+    assert notice.void_reason == "办件已终止：申请人逾期未补正材料，终止办理"
+    event = CaseEvent.objects.get(case=case, action="fee_notice_void")
+    assert event.role == "system" and event.actor is None
+    assert AuditEvent.objects.get(action="case.fee_notice_void").data["ended"] == "terminate"
