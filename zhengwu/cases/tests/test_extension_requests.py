@@ -232,7 +232,7 @@ def test_the_data_migration_lapses_requests_left_pending_on_ended_cases(awaiting
     from zhengwu.cases.models import Case
     from zhengwu.cases.states import CLOCKED
 
-    migration = importlib.import_module("zhengwu.cases.migrations.0005_lapse_stale_extension_requests")
+    migration = importlib.import_module("zhengwu.cases.migrations.0006_lapse_stale_extension_requests")
     assert set(migration.CLOCKED) == set(CLOCKED)
     services.case_decide(actor=chief_representative, case_no=awaiting_decision.case_no, outcome="approve")
     accepted = services.case_submit(actor=applicant, item_id=item.pk, applicant=person(),

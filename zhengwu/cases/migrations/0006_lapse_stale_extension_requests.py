@@ -28,7 +28,7 @@ def lapse(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("cases", "0004_one_standing_fee_notice"),
+        ("cases", "0005_fewer_case_indexes"),
     ]
 
     operations = [
