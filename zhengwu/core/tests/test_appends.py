@@ -174,6 +174,9 @@ def test_writes_are_one_statement_only_when_running_them_in_order_would_do_the_s
     assert _as_one([by_id, by_condition]) is None and _as_one([by_condition, head]) is not None
     assert _as_one([("WITH k AS (SELECT 1) INSERT INTO x SELECT * FROM k", []), head]) is None
     assert _as_one([("SELECT 1", []), head]) is None
+    copy = ('INSERT INTO "notify_notice" ("title") SELECT "title" FROM "notify_delivery" WHERE "id" = %s', [1])
+    assert _as_one([by_id, copy]) is None  # the copy must see the update before it
+    assert _as_one([copy, by_id]) is not None  # a read before the write sees the same either way
     assert _as_one([(insert[0], ["v"] * 20_000), (insert[0], ["v"] * 20_000)]) is None  # too many parameters
 
 
