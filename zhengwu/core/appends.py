@@ -17,10 +17,11 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from functools import lru_cache
 from typing import Any, TypeVar, cast
 
-from django.db import connection, models
+from django.db import connection, connections, models
 
 M = TypeVar("M", bound=models.Model)
 
@@ -34,22 +35,42 @@ _PLAIN: dict[type[models.Field], tuple[type, ...]] = {
 }
 
 
-def _value_of(field: models.Field) -> Callable[[models.Model], Any]:
-    """How to read one field's database value from an unsaved instance, as `Model.save` would."""
+def _value_of(field: models.Field) -> Callable[[models.Model, Any], Any]:
+    """How to read one field's database value from an unsaved instance, as `Model.save` would:
+    `read(obj, db)` with `db` the connection itself (not Django's per-thread proxy, which costs a
+    lookup on every use)."""
     attname = field.attname
     plain = _PLAIN.get(type(field))
     own_pre_save = type(field).pre_save is not models.Field.pre_save and not (
         isinstance(field, models.DateTimeField | models.DateField) and not (field.auto_now or field.auto_now_add))
     if plain is not None and not own_pre_save:
-        def value(obj: models.Model) -> Any:
+        def value(obj: models.Model, db: Any) -> Any:
             raw = getattr(obj, attname)
             if raw is None or type(raw) in plain:
                 return raw
-            return field.get_db_prep_save(raw, connection)
+            return field.get_db_prep_save(raw, db)
         return value
     if own_pre_save:
-        return lambda obj: field.get_db_prep_save(field.pre_save(obj, True), connection)
-    return lambda obj: field.get_db_prep_save(getattr(obj, attname), connection)
+        return lambda obj, db: field.get_db_prep_save(field.pre_save(obj, True), db)
+    if type(field) is models.DateTimeField:
+        # An aware datetime: `get_db_prep_save` would check it (to_python, the naive warning) and
+        # hand it to the backend's adapter; this hands it over directly.
+        def moment(obj: models.Model, db: Any) -> Any:
+            raw = getattr(obj, attname)
+            if type(raw) is datetime and raw.tzinfo is not None:
+                return db.ops.adapt_datetimefield_value(raw)
+            return field.get_db_prep_save(raw, db)
+        return moment
+    if type(field) is models.JSONField:
+        encoder = field.encoder
+
+        def document(obj: models.Model, db: Any) -> Any:
+            raw = getattr(obj, attname)
+            if type(raw) in (dict, list):  # as JSONField.get_db_prep_value adapts a plain value
+                return db.ops.adapt_json_value(raw, encoder)
+            return field.get_db_prep_save(raw, db)
+        return document
+    return lambda obj, db: field.get_db_prep_save(getattr(obj, attname), db)
 
 
 @lru_cache(maxsize=64)
@@ -78,11 +99,12 @@ def _inserts(objs: Sequence[models.Model]) -> list[tuple[list[models.Model], str
     for model, rows in groups.items():
         prefix, fields, group, readers = _plan(model, connection.vendor)
         size = max(1, connection.ops.bulk_batch_size(list(fields), rows))
+        db = connections[connection.alias]
         for start in range(0, len(rows), size):
             chunk = rows[start:start + size]
             params: list[Any] = []
             for obj in chunk:
-                params.extend(read(obj) for read in readers)
+                params.extend([read(obj, db) for read in readers])
             statements.append((chunk, prefix + ", ".join([group] * len(chunk)), params))
     return statements
 
