@@ -956,8 +956,8 @@ def case_accept(*, actor, case_no: str, expected_version: int | None = None, not
 def _decide_on_spot(actor, case: Case, role: str, now: dt.datetime) -> None:
     # 即办件 (行政许可法 §34): decided at the window while the applicant is there.
     for step in _steps(case):
-        CaseStepRecord.objects.create(case=case, step=step, step_name=step.name, actor=actor, action=StepAction.PASS,
-                                      opinion="即办件，当场办理", started_at=now, ended_at=now)
+        append(CaseStepRecord(case=case, step=step, step_name=step.name, actor=actor, action=StepAction.PASS,
+                              opinion="即办件，当场办理", started_at=now, ended_at=now))
     _transition(case, action=Action.REVIEW_COMPLETE, actor=actor, role=role, note="即办件，当场审查",
                 changes={"current_step": None}, at=now)
     _record_decision(actor, case, outcome=DecisionOutcome.APPROVE, reasons="即办件，当场准予", role=role,
@@ -1515,7 +1515,7 @@ def _record_decision(actor, case: Case, *, outcome: str, reasons: str, role: str
     number, params = _document(case, kind, actor=actor, paragraphs=[body])
     decision = Decision(case=case, outcome=outcome, reasons=reasons, decided_by=_user(actor), decided_at=now,
                         deemed=deemed, document_no=number)
-    decision.save()
+    insert_now(decision)  # its id names the PDF's render job
     _attach(decision, "pdf", case, params)
     action = action or (Action.DENY if deny else (Action.DEEM_APPROVE if deemed else Action.APPROVE))
     _transition(case, action=action, actor=actor if not deemed else None, role=role, note=reasons,
@@ -1680,10 +1680,10 @@ def case_deliver(*, actor, case_no: str, method: str, tracking_no: str = "", car
         if case.status not in (Status.APPROVED, Status.CERTIFICATE_ISSUED, Status.DENIED):
             _transition(case, action=action, actor=actor, role=role)
         now = timezone.now()
-        delivery = Delivery.objects.create(
+        delivery = insert_now(Delivery(
             case=case, method=method, carrier=(carrier or "").strip()[:50], tracking_no=tracking_no,
             address=address, recipient_name=(recipient_name or "").strip()[:50], sent_at=now,
-            received_at=now if method == Delivery.Method.COLLECTION else None, handled_by=actor)
+            received_at=now if method == Delivery.Method.COLLECTION else None, handled_by=actor))
         _transition(case, action=action, actor=actor, role=role, at=now,
                     data={"method": method, "tracking_no": tracking_no})
         if case.status == Status.COMPLETED:

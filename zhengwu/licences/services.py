@@ -14,6 +14,7 @@ from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
 from zhengwu.core import rows
+from zhengwu.core.appends import insert_now
 from zhengwu.core.audit import audit_record, step_atomic
 from zhengwu.core.counters import counter_next
 from zhengwu.core.crypto import sm3_hex
@@ -260,7 +261,7 @@ def licence_issue(*, actor, licence_type: LicenceType, issuer: Department, holde
         certificate.content_digest = sm3_hex(payload)
         private_hex = crypto.sm4_decrypt(key.private_key_cipher, label=SIGNING_KEY_LABEL, aad=key.reference.encode())
         certificate.signature = crypto.sm2_sign(payload, private_key_hex=private_hex, public_key_hex=key.public_key)
-        certificate.save()
+        insert_now(certificate)  # as save() does, without compiling the INSERT on every issue
         # The signed content is final here; the printable PDF follows from it (zhengwu.documents.jobs).
         # Rendered now (tests) it fills `certificate.pdf` in memory as in the row; deferred, both stay empty.
         document_enqueue(renderer="certificate", obj=certificate, field_name="pdf", filename=f"{identifier}.pdf")
