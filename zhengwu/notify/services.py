@@ -32,6 +32,9 @@ def _backend(channel: str):
     return path, import_string(path)()
 
 
+_ALL_CHANNELS = frozenset(Channel.values)  # (`Channel.values` builds its list on every use)
+
+
 def notify_send(*, recipient_user=None, phone: str | None = None, email: str | None = None, template: str,
                 context: dict[str, Any], channels: Iterable[str] | None = None) -> None:
     """Notify on every channel the recipient can be reached on (or only `channels`), as part of
@@ -45,7 +48,7 @@ def notify_send(*, recipient_user=None, phone: str | None = None, email: str | N
     a wrong template or context fails inside the caller's transaction.
     """
     title, body, sms = templates.render(template, context)
-    allowed = set(Channel.values if channels is None else channels)
+    allowed = _ALL_CHANNELS if channels is None else set(channels)
     phone = phone or (getattr(recipient_user, "phone", "") if recipient_user is not None else "")
     email = email or (getattr(recipient_user, "email", "") if recipient_user is not None else "")
     phone = phone if Channel.SMS in allowed else ""
