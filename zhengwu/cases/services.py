@@ -71,7 +71,7 @@ from zhengwu.catalog.codes import CaseKind, LimitUnit, SpecialProcedureKind
 from zhengwu.catalog.models import FeeItem, ProcessStep, ServiceItem
 from zhengwu.catalog.selectors import version_frozen
 from zhengwu.core import rows
-from zhengwu.core.appends import append, insert_now, insert_now_many, later, update_statement
+from zhengwu.core.appends import Row, append, insert_now, insert_now_many, later, update_statement
 from zhengwu.core.audit import audit_batch, audit_record
 from zhengwu.core.counters import counter_next
 from zhengwu.core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
@@ -181,8 +181,8 @@ def _user(actor):
 def _event(case: Case, *, action: str, actor, role: str, note: str = "", data: dict | None = None,
            public: bool = True, src: str = "", dst: str = "", at: dt.datetime | None = None) -> None:
     # Appended: written with the call's audit events when its unit of work ends (core.appends).
-    append(CaseEvent(case=case, occurred_at=at or timezone.now(), action=action, from_status=src, to_status=dst,
-                     actor=_user(actor), role=role, note=note[:2000], data=data or {}, public=public))
+    append(Row(CaseEvent, case=case, occurred_at=at or timezone.now(), action=action, from_status=src, to_status=dst,
+               actor=_user(actor), role=role, note=note[:2000], data=data or {}, public=public))
 
 
 def _transition(case: Case, *, action: str, actor, role: str, to: str | None = None, note: str = "",

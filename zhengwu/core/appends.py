@@ -84,17 +84,17 @@ def _plan(model: type[models.Model], vendor: str) -> tuple[str, tuple[models.Fie
             fields, "(" + ", ".join(["%s"] * len(fields)) + ")", tuple(_value_of(f) for f in fields))
 
 
-def insert_statements(objs: Sequence[models.Model]) -> list[tuple[str, list[Any]]]:
+def insert_statements(objs: Sequence[Any]) -> list[tuple[str, list[Any]]]:
     """Multi-row INSERT statements for unsaved instances, grouped by model in first-seen order (so
     a row whose foreign key points at a row of an earlier model follows it)."""
     return [(sql, params) for _chunk, sql, params in _inserts(objs)]
 
 
-def _inserts(objs: Sequence[models.Model]) -> list[tuple[list[models.Model], str, list[Any]]]:
+def _inserts(objs: Sequence[Any]) -> list[tuple[list[Any], str, list[Any]]]:
     """(the rows, INSERT statement, parameters) per model and per batch the database takes."""
-    groups: dict[type[models.Model], list[models.Model]] = {}
+    groups: dict[type[models.Model], list[Any]] = {}
     for obj in objs:
-        groups.setdefault(type(obj), []).append(obj)
+        groups.setdefault(obj.model if type(obj) is Row else type(obj), []).append(obj)
     statements = []
     for model, rows in groups.items():
         prefix, fields, group, readers = _plan(model, connection.vendor)
@@ -249,8 +249,37 @@ def later(statements: Sequence[tuple[str, list[Any]]]) -> None:
         pending.extend(statements)
 
 
-def append(obj: models.Model) -> None:
-    """Insert `obj` (unsaved, its id not needed) at the end of the open unit of work, or now."""
+class Row:
+    """An unsaved row of `model` as plain attributes (by column attribute name, defaults filled in),
+    for `append`: a small row is written, never read back, and building a model instance for it
+    (`Model.__init__`) cost more than preparing its values. Keyword arguments as the model takes
+    them: field names (a related instance or None for a foreign key) or attribute names."""
+
+    def __init__(self, model: type[models.Model], **values: Any) -> None:
+        self.model = model
+        for name, attname, related, default in _row_fields(model):
+            if name in values:
+                value = values.pop(name)
+                if related and value is not None:
+                    value = value.pk
+            elif attname in values:
+                value = values.pop(attname)
+            else:
+                value = default()
+            setattr(self, attname, value)
+        if values:
+            raise TypeError(f"{model.__name__} has no field(s) {', '.join(sorted(values))}")
+
+
+@lru_cache(maxsize=64)
+def _row_fields(model: type[models.Model]) -> tuple[tuple[str, str, bool, Callable[[], Any]], ...]:
+    return tuple((f.name, f.attname, f.is_relation, f.get_default) for f in model._meta.concrete_fields
+                 if not f.primary_key)
+
+
+def append(obj: models.Model | Row) -> None:
+    """Insert `obj` (unsaved, its id not needed; a model instance or a `Row`) at the end of the open
+    unit of work, or now."""
     from zhengwu.core.audit import pending_rows
 
     pending = pending_rows()

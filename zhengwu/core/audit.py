@@ -15,13 +15,14 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from django.db import connection, models, transaction
 from django.utils import timezone
 
 from zhengwu.core import context
-from zhengwu.core.appends import insert_statements, run_statements
+from zhengwu.core.appends import Row, insert_statements, run_statements
 from zhengwu.core.crypto import sm3_hex
 from zhengwu.core.models import AuditArchive, AuditEvent, AuditHead
 
@@ -91,14 +92,14 @@ class _Batch:
     leaves to its end (core.appends)."""
 
     entries: list[Entry] = field(default_factory=list)
-    rows: list[models.Model] = field(default_factory=list)
+    rows: list[Any] = field(default_factory=list)  # model instances and appends.Row
     statements: list[tuple[str, list[Any]]] = field(default_factory=list)
 
 
 _BATCH: contextvars.ContextVar[_Batch | None] = contextvars.ContextVar("zhengwu_audit_batch", default=None)
 
 
-def pending_rows() -> list[models.Model] | None:
+def pending_rows() -> list[Any] | None:
     """The open unit of work's appended rows (see `zhengwu.core.appends.append`), or None."""
     batch = _BATCH.get()
     return None if batch is None else batch.rows
@@ -179,7 +180,7 @@ def _frozen(entry: Entry) -> Entry:
 
 
 def audit_record_many(*, actor, entries: Iterable[Entry], occurred_at: datetime | None = None,
-                      rows: Sequence[models.Model] = (), ids: bool = True,
+                      rows: Sequence[Any] = (), ids: bool = True,
                       before: Sequence[tuple[str, Sequence[Any]]] = ()) -> list[AuditEvent]:
     """Append several events in one locked step (one head lock, then one round trip for the insert
     and the head update). An entry that names its own actor or time keeps them; the others take
@@ -196,12 +197,13 @@ def audit_record_many(*, actor, entries: Iterable[Entry], occurred_at: datetime 
     # No savepoint of its own: inside a service's transaction the events share its fate.
     with transaction.atomic(savepoint=False):
         seq, prev = _head_locked()
-        events = []
+        events: list[Any] = []
         for entry in entries:
             seq += 1
             obj = entry.obj
             actor_id, actor_label = _actor_parts(entry.actor) if entry.has_actor else default_actor
-            event = AuditEvent(
+            # Without ids asked for, a plain row (core.appends.Row): nobody reads these events back.
+            event: Any = (AuditEvent if ids else partial(Row, AuditEvent))(
                 seq=seq,
                 occurred_at=entry.occurred_at or now,
                 actor_id=actor_id,

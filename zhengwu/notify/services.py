@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from zhengwu.core.appends import append
+from zhengwu.core.appends import Row, append
 from zhengwu.core.audit import audit_record
 from zhengwu.core.errors import NotFound
 from zhengwu.notify import templates
@@ -63,17 +63,18 @@ def notify_send(*, recipient_user=None, phone: str | None = None, email: str | N
     # Appended to the caller's unit of work (core.appends): written with its audit events, in
     # the same round trip, when the service call ends.
     if user_id is not None:
-        append(Notice(recipient_id=user_id, template=template, title=title, body=body, link=link, created_at=now))
-        append(Delivery(channel=Channel.IN_APP, template=template, recipient_masked=f"user:{user_id}",
-                        recipient_user_id=user_id, title=title, backend="database", outcome=Delivery.Outcome.SENT,
-                        sent_at=now))
+        append(Row(Notice, recipient_id=user_id, template=template, title=title, body=body, link=link,
+                   created_at=now))
+        append(Row(Delivery, channel=Channel.IN_APP, template=template, recipient_masked=f"user:{user_id}",
+                   recipient_user_id=user_id, title=title, backend="database", outcome=Delivery.Outcome.SENT,
+                   sent_at=now))
     waiting = False
     for channel, address, text in ((Channel.SMS, phone, sms), (Channel.EMAIL, email, body)):
         if address:
             waiting = True
-            append(Outgoing(channel=channel, template=template, address=address,
-                            recipient_masked=mask_address(channel, address), recipient_user_id=user_id,
-                            title=title, text=text, created_at=now))
+            append(Row(Outgoing, channel=channel, template=template, address=address,
+                       recipient_masked=mask_address(channel, address), recipient_user_id=user_id,
+                       title=title, text=text, created_at=now))
     if waiting and not deferred():
         # Whatever waits once this commits, this message among it (the clock process does the same).
         transaction.on_commit(lambda: _send(None, limit=1000))

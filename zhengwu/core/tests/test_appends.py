@@ -165,7 +165,9 @@ def test_writes_are_one_statement_only_when_running_them_in_order_would_do_the_s
     by_id = ('UPDATE "notify_delivery" SET "title" = %s WHERE "id" = %s', ["b", 1])
     other_row = ('UPDATE "notify_delivery" SET "title" = %s WHERE "id" = %s', ["c", 2])
     head = ("UPDATE core_audithead SET last_seq = %s, last_hash = %s WHERE id = 1", [5, "h"])
-    sql, params = _as_one([insert, by_id, other_row, head])
+    combined = _as_one([insert, by_id, other_row, head])
+    assert combined is not None
+    sql, params = combined
     assert sql.startswith("WITH w0 AS (INSERT") and sql.endswith("WHERE id = 1") and params == ["a", "b", 1, "c", 2, 5, "h"]
     same_row = ('UPDATE "notify_delivery" SET "title" = %s WHERE "id" = %s', ["d", 1])
     assert _as_one([by_id, same_row]) is None  # the second must see the first
@@ -217,3 +219,20 @@ def test_rows_inserted_together_get_their_ids_in_order():
     assert all(not row._state.adding for row in rows)
     assert [Outgoing.objects.get(pk=row.pk).title for row in rows[:3]] == ["第0条", "第1条", "第2条"]
     assert Delivery.objects.get(pk=rows[3].pk).title == "第9条" and insert_now_many([]) == []
+
+
+def test_a_plain_row_is_written_as_its_model_instance_would_be():
+    from zhengwu.core.appends import Row
+
+    now = timezone.now()
+    with transaction.atomic(), audit_batch():
+        append(Row(Outgoing, channel="sms", template="t", address="13912345678", recipient_masked="139****5678",
+                   title="行", text="内容", created_at=now))
+        instance = _outgoing(2)
+        instance.created_at = now
+        append(instance)
+    row, instance = Outgoing.objects.order_by("id")
+    same = [f.attname for f in Outgoing._meta.concrete_fields if f.attname not in ("id", "title")]
+    assert row.title == "行" and [getattr(row, a) for a in same] == [getattr(instance, a) for a in same]
+    with pytest.raises(TypeError):
+        Row(Outgoing, no_such_field=1)
