@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import contextvars
 import datetime as dt
+import functools
+import operator
 import re
 import secrets
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -221,8 +223,15 @@ def _transition(case: Case, *, action: str, actor, role: str, to: str | None = N
     return case
 
 
+@functools.cache
+def _case_columns() -> tuple[tuple[str, ...], Callable[[Case], tuple]]:
+    """The case's saved fields (names, but the primary key) and a reader of their values at once."""
+    fields = [f for f in Case._meta.concrete_fields if not f.primary_key]
+    return tuple(f.name for f in fields), operator.attrgetter(*(f.attname for f in fields))
+
+
 def _snapshot(case: Case) -> None:
-    case._snapshot = {f.attname: getattr(case, f.attname) for f in Case._meta.concrete_fields}  # type: ignore[attr-defined]
+    case._snapshot = _case_columns()[1](case)  # type: ignore[attr-defined]
 
 
 def _save_changed(case: Case) -> None:
@@ -234,8 +243,8 @@ def _save_changed(case: Case) -> None:
     else:
         # A plain UPDATE of the changed columns, left to the end of the unit of work: the row is
         # locked, and this call reads it from memory.
-        changed = [f.name for f in Case._meta.concrete_fields
-                   if not f.primary_key and getattr(case, f.attname) != before[f.attname]]
+        names, values = _case_columns()
+        changed = [name for name, now, was in zip(names, values(case), before, strict=True) if now != was]
         if changed:
             later([update_statement(case, changed)])
     _snapshot(case)
