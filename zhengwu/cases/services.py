@@ -462,14 +462,13 @@ def _limit(value: int, unit: str) -> tuple[int, str]:
 
 def _start_decision_clocks(actor, case: Case, at: dt.datetime) -> dict[str, Clock]:
     version = case.item_version
-    # 行政许可法 §42 / §82: the legal limit in working days from acceptance (or from receipt when deemed).
-    return {
-        CLOCK_LEGAL: _clock_start(actor, case, CLOCK_LEGAL, *_limit(version.legal_limit_value,
-                                                                    version.legal_limit_unit), at, note="法定办结时限"),
-        CLOCK_PROMISED: _clock_start(actor, case, CLOCK_PROMISED, *_limit(version.promised_limit_value,
-                                                                          version.promised_limit_unit),
-                                     at, note="承诺办结时限"),
-    }
+    # 行政许可法 §42 / §82: the legal limit in working days from acceptance (or from receipt when
+    # deemed), and the promised one; both inserted in one statement.
+    legal = _limit(version.legal_limit_value, version.legal_limit_unit)
+    promised = _limit(version.promised_limit_value, version.promised_limit_unit)
+    started = clocks.clocks_start(actor=actor, owner=case, started_at=at, region=case.department.region, budgets=[
+        (CLOCK_LEGAL, *legal, "法定办结时限"), (CLOCK_PROMISED, *promised, "承诺办结时限")])
+    return {clock.kind: clock for clock in started}
 
 
 # ------------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, cast
@@ -19,7 +19,7 @@ from django.db import connection, models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from zhengwu.core.appends import insert_now, insert_statements, later, update_statement
+from zhengwu.core.appends import insert_now_many, insert_statements, later, update_statement
 from zhengwu.core.audit import Entry, audit_record, audit_record_many, step_atomic
 from zhengwu.core.errors import Conflict, NotFound, ValidationFailed
 from zhengwu.core.masking import mask_name
@@ -53,6 +53,7 @@ HOLIDAY_NAMES_ZH = {
 }
 MANUAL_SOURCE = "人工录入"
 MAX_BUDGET = 5000
+_UNITS = frozenset(Unit.values)
 OPEN = (Clock.Status.RUNNING, Clock.Status.SUSPENDED)
 
 
@@ -653,50 +654,75 @@ def clock_start(*, actor, owner: models.Model, kind: str, budget_value: int, bud
     `started_at` defaults to now and may be backdated (e.g. to the moment of acceptance), never
     set in the future. The start day itself is not counted (民法典 §201).
     """
-    if owner is None or owner.pk is None:
-        raise ValidationFailed("时钟必须属于已保存的对象", "the owner must be a saved object", field="owner")
-    kind = (kind or "").strip()
-    if not kind or len(kind) > 50:
-        raise ValidationFailed("请填写时钟类型（不超过 50 字符）", "kind is required (≤ 50 chars)", field="kind")
-    if budget_unit not in Unit.values:
-        raise ValidationFailed(f"时限单位无效：{budget_unit}", f"unknown unit {budget_unit}", field="budget_unit")
-    if not isinstance(budget_value, int) or isinstance(budget_value, bool) or not 0 <= budget_value <= MAX_BUDGET:
-        raise ValidationFailed(f"时限应为 0–{MAX_BUDGET} 的整数", f"budget must be an integer 0..{MAX_BUDGET}",
-                               field="budget_value")
-    at = _moment(started_at, what="起算时间")
-    with step_atomic():
-        workdays.calendar_index(region, fresh=True)
-        # A new clock's ledger is one open running segment: compute before the first insert.
-        schedule = clockmath.compute_schedule(kind=kind, unit=budget_unit, budget=budget_value, started_at=at,
-                                              segments=[clockmath.Seg("running", at, None)], extensions=[],
-                                              region=region, owner_id=str(owner.pk))
-        clock = Clock(owner_type=ContentType.objects.get_for_model(owner), owner_id=str(owner.pk), kind=kind,
-                      budget_value=budget_value, budget_unit=budget_unit, started_at=at,
-                      status=Clock.Status.RUNNING, region=region, note=note[:200], due_at=schedule.due_at,
-                      due_date=schedule.due_date, warn_at=schedule.warn_at,
-                      calendar_version=schedule.calendar_revision)
-        clock.next_event_at, clock.next_event_kind = _next_event(clock, fired=set())
-        _insert_running(clock, at)
-        _audit_clock(actor, "clock.start", clock, budget=f"{budget_value} {budget_unit}")
+    [clock] = clocks_start(actor=actor, owner=owner, budgets=[(kind, budget_value, budget_unit, note)],
+                           started_at=started_at, region=region)
     return clock
 
 
-def _insert_running(clock: Clock, at: datetime) -> None:
-    """Insert a new clock with its one open running segment: on PostgreSQL one statement (the
-    segment takes the clock's id in the same INSERT … RETURNING), on SQLite two."""
+def clocks_start(*, actor, owner: models.Model, budgets: Sequence[tuple[str, int, str, str]],
+                 started_at: datetime | None = None, region=None) -> list[Clock]:
+    """`clock_start` for several clocks of one owner starting at the same moment (a case's legal and
+    promised limits at acceptance): `budgets` are (kind, budget value, unit, note), kinds distinct.
+    They are inserted together, in one statement on PostgreSQL."""
+    if owner is None or owner.pk is None:
+        raise ValidationFailed("时钟必须属于已保存的对象", "the owner must be a saved object", field="owner")
+    checked = []
+    for kind, budget_value, budget_unit, note in budgets:
+        kind = (kind or "").strip()
+        if not kind or len(kind) > 50:
+            raise ValidationFailed("请填写时钟类型（不超过 50 字符）", "kind is required (≤ 50 chars)", field="kind")
+        if budget_unit not in _UNITS:
+            raise ValidationFailed(f"时限单位无效：{budget_unit}", f"unknown unit {budget_unit}", field="budget_unit")
+        if not isinstance(budget_value, int) or isinstance(budget_value, bool) or not 0 <= budget_value <= MAX_BUDGET:
+            raise ValidationFailed(f"时限应为 0–{MAX_BUDGET} 的整数", f"budget must be an integer 0..{MAX_BUDGET}",
+                                   field="budget_value")
+        checked.append((kind, budget_value, budget_unit, note))
+    if len({kind for kind, *_ in checked}) != len(checked):
+        raise ValidationFailed("同时起算的时钟类型不能重复", "the clocks started together must differ in kind",
+                               field="kind")
+    at = _moment(started_at, what="起算时间")
+    owner_type = ContentType.objects.get_for_model(owner)
+    with step_atomic():
+        workdays.calendar_index(region, fresh=True)
+        started = []
+        for kind, budget_value, budget_unit, note in checked:
+            # A new clock's ledger is one open running segment: compute before the first insert.
+            schedule = clockmath.compute_schedule(kind=kind, unit=budget_unit, budget=budget_value, started_at=at,
+                                                  segments=[clockmath.Seg("running", at, None)], extensions=[],
+                                                  region=region, owner_id=str(owner.pk))
+            clock = Clock(owner_type=owner_type, owner_id=str(owner.pk), kind=kind,
+                          budget_value=budget_value, budget_unit=budget_unit, started_at=at,
+                          status=Clock.Status.RUNNING, region=region, note=note[:200], due_at=schedule.due_at,
+                          due_date=schedule.due_date, warn_at=schedule.warn_at,
+                          calendar_version=schedule.calendar_revision)
+            clock.next_event_at, clock.next_event_kind = _next_event(clock, fired=set())
+            started.append(clock)
+        _insert_running(started, at)
+        for clock in started:
+            _audit_clock(actor, "clock.start", clock, budget=f"{clock.budget_value} {clock.budget_unit}")
+    return started
+
+
+def _insert_running(clocks: list[Clock], at: datetime) -> None:
+    """Insert new clocks, each with its one open running segment: on PostgreSQL one statement (the
+    segments take the clocks' ids in the same INSERT … RETURNING), on SQLite one per row."""
     prepared_at = ClockSegment._meta.get_field("started_at").get_db_prep_save(at, connection)
     segment = (f"INSERT INTO {ClockSegment._meta.db_table} (clock_id, kind, reason, note, started_at, ended_at)"
                " SELECT {clock_id}, %s, '', '', %s, NULL")
     with connection.cursor() as cursor:
         if connection.vendor != "postgresql":
-            insert_now(clock)
-            cursor.execute(segment.format(clock_id="%s"), [clock.pk, ClockSegment.Kind.RUNNING, prepared_at])
+            insert_now_many(clocks)
+            for clock in clocks:
+                cursor.execute(segment.format(clock_id="%s"), [clock.pk, ClockSegment.Kind.RUNNING, prepared_at])
             return
-        [(clock_sql, clock_params)] = insert_statements([clock])
-        cursor.execute(f"WITH k AS ({clock_sql} RETURNING id) {segment.format(clock_id='k.id')} FROM k"
-                       " RETURNING clock_id", [*clock_params, ClockSegment.Kind.RUNNING, prepared_at])
-        clock.pk = cursor.fetchone()[0]
-    clock._state.adding, clock._state.db = False, connection.alias
+        [(clock_sql, clock_params)] = insert_statements(clocks)
+        cursor.execute(f"WITH k AS ({clock_sql} RETURNING id, kind),"
+                       f" g AS ({segment.format(clock_id='k.id')} FROM k) SELECT id, kind FROM k",
+                       [*clock_params, ClockSegment.Kind.RUNNING, prepared_at])
+        ids = dict((kind, pk) for pk, kind in cursor.fetchall())
+    for clock in clocks:
+        clock.pk = ids[clock.kind]
+        clock._state.adding, clock._state.db = False, connection.alias
 
 
 def clock_suspend(*, actor, clock: Clock, reason: str, at: datetime | None = None, note: str = "") -> Clock:

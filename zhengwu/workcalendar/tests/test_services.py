@@ -330,3 +330,31 @@ def test_finishing_an_owners_clocks_together_matches_finishing_them_one_by_one(w
     assert {c.pk for c in together} == {c.pk for c in pairs[0]}
     assert audit_verify()[1] == []
     assert AuditEvent.objects.filter(action="clock.complete").count() == 4
+
+
+def test_clocks_started_together_are_the_clocks_started_one_by_one(work_calendar, owner, time_machine):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from zhengwu.workcalendar.models import Clock, ClockSegment
+    from zhengwu.workcalendar.services import clock_start, clocks_start
+
+    time_machine.move_to(datetime(2025, 11, 5, 10, 0, tzinfo=TZ), tick=False)
+    at = datetime(2025, 11, 3, 9, 0, tzinfo=TZ)
+    budgets = [("case.legal", 20, Unit.WORKING_DAYS, "法定"), ("case.promised", 5, Unit.WORKING_DAYS, "承诺")]
+    with CaptureQueriesContext(connection) as ctx:
+        together = clocks_start(actor="test", owner=owner, budgets=budgets, started_at=at)
+    inserts = [q["sql"] for q in ctx.captured_queries if "INSERT INTO" in q["sql"] and "workcalendar_clock" in q["sql"]]
+    if connection.vendor == "postgresql":
+        assert len(inserts) == 1, inserts  # both clocks and both segments
+    alone = [clock_start(actor="test", owner=owner, kind=kind, budget_value=n, budget_unit=unit, started_at=at,
+                         note=note) for kind, n, unit, note in budgets]
+    fields = ["kind", "budget_value", "status", "due_at", "due_date", "warn_at", "next_event_at", "note", "started_at"]
+    for a, b in zip(together, alone, strict=True):
+        stored = Clock.objects.get(pk=a.pk)
+        assert [getattr(stored, f) for f in fields] == [getattr(b, f) for f in fields] == [getattr(a, f) for f in fields]
+        assert list(ClockSegment.objects.filter(clock=stored).values_list("kind", "started_at", "ended_at")) == \
+            [(ClockSegment.Kind.RUNNING, at, None)]
+    assert AuditEvent.objects.filter(action="clock.start").count() == 4
+    with pytest.raises(ValidationFailed):
+        clocks_start(actor="test", owner=owner, budgets=[budgets[0], budgets[0]], started_at=at)
