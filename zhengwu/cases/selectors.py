@@ -37,6 +37,7 @@ from zhengwu.core.errors import NotFound, PermissionDenied, ValidationFailed
 from zhengwu.core.fields import id_number_indexes
 from zhengwu.core.masking import mask_id_number, mask_name
 from zhengwu.core.models import AuditEvent
+from zhengwu.core.rows import server_binds_parameters
 from zhengwu.org.models import Position
 from zhengwu.org.selectors import departments_of, departments_supervised_by, staff_reach
 from zhengwu.workcalendar.models import Clock
@@ -524,7 +525,7 @@ _PREPARED: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
 def _progress_fetch(alias: str, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
     connection = connections[alias]
     with connection.cursor() as cursor:
-        if connection.vendor != "postgresql" or connection.settings_dict["OPTIONS"].get("server_side_binding"):
+        if connection.vendor != "postgresql" or server_binds_parameters(connection):
             # SQLite; or psycopg binding on the server, which prepares a statement it runs again.
             cursor.execute(sql, params)
             return cursor.fetchall()

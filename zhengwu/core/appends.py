@@ -23,6 +23,8 @@ from typing import Any, TypeVar, cast
 
 from django.db import connection, connections, models
 
+from zhengwu.core.rows import server_binds_parameters
+
 M = TypeVar("M", bound=models.Model)
 
 # Fields whose value, when it is already of the plain type below (or None), goes to the database
@@ -96,10 +98,10 @@ def _inserts(objs: Sequence[Any]) -> list[tuple[list[Any], str, list[Any]]]:
     for obj in objs:
         groups.setdefault(obj.model if type(obj) is Row else type(obj), []).append(obj)
     statements = []
+    db = connections[connection.alias]
     for model, rows in groups.items():
         prefix, fields, group, readers = _plan(model, connection.vendor)
-        size = max(1, connection.ops.bulk_batch_size(list(fields), rows))
-        db = connections[connection.alias]
+        size = max(1, db.ops.bulk_batch_size(list(fields), rows))
         for start in range(0, len(rows), size):
             chunk = rows[start:start + size]
             params: list[Any] = []
@@ -198,15 +200,15 @@ def run_statements(statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
     statements); SQLite runs in-process, one statement at a time."""
     if not statements:
         return
+    combined = _as_one(statements) if len(statements) > 1 and server_binds_parameters() else None
+    if combined is not None:
+        _run_numbered(*combined)
+        return
     with connection.cursor() as cursor:
         if connection.vendor != "postgresql" or len(statements) == 1:
             for sql, params in statements:
                 cursor.execute(sql, params)
-        elif connection.settings_dict["OPTIONS"].get("server_side_binding"):
-            combined = _as_one(statements)
-            if combined is not None:
-                _run_numbered(*combined)
-                return
+        elif server_binds_parameters():
             # Bound by the server, one statement per message: psycopg's pipeline sends them together.
             # A failure surfaces when the pipeline ends: raised as Django's error, like any other.
             with connection.wrap_database_errors, connection.connection.pipeline():

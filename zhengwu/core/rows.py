@@ -74,14 +74,18 @@ def exists(table: str, where: str, params: Sequence[Any]) -> bool:
         return cursor.fetchone() is not None
 
 
+def server_binds_parameters(db: Any = connection) -> bool:
+    """Whether `db` (the default connection) is PostgreSQL binding parameters on the server
+    (config/env.py, `DB_SERVER_SIDE_BINDING`): then psycopg can pipeline and prepare statements."""
+    return db.vendor == "postgresql" and bool(db.settings_dict["OPTIONS"].get("server_side_binding"))
+
+
 def fetch_together(statements: Sequence[tuple[str, Sequence[Any]]]) -> list[list[tuple]]:
     """The rows of several statements, run in order in one round trip on PostgreSQL (psycopg's
     pipeline, when the server binds the parameters: config/env.py), one by one elsewhere. For the
     reads a service call makes before it decides anything, whose parameters it knows up front: the
     transaction's BEGIN travels with them too."""
-    pipelined = (connection.vendor == "postgresql" and len(statements) > 1
-                 and connection.settings_dict["OPTIONS"].get("server_side_binding"))
-    if not pipelined:
+    if len(statements) < 2 or not server_binds_parameters():
         results = []
         with connection.cursor() as cursor:
             for sql, params in statements:
