@@ -198,12 +198,13 @@ def audit_record_many(*, actor, entries: Iterable[Entry], occurred_at: datetime 
     with transaction.atomic(savepoint=False):
         seq, prev = _head_locked()
         events: list[Any] = []
+        # Without ids asked for, plain rows (core.appends.Row): nobody reads these events back.
+        make: Any = AuditEvent if ids else partial(Row, AuditEvent)
         for entry in entries:
             seq += 1
             obj = entry.obj
             actor_id, actor_label = _actor_parts(entry.actor) if entry.has_actor else default_actor
-            # Without ids asked for, a plain row (core.appends.Row): nobody reads these events back.
-            event: Any = (AuditEvent if ids else partial(Row, AuditEvent))(
+            event = make(
                 seq=seq,
                 occurred_at=entry.occurred_at or now,
                 actor_id=actor_id,
