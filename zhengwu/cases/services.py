@@ -572,18 +572,21 @@ def _item_statement(item_id: int) -> tuple[str, list] | None:
     """The SELECT of `_item_row`, or None for an id no row can have."""
     if not isinstance(item_id, int) or not 0 < item_id < 2**63:  # no such row; a bigger number overflows
         return None
-    vendor = connection.vendor
-    i, d, r = (columns(ServiceItem, "i", vendor), columns(Department, "d", vendor), columns(Region, "r", vendor))
+    i, d, r = _item_columns()
     return (f"SELECT {i.sql}, {d.sql}, {r.sql} FROM {ServiceItem._meta.db_table} i"
             f" INNER JOIN {Department._meta.db_table} d ON d.id = i.department_id"
             f" INNER JOIN {Region._meta.db_table} r ON r.id = d.region_id WHERE i.id = %s", [item_id])
 
 
+def _item_columns():
+    vendor = connection.vendor
+    return columns(ServiceItem, "i", vendor), columns(Department, "d", vendor), columns(Region, "r", vendor)
+
+
 def _item_built(rows: list) -> ServiceItem | None:
     if not rows:
         return None
-    vendor = connection.vendor
-    i, d, r = (columns(ServiceItem, "i", vendor), columns(Department, "d", vendor), columns(Region, "r", vendor))
+    i, d, r = _item_columns()
     row = rows[0]
     item = cast(ServiceItem, i.build(row))
     item.department = _department_built(row, i.width, d, r)
@@ -713,19 +716,17 @@ def _key_and_item(idempotency_key: str | None, applicant, item_id: int | None) -
     locked until the transaction ends (so a second request with the key waits, then finds this one's
     case, and no savepoint is needed for the race), the case already made with the key, the item
     applied for (False when not read), and the calendar revision."""
-    statements = []
-    if idempotency_key:
-        if connection.vendor == "postgresql":
-            statements.append(("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [_KEY_LOCK_CLASS, idempotency_key]))
-        statements.append((f"SELECT id FROM {Case._meta.db_table} WHERE idempotency_key = %s", [idempotency_key]))
+    key_lock = [("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [_KEY_LOCK_CLASS, idempotency_key])
+                ] if idempotency_key and connection.vendor == "postgresql" else []
+    key = [(f"SELECT id FROM {Case._meta.db_table} WHERE idempotency_key = %s", [idempotency_key])
+           ] if idempotency_key else []
     item_statement = None if item_id is None else _item_statement(item_id)
-    if item_statement is not None:
-        statements.append(item_statement)
-    statements.append(revision_statement())  # the submission starts the acceptance clock (§32)
-    *results, revision = fetch_together(statements)
-    revision_seen(revision)
-    item: Any = False if item_id is None else (None if item_statement is None else _item_built(results[-1]))
-    found = results[-2 if item_statement is not None else -1] if idempotency_key else []
+    item_read = [] if item_statement is None else [item_statement]
+    # The submission starts the acceptance clock (§32): the calendar revision comes last.
+    results = fetch_together([*key_lock, *key, *item_read, revision_statement()])[len(key_lock):]
+    found = results.pop(0) if key else []
+    item: Any = False if item_id is None else (None if item_statement is None else _item_built(results.pop(0)))
+    revision_seen(results.pop(0))
     return _key_owner_checked(found, applicant), item
 
 
