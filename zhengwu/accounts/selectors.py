@@ -49,4 +49,4 @@ def audit_event_list(*, date_from: dt.date | None = None, date_to: dt.date | Non
         events = events.filter(object_type=object_type)
     if outcome:
         events = events.filter(outcome=outcome)
-    return events.order_by("-seq")
+    return events.order_by("-occurred_at", "-id")

@@ -109,7 +109,7 @@ def _off_the_address_bar(request):
 
 def _row(event: AuditEvent) -> dict:
     return {
-        "seq": event.seq,
+        "seq": f"{event.lane}-{event.seq}",  # lane and number in it (zhengwu.core.audit)
         "occurred_at": timezone.localtime(event.occurred_at),
         "actor": event.actor_label,
         "action": event.action,
@@ -159,7 +159,7 @@ class _Echo:
         return value
 
 
-CSV_HEADER = ["序号", "时间", "操作人", "操作", "对象类型", "对象编号", "对象", "IP 地址", "结果", "内容", "哈希 (SM3)"]
+CSV_HEADER = ["链-序号", "时间", "操作人", "操作", "对象类型", "对象编号", "对象", "IP 地址", "结果", "内容", "哈希 (SM3)"]
 
 
 @never_cache

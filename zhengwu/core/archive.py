@@ -27,7 +27,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from zhengwu.core.append_only import archive_gate
-from zhengwu.core.audit import GENESIS, HASHED_KEYS, _hashed_fields, audit_record, fields_hash
+from zhengwu.core.audit import GENESIS, HASHED_KEYS, _hashed_fields, audit_lanes, audit_record, fields_hash
 from zhengwu.core.crypto import sm3_hex
 from zhengwu.core.errors import Conflict, PermissionDenied, ValidationFailed
 from zhengwu.core.models import AuditArchive, AuditEvent, AuditHead
@@ -66,7 +66,7 @@ def _require_audit_admin(actor) -> None:
 
 def audit_archive_list(*, user) -> list[AuditArchive]:
     _require_audit_admin(user)
-    return list(AuditArchive.objects.order_by("first_seq"))
+    return list(AuditArchive.objects.order_by("lane", "first_seq"))
 
 
 def _line(event: AuditEvent) -> dict[str, Any]:
@@ -126,10 +126,11 @@ def _fsync_dir(path: Path) -> None:
 
 
 def audit_archive_create(*, actor, before: dt.datetime | None = None, directory: Path | str | None = None,
-                         now: dt.datetime | None = None) -> AuditArchive | None:
-    """Move the events older than `before` (default: the retention cutoff) to a verified archive file.
+                         now: dt.datetime | None = None) -> list[AuditArchive]:
+    """Move the events older than `before` (default: the retention cutoff) to verified archive files,
+    one per lane of the chain (zhengwu.core.audit) that has such events.
 
-    Returns the archive, or None when nothing is old enough. `before` later than the cutoff is
+    Returns the archives, none when nothing is old enough. `before` later than the cutoff is
     refused: an event younger than the retention is never archived.
     """
     _require_audit_admin(actor)
@@ -141,23 +142,33 @@ def audit_archive_create(*, actor, before: dt.datetime | None = None, directory:
             f"只能归档保留期（{retention_days()} 天）以前的审计事件，即 {timezone.localtime(cutoff):%Y-%m-%d} 之前",
             f"only events older than the retention ({retention_days()} days, before {cutoff:%Y-%m-%d}) can be archived",
             field="before")
-    first_seq = AuditEvent.objects.order_by("seq").values_list("seq", flat=True).first()
+    folder = Path(directory or archive_dir())
+    created = []
+    for lane in audit_lanes():
+        archive = _archive_lane(actor, lane, before=before, folder=folder, now=now)
+        if archive is not None:
+            created.append(archive)
+    return created
+
+
+def _archive_lane(actor, lane: int, *, before: dt.datetime, folder: Path, now: dt.datetime) -> AuditArchive | None:
+    events = AuditEvent.objects.filter(lane=lane)
+    first_seq = events.order_by("seq").values_list("seq", flat=True).first()
     if first_seq is None:
         return None
-    # The archive is a prefix of the chain: it stops before the first event that must stay.
-    young = AuditEvent.objects.filter(occurred_at__gte=before).order_by("seq").values_list("seq", flat=True).first()
-    last_seq = young - 1 if young is not None else AuditEvent.objects.order_by("-seq").values_list("seq", flat=True)[0]
+    # The archive is a prefix of the lane: it stops before the first event that must stay.
+    young = events.filter(occurred_at__gte=before).order_by("seq").values_list("seq", flat=True).first()
+    last_seq = young - 1 if young is not None else events.order_by("-seq").values_list("seq", flat=True)[0]
     if last_seq < first_seq:
         return None
-    previous = AuditArchive.objects.order_by("-last_seq").first()
+    previous = AuditArchive.objects.filter(lane=lane).order_by("-last_seq").first()
     expected_first, expected_prev = (previous.last_seq + 1, previous.last_hash) if previous else (1, GENESIS)
     if first_seq != expected_first:
-        raise Conflict(f"审计表的第一条（第 {first_seq} 条）不接续上一个归档（到第 {expected_first - 1} 条），先运行 verify_audit",
-                       "the table does not continue the last archive; run verify_audit")
+        raise Conflict(f"审计表第 {lane} 链的第一条（第 {first_seq} 条）不接续上一个归档（到第 {expected_first - 1} 条），"
+                       "先运行 verify_audit", "the table does not continue the last archive; run verify_audit")
 
-    folder = Path(directory or archive_dir())
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    name = f"audit-{first_seq:012d}-{last_seq:012d}.jsonl.gz"
+    name = f"audit-{lane:02d}-{first_seq:012d}-{last_seq:012d}.jsonl.gz"
     path, part = folder / name, folder / f"{name}.part"
     if path.exists():
         raise Conflict(f"归档文件已存在：{path}", "the archive file already exists")
@@ -166,7 +177,7 @@ def audit_archive_create(*, actor, before: dt.datetime | None = None, directory:
     def rows() -> Iterator[dict[str, Any]]:
         start = first_seq - 1
         while True:
-            batch = list(AuditEvent.objects.filter(seq__gt=start, seq__lte=last_seq).order_by("seq")[:BATCH])
+            batch = list(events.filter(seq__gt=start, seq__lte=last_seq).order_by("seq")[:BATCH])
             if not batch:
                 return
             for event in batch:
@@ -191,14 +202,15 @@ def audit_archive_create(*, actor, before: dt.datetime | None = None, directory:
     count, seen_last, last_hash, problems = _check_lines(written(), first_seq=first_seq, prev=expected_prev)
     if problems or count != last_seq - first_seq + 1 or seen_last != last_seq:
         part.unlink(missing_ok=True)
-        raise Conflict(f"待归档的审计事件链校验失败（第 {problems[0][0] if problems else first_seq} 条），未归档；先运行 verify_audit",
+        raise Conflict(f"待归档的审计事件链校验失败（第 {lane} 链第 {problems[0][0] if problems else first_seq} 条），未归档；"
+                       "先运行 verify_audit",
                        "the events to archive do not verify; nothing was archived")
     os.replace(part, path)
     _fsync_dir(folder)
 
     # 2. Read the file back from disk and verify it as verify_audit will.
     archive = AuditArchive(
-        first_seq=first_seq, last_seq=last_seq, first_prev_hash=expected_prev, last_hash=last_hash, event_count=count,
+        lane=lane, first_seq=first_seq, last_seq=last_seq, first_prev_hash=expected_prev, last_hash=last_hash, event_count=count,
         first_occurred_at=dt.datetime.fromisoformat(first_line["line"]["occurred_at"]),
         last_occurred_at=dt.datetime.fromisoformat(last_line["line"]["occurred_at"]),
         before=before, file_name=name, file_sm3=sm3_hex(path.read_bytes()), file_size=path.stat().st_size,
@@ -208,7 +220,7 @@ def audit_archive_create(*, actor, before: dt.datetime | None = None, directory:
         path.unlink(missing_ok=True)
         raise Conflict(f"归档文件回读校验失败：{problems[0][1]}", "the archive file did not verify after writing")
     manifest = {
-        "file": name, "sm3": archive.file_sm3, "size": archive.file_size, "events": count,
+        "file": name, "sm3": archive.file_sm3, "size": archive.file_size, "events": count, "lane": lane,
         "first_seq": first_seq, "last_seq": last_seq, "first_prev_hash": expected_prev, "last_hash": last_hash,
         "first_occurred_at": first_line["line"]["occurred_at"], "last_occurred_at": last_line["line"]["occurred_at"],
         "before": before.isoformat(), "created_at": now.isoformat(), "created_by": archive.created_by,
@@ -220,10 +232,10 @@ def audit_archive_create(*, actor, before: dt.datetime | None = None, directory:
     # 3. Only now leave the table, in one transaction with the manifest row and the archive event.
     try:
         with transaction.atomic():
-            AuditHead.objects.select_for_update().filter(pk=1).first()  # one archiver at a time
-            if AuditArchive.objects.filter(last_seq__gte=first_seq).exists():
+            AuditHead.objects.select_for_update().filter(pk=lane).first()  # one archiver of the lane at a time
+            if AuditArchive.objects.filter(lane=lane, last_seq__gte=first_seq).exists():
                 raise Conflict("另一个归档已包含这些事件", "another archive already holds these events")
-            kept = AuditEvent.objects.filter(seq__gte=first_seq, seq__lte=last_seq)
+            kept = events.filter(seq__gte=first_seq, seq__lte=last_seq)
             if kept.count() != count or not kept.filter(seq=last_seq, hash=last_hash).exists():
                 raise Conflict("归档期间审计事件发生变化，未删除任何事件", "the events changed while archiving; nothing removed")
             archive.save()
@@ -232,7 +244,7 @@ def audit_archive_create(*, actor, before: dt.datetime | None = None, directory:
             if deleted != count:
                 raise Conflict("归档删除的条数与文件不符，已回滚", "the rows removed do not match the file; rolled back")
             audit_record(actor=actor, action="audit.archive", obj=archive, data={
-                k: manifest[k] for k in ("file", "sm3", "events", "first_seq", "last_seq", "last_hash", "before")})
+                k: manifest[k] for k in ("file", "sm3", "events", "lane", "first_seq", "last_seq", "last_hash", "before")})
     except BaseException:
         # The rows stayed (rolled back), so the file is a spare copy; left behind it would block the next
         # run ("already exists"), e.g. after a run as the application role, which may not delete events

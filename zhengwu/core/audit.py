@@ -5,6 +5,13 @@ and the change commit or roll back together. A service that records several even
 transaction body in `audit_batch()`: the events are collected and appended in one locked step
 at the end of the block (one head lock, one bulk insert, one head update) instead of three
 statements each, and the chain head stays locked only for the last moments of the transaction.
+
+The log is `LANES` hash chains ("lanes"), each with its own head row (`AuditHead`, id = lane) and
+its own sequence numbers 1, 2, 3 … A head stays locked until its transaction commits, flush to
+disk included, so with one chain every service call queued behind the other's commit; a
+transaction now takes the first lane nobody holds. Each lane is a complete chain: `audit_verify`
+walks them one by one and finds an edited, removed or inserted row in any of them, and rows cut
+from a lane's end against its head. Events are shown in time order (`occurred_at`, then id).
 """
 
 from __future__ import annotations
@@ -27,6 +34,9 @@ from zhengwu.core.crypto import sm3_hex
 from zhengwu.core.models import AuditArchive, AuditEvent, AuditHead
 
 GENESIS = "0" * 64
+# Lanes on PostgreSQL: more than the transactions that append at once (the hall's busy hour is a
+# few dozen); an unused lane costs one head row. SQLite has one writer at a time: lane 1 only.
+LANES = 16
 
 
 def _canonical(fields: dict[str, Any]) -> bytes:
@@ -196,7 +206,7 @@ def audit_record_many(*, actor, entries: Iterable[Entry], occurred_at: datetime 
     now = occurred_at or timezone.now()
     # No savepoint of its own: inside a service's transaction the events share its fate.
     with transaction.atomic(savepoint=False):
-        seq, prev = _head_locked()
+        lane, seq, prev = _head_locked()
         events: list[Any] = []
         # Without ids asked for, plain rows (core.appends.Row): nobody reads these events back.
         make: Any = AuditEvent if ids else partial(Row, AuditEvent)
@@ -205,6 +215,7 @@ def audit_record_many(*, actor, entries: Iterable[Entry], occurred_at: datetime 
             obj = entry.obj
             actor_id, actor_label = _actor_parts(entry.actor) if entry.has_actor else default_actor
             event = make(
+                lane=lane,
                 seq=seq,
                 occurred_at=entry.occurred_at or now,
                 actor_id=actor_id,
@@ -221,7 +232,7 @@ def audit_record_many(*, actor, entries: Iterable[Entry], occurred_at: datetime 
             event.hash = event_hash(event, prev)
             prev = event.hash
             events.append(event)
-        head = (f"UPDATE {AuditHead._meta.db_table} SET last_seq = %s, last_hash = %s WHERE id = 1", [seq, prev])
+        head = (f"UPDATE {AuditHead._meta.db_table} SET last_seq = %s, last_hash = %s WHERE id = %s", [seq, prev, lane])
         if ids:
             AuditEvent.objects.bulk_create(events)  # the caller gets the events with their ids
             run_statements([*before, *insert_statements(rows), head])
@@ -231,52 +242,101 @@ def audit_record_many(*, actor, entries: Iterable[Entry], occurred_at: datetime 
     return events
 
 
-def _head_locked() -> tuple[int, str]:
-    """The chain head (last sequence number and hash), locked until the transaction ends. Plain SQL:
-    every service call passes here once, and the ORM's statement building cost more than the query."""
-    suffix = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    sql = f"SELECT last_seq, last_hash FROM {AuditHead._meta.db_table} WHERE id = 1{suffix}"
+def _head_locked() -> tuple[int, int, str]:
+    """A lane's head (lane, last sequence number, last hash), locked until the transaction ends.
+    Plain SQL: every service call passes here once, and the ORM's statement building cost more.
+
+    PostgreSQL: the first lane no other transaction holds (SKIP LOCKED), so two service calls do
+    not wait for each other's commit. When none is free, the missing lanes are created and looked
+    at again; when all are held, the call waits for one (chosen by its backend's pid). SQLite: lane 1.
+    """
+    table = AuditHead._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute(sql)
-        row = cursor.fetchone()
-        if row is None:
-            AuditHead.objects.get_or_create(pk=1)
+        if connection.features.has_select_for_update_skip_locked:
+            free = (f"SELECT id, last_seq, last_hash FROM {table} WHERE id <= %s ORDER BY id LIMIT 1 "
+                    "FOR UPDATE SKIP LOCKED")
+            cursor.execute(free, [LANES])
+            row = cursor.fetchone()
+            if row is None:
+                cursor.execute(f"INSERT INTO {table} (id, last_seq, last_hash) SELECT g, 0, %s "
+                               "FROM generate_series(1, %s) AS g ON CONFLICT (id) DO NOTHING", [GENESIS, LANES])
+                cursor.execute(free, [LANES])
+                row = cursor.fetchone()
+            if row is None:
+                cursor.execute(f"SELECT id, last_seq, last_hash FROM {table} WHERE id = pg_backend_pid() %% %s + 1 "
+                               "FOR UPDATE", [LANES])
+                row = cursor.fetchone()
+        else:
+            suffix = " FOR UPDATE" if connection.features.has_select_for_update else ""
+            sql = f"SELECT id, last_seq, last_hash FROM {table} WHERE id = 1{suffix}"
             cursor.execute(sql)
             row = cursor.fetchone()
-    return int(row[0]), row[1]
+            if row is None:
+                AuditHead.objects.get_or_create(pk=1)
+                cursor.execute(sql)
+                row = cursor.fetchone()
+    return int(row[0]), int(row[1]), row[2]
 
 
 @dataclass
 class ChainProblem:
     seq: int
     problem: str
+    lane: int = 1
+
+    def __str__(self) -> str:
+        return f"第 {self.lane} 链第 {self.seq} 条：{self.problem}"
+
+
+def audit_lanes() -> list[int]:
+    """Every lane that has a head, an event or an archive."""
+    lanes = set(AuditHead.objects.values_list("id", flat=True))
+    lanes.update(AuditArchive.objects.values_list("lane", flat=True).distinct())
+    lanes.update(AuditEvent.objects.order_by().values_list("lane", flat=True).distinct())
+    return sorted(lanes)
 
 
 def audit_verify(batch_size: int = 5000, archive_dir=None) -> tuple[int, list[ChainProblem]]:
-    """Walk the whole chain, archives first; return (events checked, problems).
+    """Walk every lane of the chain, archives first; return (events checked, problems).
 
     Detects edits, deletions and forks in the table and in the archive files (their SM3 and their
     own chain), and a seam that does not join: the first row kept must follow the last archived one.
     """
+    checked = 0
+    problems: list[ChainProblem] = []
+    for lane in audit_lanes():
+        lane_checked, lane_problems = _verify_lane(lane, batch_size, archive_dir)
+        checked += lane_checked
+        problems += lane_problems
+    return checked, problems
+
+
+def _verify_lane(lane: int, batch_size: int, archive_dir) -> tuple[int, list[ChainProblem]]:
     from zhengwu.core.archive import archive_problems
 
     problems: list[ChainProblem] = []
+
+    def problem(seq: int, text: str) -> None:
+        problems.append(ChainProblem(seq, text, lane))
+
     prev = GENESIS
     expected_seq = 1
     checked = 0
-    for archive in AuditArchive.objects.order_by("first_seq"):
+    for archive in AuditArchive.objects.filter(lane=lane).order_by("first_seq"):
         if archive.first_seq != expected_seq:
-            problems.append(ChainProblem(expected_seq, f"归档缺少第 {expected_seq}–{archive.first_seq - 1} 条 / archive gap"))
+            problem(expected_seq, f"归档缺少第 {expected_seq}–{archive.first_seq - 1} 条 / archive gap")
         if archive.first_prev_hash != prev:
-            problems.append(ChainProblem(archive.first_seq, "归档与前序哈希不连续 / archive does not follow the chain"))
-        problems += [ChainProblem(seq, problem) for seq, problem in archive_problems(archive, directory=archive_dir)]
+            problem(archive.first_seq, "归档与前序哈希不连续 / archive does not follow the chain")
+        for seq, text in archive_problems(archive, directory=archive_dir):
+            problem(seq, text)
         checked += archive.event_count
         prev = archive.last_hash
         expected_seq = archive.last_seq + 1
     last_seq = expected_seq - 1
-    if last_seq and AuditEvent.objects.filter(seq__lte=last_seq).exists():
-        problems.append(ChainProblem(last_seq, "已归档的事件仍在表中 / archived rows are still in the table"))
-    queryset = AuditEvent.objects.order_by("seq")
+    events = AuditEvent.objects.filter(lane=lane)
+    if last_seq and events.filter(seq__lte=last_seq).exists():
+        problem(last_seq, "已归档的事件仍在表中 / archived rows are still in the table")
+    queryset = events.order_by("seq")
     start = last_seq
     while True:
         batch = list(queryset.filter(seq__gt=start)[:batch_size])
@@ -285,16 +345,18 @@ def audit_verify(batch_size: int = 5000, archive_dir=None) -> tuple[int, list[Ch
         for event in batch:
             checked += 1
             if event.seq != expected_seq:
-                problems.append(ChainProblem(expected_seq, f"缺少第 {expected_seq}–{event.seq - 1} 条 / rows missing"))
+                problem(expected_seq, f"缺少第 {expected_seq}–{event.seq - 1} 条 / rows missing")
             if event.prev_hash != prev:
-                problems.append(ChainProblem(event.seq, "前序哈希不连续 / chain broken before this row"))
+                problem(event.seq, "前序哈希不连续 / chain broken before this row")
             if event_hash(event, event.prev_hash) != event.hash:
-                problems.append(ChainProblem(event.seq, "内容被修改 / row content altered"))
+                problem(event.seq, "内容被修改 / row content altered")
             prev = event.hash
             expected_seq = event.seq + 1
             last_seq = event.seq
         start = batch[-1].seq
-    head = AuditHead.objects.filter(pk=1).first()
+    head = AuditHead.objects.filter(pk=lane).first()
     if head is not None and (head.last_seq != last_seq or (last_seq and head.last_hash != prev)):
-        problems.append(ChainProblem(last_seq + 1, f"链尾缺失（链头记录到第 {head.last_seq} 条）/ rows deleted at the end"))
+        problem(last_seq + 1, f"链尾缺失（链头记录到第 {head.last_seq} 条）/ rows deleted at the end")
+    elif head is None and (last_seq or checked):
+        problem(last_seq + 1, "链头缺失 / the lane's head row is missing")
     return checked, problems

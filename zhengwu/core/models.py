@@ -13,13 +13,16 @@ class TimeStampedModel(models.Model):
 
 
 class AuditHead(models.Model):
-    """The single row that holds the tip of the audit chain.
+    """The tip of one lane of the audit chain (its id is the lane number).
 
-    Appending locks this row, so appends are serialised and the chain never forks; it also
-    lets verify_audit notice rows deleted from the end of the chain.
+    The log is a few hash chains ("lanes", `zhengwu.core.audit.LANES`), each with its own head row.
+    Appending locks a head row until the transaction ends, so the appends of one lane are
+    serialised and its chain never forks; concurrent transactions take different lanes instead of
+    queueing behind one another's commit. The row also lets verify_audit notice rows deleted from
+    the end of its lane.
     """
 
-    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    id = models.PositiveSmallIntegerField("链", primary_key=True, default=1)
     last_seq = models.BigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default="0" * 64)
 
@@ -36,7 +39,8 @@ class AuditEvent(models.Model):
         FAILURE = "failure", "失败"
         DENIED = "denied", "拒绝"
 
-    seq = models.BigIntegerField("序号", unique=True)
+    lane = models.PositiveSmallIntegerField("链", default=1)
+    seq = models.BigIntegerField("序号")  # within the lane: 1, 2, 3 … without gaps
     occurred_at = models.DateTimeField("时间", db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="操作人", null=True, blank=True,
@@ -56,11 +60,12 @@ class AuditEvent(models.Model):
     class Meta:
         verbose_name = "审计事件"
         verbose_name_plural = verbose_name
-        ordering = ["seq"]
+        ordering = ["lane", "seq"]
         indexes = [models.Index(fields=["object_type", "object_id"])]
+        constraints = [models.UniqueConstraint(fields=["lane", "seq"], name="core_auditevent_lane_seq")]
 
     def __str__(self) -> str:
-        return f"#{self.seq} {self.action} {self.object_repr}"
+        return f"#{self.lane}-{self.seq} {self.action} {self.object_repr}"
 
     def save(self, *args, **kwargs):
         if self.pk is not None:
@@ -97,8 +102,9 @@ class AuditArchive(models.Model):
     the `audit.archive` event that records it sits in the chain itself.
     """
 
-    first_seq = models.BigIntegerField("起始序号", unique=True)
-    last_seq = models.BigIntegerField("结束序号", unique=True)
+    lane = models.PositiveSmallIntegerField("链", default=1)
+    first_seq = models.BigIntegerField("起始序号")
+    last_seq = models.BigIntegerField("结束序号")
     first_prev_hash = models.CharField("起始前序哈希", max_length=64)
     last_hash = models.CharField("结束哈希", max_length=64)
     event_count = models.BigIntegerField("事件数")
@@ -114,7 +120,9 @@ class AuditArchive(models.Model):
     class Meta:
         verbose_name = "审计归档"
         verbose_name_plural = verbose_name
-        ordering = ["first_seq"]
+        ordering = ["lane", "first_seq"]
+        constraints = [models.UniqueConstraint(fields=["lane", "first_seq"], name="core_auditarchive_lane_first"),
+                       models.UniqueConstraint(fields=["lane", "last_seq"], name="core_auditarchive_lane_last")]
 
     def __str__(self) -> str:
-        return f"{self.file_name} (#{self.first_seq}–#{self.last_seq})"
+        return f"{self.file_name} (#{self.lane}: {self.first_seq}–{self.last_seq})"

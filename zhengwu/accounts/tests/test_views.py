@@ -126,7 +126,7 @@ def test_the_csv_export_is_masked_and_itself_audited(client, auditadmin, persona
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
     text = b"".join(response.streaming_content).decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text)))
-    assert rows[0][0] == "序号" and len(rows) == 2
+    assert rows[0][0] == "链-序号" and len(rows) == 2
     assert rows[1][3] == "cases.case.submit" and "13912345678" not in text and "张*" in text
     export = AuditEvent.objects.get(action="audit_log.export")
     assert export.actor_id == auditadmin.pk and export.data["rows"] == 1

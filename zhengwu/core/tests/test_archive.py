@@ -45,7 +45,10 @@ def history():
 
 
 def _archive(actor, **kwargs):
-    return audit_archive_create(actor=actor, now=NOW, **kwargs)
+    """The events here are appended one transaction after another, all in lane 1: its archive or None."""
+    created = audit_archive_create(actor=actor, now=NOW, **kwargs)
+    assert len(created) <= 1 and all(archive.lane == 1 for archive in created)
+    return created[0] if created else None
 
 
 def test_archive_moves_old_events_to_a_file_and_the_chain_still_verifies(auditadmin, archive_dir, history):
@@ -59,7 +62,7 @@ def test_archive_moves_old_events_to_a_file_and_the_chain_still_verifies(auditad
     with gzip.open(archive_dir / archive.file_name, "rt", encoding="utf-8") as handle:
         lines = [json.loads(raw) for raw in handle]
     assert [line["seq"] for line in lines] == list(range(1, 10)) and lines[0]["data"]["名"] == "张三"
-    manifest = json.loads((archive_dir / "audit-000000000001-000000000009.manifest.json").read_text())
+    manifest = json.loads((archive_dir / "audit-01-000000000001-000000000009.manifest.json").read_text())
     assert manifest["last_hash"] == archive.last_hash and manifest["sm3"] == archive.file_sm3
     assert audit_verify() == (14, [])
     call_command("verify_audit")
@@ -172,9 +175,9 @@ def test_the_command_archives_by_policy_and_lists(auditadmin, archive_dir, histo
     with pytest.raises(CommandError):
         call_command("audit_archive", "--user", "nobody")
     call_command("audit_archive", "--user", auditadmin.username)
-    assert "已归档 9 条" in capsys.readouterr().out
+    assert "已归档第 1 链 9 条" in capsys.readouterr().out
     call_command("audit_archive", "--user", auditadmin.username, "--list")
-    assert "audit-000000000001-000000000009.jsonl.gz" in capsys.readouterr().out
+    assert "audit-01-000000000001-000000000009.jsonl.gz" in capsys.readouterr().out
     before = timezone.localdate(NOW).isoformat()
     with pytest.raises(CommandError, match="保留期"):
         call_command("audit_archive", "--user", auditadmin.username, "--before", before)
@@ -194,7 +197,7 @@ def test_the_daily_run_acts_as_the_configured_audit_administrator_only(settings,
     assert not AuditArchive.objects.exists() and AuditEvent.objects.count() == 13
     settings.ZHENGWU_AUDIT_ARCHIVE_USER = auditadmin.username
     call_command("audit_archive")
-    assert "已归档 9 条" in capsys.readouterr().out
+    assert "已归档第 1 链 9 条" in capsys.readouterr().out
     assert AuditEvent.objects.get(action="audit.archive").actor_label == auditadmin.username
     call_command("audit_archive")
     assert "没有超过保留期" in capsys.readouterr().out, "a second run the same day finds nothing and succeeds"

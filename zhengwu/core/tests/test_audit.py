@@ -31,7 +31,7 @@ def _three_events():
 def test_events_are_chained_numbered_and_carry_the_request_ip():
     _three_events()
     events = list(AuditEvent.objects.order_by("seq"))
-    assert [e.seq for e in events] == [1, 2, 3]
+    assert [(e.lane, e.seq) for e in events] == [(1, 1), (1, 2), (1, 3)]
     assert events[0].prev_hash == "0" * 64
     assert events[1].prev_hash == events[0].hash and events[2].prev_hash == events[1].hash
     assert {e.ip for e in events} == {"10.1.2.3"}

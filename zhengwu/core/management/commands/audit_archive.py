@@ -36,7 +36,7 @@ class Command(BaseCommand):
         try:
             if options["list"]:
                 for archive in audit_archive_list(user=user):
-                    self.stdout.write(f"{archive.file_name}  #{archive.first_seq}–#{archive.last_seq}  "
+                    self.stdout.write(f"{archive.file_name}  第 {archive.lane} 链 #{archive.first_seq}–#{archive.last_seq}  "
                                       f"{archive.event_count} 条  SM3 {archive.file_sm3}")
                 return
             before = options["before"]
@@ -45,8 +45,9 @@ class Command(BaseCommand):
             created = audit_archive_create(actor=user, before=before, directory=options["out"])
         except DomainError as exc:
             raise CommandError(exc.message) from None
-        if created is None:
+        if not created:
             self.stdout.write(f"没有超过保留期（{retention_days()} 天）的审计事件 / nothing older than the retention")
             return
-        self.stdout.write(f"已归档 {created.event_count} 条（第 {created.first_seq}–{created.last_seq} 条）到 "
-                          f"{options['out'] or archive_dir()}/{created.file_name}，SM3 {created.file_sm3}")
+        for archive in created:
+            self.stdout.write(f"已归档第 {archive.lane} 链 {archive.event_count} 条（第 {archive.first_seq}–{archive.last_seq} 条）到 "
+                              f"{options['out'] or archive_dir()}/{archive.file_name}，SM3 {archive.file_sm3}")

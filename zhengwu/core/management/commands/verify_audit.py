@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from zhengwu.core.audit import audit_verify
+from zhengwu.core.audit import audit_lanes, audit_verify
 from zhengwu.core.models import AuditArchive
 
 
@@ -14,9 +14,10 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         checked, problems = audit_verify(archive_dir=options["archive_dir"])
         for problem in problems:
-            self.stderr.write(f"第 {problem.seq} 条：{problem.problem}")
+            self.stderr.write(str(problem))
         if problems:
             raise CommandError(f"审计链校验失败：{len(problems)} 处问题（共 {checked} 条）/ audit chain broken")
         archives = AuditArchive.objects.count()
         suffix = f"（含 {archives} 个归档文件）" if archives else ""
-        self.stdout.write(f"审计链完整：{checked} 条{suffix} / audit chain intact: {checked} events")
+        lanes = len(audit_lanes())
+        self.stdout.write(f"审计链完整：{lanes} 条链共 {checked} 条{suffix} / audit chain intact: {checked} events in {lanes} lanes")
