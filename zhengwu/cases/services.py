@@ -74,7 +74,7 @@ from zhengwu.catalog.models import FeeItem, ProcessStep, ServiceItem
 from zhengwu.catalog.selectors import version_frozen
 from zhengwu.core import rows
 from zhengwu.core.appends import Row, append, insert_now, insert_now_many, later, update_statement
-from zhengwu.core.audit import audit_batch, audit_record
+from zhengwu.core.audit import audit_batch, audit_record, head_statement, head_taken
 from zhengwu.core.counters import counter_next
 from zhengwu.core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
 from zhengwu.core.masking import mask_id_number, mask_name, mask_phone
@@ -333,7 +333,11 @@ def _case_locked_row(case_no: str, staff=None, calendar: bool = False) -> tuple[
            f" LEFT JOIN {User._meta.db_table} u ON u.id = c.applicant_id"
            f" LEFT JOIN {CaseItemPolicy._meta.db_table} p ON p.item_id = c.item_id"
            f" WHERE c.case_no = %s{for_update('c')}")
-    found, *more = fetch_together([(sql, [*extra_params, case_no]), *after])
+    # The audit lane's head goes in the same round trip (zhengwu.core.audit): the end needs no read of its own.
+    head = head_statement() if one else None
+    found, *more = fetch_together([(sql, [*extra_params, case_no]), *after, *([head] if head else [])])
+    if head is not None:
+        head_taken(more.pop())
     posts: list | None = None
     revision: list | None = None
     width = c.width + d.width + r.width + u.width + p.width
@@ -722,11 +726,15 @@ def _key_and_item(idempotency_key: str | None, applicant, item_id: int | None) -
            ] if idempotency_key else []
     item_statement = None if item_id is None else _item_statement(item_id)
     item_read = [] if item_statement is None else [item_statement]
-    # The submission starts the acceptance clock (§32): the calendar revision comes last.
-    results = fetch_together([*key_lock, *key, *item_read, revision_statement()])[len(key_lock):]
+    # The submission starts the acceptance clock (§32): the calendar revision; then the audit lane's head.
+    head = head_statement()
+    results = fetch_together([*key_lock, *key, *item_read, revision_statement(),
+                              *([head] if head else [])])[len(key_lock):]
     found = results.pop(0) if key else []
     item: Any = False if item_id is None else (None if item_statement is None else _item_built(results.pop(0)))
     revision_seen(results.pop(0))
+    if head is not None:
+        head_taken(results.pop(0))
     return _key_owner_checked(found, applicant), item
 
 

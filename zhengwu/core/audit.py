@@ -3,8 +3,9 @@
 `audit_record` must be called inside the transaction of the write it records, so the event
 and the change commit or roll back together. A service that records several events wraps its
 transaction body in `audit_batch()`: the events are collected and appended in one locked step
-at the end of the block (one head lock, one bulk insert, one head update) instead of three
-statements each, and the chain head stays locked only for the last moments of the transaction.
+at the end of the block (one bulk insert and one head update, in the statement that ends the
+unit of work) instead of three statements each. The lane head it appends to is taken with the
+unit's first reads where the service sends them together (`head_statement`), else at its end.
 
 The log is `LANES` hash chains ("lanes"), each with its own head row (`AuditHead`, id = lane) and
 its own sequence numbers 1, 2, 3 … A head stays locked until its transaction commits, flush to
@@ -37,6 +38,7 @@ GENESIS = "0" * 64
 # Lanes on PostgreSQL: more than the transactions that append at once (the hall's busy hour is a
 # few dozen); an unused lane costs one head row. SQLite has one writer at a time: lane 1 only.
 LANES = 16
+_FREE_LANE = "SELECT id, last_seq, last_hash FROM core_audithead WHERE id <= %s ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED"
 
 
 def _canonical(fields: dict[str, Any]) -> bytes:
@@ -104,6 +106,7 @@ class _Batch:
     entries: list[Entry] = field(default_factory=list)
     rows: list[Any] = field(default_factory=list)  # model instances and appends.Row
     statements: list[tuple[str, list[Any]]] = field(default_factory=list)
+    head: tuple[int, int, str] | None = None  # a lane head taken with the first reads (`head_taken`)
 
 
 _BATCH: contextvars.ContextVar[_Batch | None] = contextvars.ContextVar("zhengwu_audit_batch", default=None)
@@ -153,7 +156,26 @@ def audit_batch() -> Iterator[None]:
     finally:
         _BATCH.reset(token)
     if batch.entries or batch.rows or batch.statements:
-        audit_record_many(actor=None, entries=batch.entries, rows=batch.rows, ids=False, before=batch.statements)
+        audit_record_many(actor=None, entries=batch.entries, rows=batch.rows, ids=False, before=batch.statements,
+                          head=batch.head)
+
+
+def head_statement() -> tuple[str, list[Any]] | None:
+    """The statement that takes a free lane's head (PostgreSQL), for a unit of work to send with the
+    reads it starts with, in the same round trip; the lane is then its own until it commits, and its
+    end needs no round trip of its own before the last one. None where there are no lanes (SQLite)."""
+    if not connection.features.has_select_for_update_skip_locked:
+        return None
+    return _FREE_LANE, [LANES]
+
+
+def head_taken(rows: Sequence[Sequence[Any]]) -> None:
+    """Keep for the open unit of work's end the head that `head_statement()` returned. No row (the
+    lanes are all held, or not created yet): the end takes one itself, as without this."""
+    batch = _BATCH.get()
+    if batch is not None and rows:
+        lane, seq, prev = rows[0]
+        batch.head = (int(lane), int(seq), prev)
 
 
 def step_atomic():
@@ -191,7 +213,8 @@ def _frozen(entry: Entry) -> Entry:
 
 def audit_record_many(*, actor, entries: Iterable[Entry], occurred_at: datetime | None = None,
                       rows: Sequence[Any] = (), ids: bool = True,
-                      before: Sequence[tuple[str, Sequence[Any]]] = ()) -> list[AuditEvent]:
+                      before: Sequence[tuple[str, Sequence[Any]]] = (),
+                      head: tuple[int, int, str] | None = None) -> list[AuditEvent]:
     """Append several events in one locked step (one head lock, then one round trip for the insert
     and the head update). An entry that names its own actor or time keeps them; the others take
     `actor` and `occurred_at` (or now). `rows` (unsaved, appended by a unit of work) go in the same
@@ -206,7 +229,10 @@ def audit_record_many(*, actor, entries: Iterable[Entry], occurred_at: datetime 
     now = occurred_at or timezone.now()
     # No savepoint of its own: inside a service's transaction the events share its fate.
     with transaction.atomic(savepoint=False):
-        lane, seq, prev = _head_locked()
+        open_batch = _BATCH.get()
+        if open_batch is not None:
+            open_batch.head = None  # appended to a lane the batch may have taken: its copy is stale
+        lane, seq, prev = head or _head_locked()
         events: list[Any] = []
         # Without ids asked for, plain rows (core.appends.Row): nobody reads these events back.
         make: Any = AuditEvent if ids else partial(Row, AuditEvent)
@@ -253,8 +279,7 @@ def _head_locked() -> tuple[int, int, str]:
     table = AuditHead._meta.db_table
     with connection.cursor() as cursor:
         if connection.features.has_select_for_update_skip_locked:
-            free = (f"SELECT id, last_seq, last_hash FROM {table} WHERE id <= %s ORDER BY id LIMIT 1 "
-                    "FOR UPDATE SKIP LOCKED")
+            free = _FREE_LANE
             cursor.execute(free, [LANES])
             row = cursor.fetchone()
             if row is None:

@@ -121,3 +121,27 @@ def test_the_archive_writes_one_file_per_lane_and_the_lanes_still_verify(auditad
     assert not AuditEvent.objects.filter(action__startswith="test.old").exists()
     checked, problems = audit_verify()
     assert problems == [] and checked == AuditEvent.objects.count() + 3
+
+
+def test_a_head_taken_with_the_first_reads_ends_the_unit_and_a_direct_append_makes_it_stale():
+    from zhengwu.core.audit import audit_batch, audit_record, head_statement, head_taken
+
+    _append("test.one")
+    with transaction.atomic(), audit_batch():
+        sql, params = head_statement()
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            head_taken(cursor.fetchall())
+        audit_record(actor="system", action="test.batched.1")
+    with transaction.atomic(), audit_batch():
+        sql, params = head_statement()
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            head_taken(cursor.fetchall())
+        # Appended now, to the lane the batch holds: the batch's copy of its head is out of date,
+        # and its end must read the head again rather than number its event twice.
+        audit_record_many(actor="system", entries=[Entry("test.direct")])
+        audit_record(actor="system", action="test.batched.2")
+    events = list(AuditEvent.objects.order_by("id").values_list("action", "lane", "seq"))
+    assert events == [("test.one", 1, 1), ("test.batched.1", 1, 2), ("test.direct", 1, 3), ("test.batched.2", 1, 4)]
+    assert audit_verify() == (4, [])
