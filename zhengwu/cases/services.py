@@ -523,11 +523,16 @@ def _due_text(case: Case, kind: str, clock: Clock | None = None) -> str:
 
 def _case_no(case_department, now: dt.datetime) -> str:
     year = timezone.localtime(now).year
+    code = _department_letters(case_department.short_name or case_department.name) or f"D{case_department.pk}"
     last = counter_next(CaseNumberCounter, field="last", department=case_department, year=year)
-    source = case_department.short_name or case_department.name
-    letters = "".join(lazy_pinyin(source, style=Style.FIRST_LETTER)).upper()
-    code = re.sub(r"[^A-Z0-9]", "", letters)[:8] or f"D{case_department.pk}"
     return f"{year}-{code}-{last:06d}"
+
+
+@functools.lru_cache(maxsize=1024)
+def _department_letters(name: str) -> str:
+    """The first letters of a department's name in pinyin, e.g. 县市场监管局 → XSCJGJ (up to 8)."""
+    letters = "".join(lazy_pinyin(name, style=Style.FIRST_LETTER)).upper()
+    return re.sub(r"[^A-Z0-9]", "", letters)[:8]
 
 
 def _query_code() -> str:
