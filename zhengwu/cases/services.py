@@ -271,14 +271,15 @@ def _locked(case: Case) -> Case:
 
 
 def _lock_case(*, actor, case_no: str, expected_version: int | None = None, system: bool = False,
-               calendar: bool = False) -> Case:
+               calendar: bool = False, step_ended: bool = False) -> Case:
     """The case locked for update; 404 when it does not exist or the actor may not see it.
 
     The actor's positions in the case's department are read once here (own posts and AB岗 cover)
     and kept on the case for `_role`, so a service asks the org tables once per call. A service
-    that will start a clock says `calendar`: the calendar revision is read here too."""
+    that will start a clock says `calendar`: the calendar revision is read here too; one that closes a
+    review step says `step_ended`: when the last step ended (`_step_started_at`), on PostgreSQL."""
     staff = None if system or not is_business_staff(actor) else actor
-    case, post_rows, revision = _case_locked_row(case_no, staff, calendar)
+    case, post_rows, revision = _case_locked_row(case_no, staff, calendar, step_ended)
     if case is None:
         raise NotFound("办件不存在", "case not found")
     if revision is not None:
@@ -296,7 +297,8 @@ def _lock_case(*, actor, case_no: str, expected_version: int | None = None, syst
     return case
 
 
-def _case_locked_row(case_no: str, staff=None, calendar: bool = False) -> tuple[Case | None, list | None, list | None]:
+def _case_locked_row(case_no: str, staff=None, calendar: bool = False,
+                     step_ended: bool = False) -> tuple[Case | None, list | None, list | None]:
     """The case row FOR UPDATE with its department, region, applicant account and item policy, in one statement
     written once per process (zhengwu.core.rows): every service call starts here, and compiling this
     four-table query in the ORM cost twice what PostgreSQL takes to answer it.
@@ -334,10 +336,16 @@ def _case_locked_row(case_no: str, staff=None, calendar: bool = False) -> tuple[
            f" LEFT JOIN {CaseItemPolicy._meta.db_table} p ON p.item_id = c.item_id"
            f" WHERE c.case_no = %s{for_update('c')}")
     # The audit lane's head goes in the same round trip (zhengwu.core.audit): the end needs no read of its own.
+    # So does the end of the last step when asked: a statement of its own after the lock, not a column
+    # of it, as a subquery in the lock's select list would read from before the lock was granted.
     head = head_statement() if one else None
-    found, *more = fetch_together([(sql, [*extra_params, case_no]), *after, *([head] if head else [])])
+    ended = (_STEP_ENDED.format(where=f"(SELECT id FROM {Case._meta.db_table} WHERE case_no = %s)"), [case_no]
+             ) if one and step_ended else None
+    found, *more = fetch_together([(sql, [*extra_params, case_no]), *after, *([ended] if ended else []),
+                                   *([head] if head else [])])
     if head is not None:
         head_taken(more.pop())
+    ended_rows = more.pop() if ended is not None else None
     posts: list | None = None
     revision: list | None = None
     width = c.width + d.width + r.width + u.width + p.width
@@ -367,6 +375,8 @@ def _case_locked_row(case_no: str, staff=None, calendar: bool = False) -> tuple[
         case.applicant = cast(User, u.build(row, applicant_at))
     policy_at = applicant_at + u.width
     case._policy = None if row[policy_at] is None else p.build(row, policy_at)  # type: ignore[attr-defined]
+    if ended_rows is not None:
+        case._step_ended = ended_rows  # type: ignore[attr-defined]
     return case, posts, revision
 
 
@@ -1163,13 +1173,20 @@ def _steps(case: Case) -> list[ProcessStep]:
     return list(case.item_version.steps.all())
 
 
+_STEP_ENDED = (f"SELECT ended_at FROM {CaseStepRecord._meta.db_table} WHERE case_id = {{where}}"
+               " ORDER BY ended_at DESC, id DESC LIMIT 1")
+
+
 def _step_started_at(case: Case) -> dt.datetime:
-    # When the last step ended (or the case was accepted): plain SQL, as on every step's call.
+    # When the last step ended (or the case was accepted): read with the lock (`_lock_case(step_ended=True)`,
+    # PostgreSQL) or now, in plain SQL, as on every step's call.
     field = CaseStepRecord._meta.get_field("ended_at")
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT ended_at FROM {CaseStepRecord._meta.db_table} WHERE case_id = %s"
-                       " ORDER BY ended_at DESC, id DESC LIMIT 1", [case.pk])
-        row = cursor.fetchone()
+    rows = getattr(case, "_step_ended", None)
+    if rows is None:
+        with connection.cursor() as cursor:
+            cursor.execute(_STEP_ENDED.format(where="%s"), [case.pk])
+            rows = cursor.fetchall()
+    row = rows[0] if rows else None
     if row is None:
         return case.accepted_at or timezone.now()
     value, col = row[0], field.get_col(CaseStepRecord._meta.db_table)
@@ -1182,7 +1199,7 @@ def case_step_pass(*, actor, case_no: str, opinion: str, expected_version: int |
     """通过: only the role the current step names, in the item's department (or its B岗 when A is absent)."""
     opinion = _text(opinion, "opinion", "处理意见")
     with transaction.atomic(), audit_batch():
-        case = _lock_case(actor=actor, case_no=case_no, expected_version=expected_version)
+        case = _lock_case(actor=actor, case_no=case_no, expected_version=expected_version, step_ended=True)
         if case.status != Status.ACCEPTED or case.current_step is None:
             raise Conflict(f"办件当前状态为“{states.label(case.status)}”，没有待办环节", "no open step on this case")
         step = case.current_step
@@ -1212,7 +1229,7 @@ def case_step_return(*, actor, case_no: str, to_step_id: int, reason: str,
     """退回 to an earlier step, with the reason; from the decision stage a decider returns it to review."""
     reason = _text(reason, "reason", "退回理由")
     with transaction.atomic(), audit_batch():
-        case = _lock_case(actor=actor, case_no=case_no, expected_version=expected_version)
+        case = _lock_case(actor=actor, case_no=case_no, expected_version=expected_version, step_ended=True)
         steps = _steps(case)
         target = next((s for s in steps if s.pk == to_step_id), None)
         if target is None:

@@ -32,9 +32,12 @@ def test_a_review_step_stays_within_its_statement_budget(accepted, reviewer):
     assert len(statements) <= 9, "\n".join(statements)
     assert sum("core_audithead" in s for s in statements) == 2
     if connection.vendor == "postgresql":
-        # The audit lane's head is taken in the lock's round trip (the statement right after the
-        # lock), so the end of the call is one statement; SQLite takes lane 1 at the end.
-        assert "SKIP LOCKED" in statements[1] and "core_audithead" in statements[1], statements[:3]
+        # In the lock's round trip, after the lock: when the last step ended, and the audit lane's
+        # head, so the end of the call is one statement. SQLite reads them when needed.
+        assert statements[0].startswith("SELECT c.") and "FOR UPDATE OF c" in statements[0], statements[0]
+        assert "cases_casesteprecord" in statements[1] and "case_no" in statements[1], statements[:3]
+        assert "SKIP LOCKED" in statements[2] and "core_audithead" in statements[2], statements[:3]
+        assert not any("cases_casesteprecord WHERE case_id = %s" in s for s in statements)
 
 
 def test_a_transition_commits_once_as_production_runs_it(submitted, clerk, settings,
@@ -72,3 +75,16 @@ def test_an_acceptance_sees_a_calendar_change_made_by_another_process(submitted,
     legal = clock_of(case, "case.legal")
     # 2026-03-03 no longer counts: the deadline is one working day later.
     assert legal.budget_value == days and legal.due_date == workdays.next_working_day(before) != before
+
+
+def test_each_step_record_starts_when_the_one_before_ended(accepted, reviewer, chief_representative, clock):
+    # The end of the last step is read with the case lock on PostgreSQL, by itself on SQLite.
+    from zhengwu.cases.models import CaseStepRecord
+
+    clock.shift(7200)
+    services.case_step_pass(actor=reviewer, case_no=accepted.case_no, opinion="符合")
+    clock.shift(10800)
+    services.case_step_pass(actor=chief_representative, case_no=accepted.case_no, opinion="同意")
+    first, second = CaseStepRecord.objects.filter(case=accepted).order_by("id")
+    assert first.started_at == accepted.accepted_at and first.ended_at > first.started_at
+    assert second.started_at == first.ended_at and second.ended_at > second.started_at
