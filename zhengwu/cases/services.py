@@ -329,22 +329,24 @@ def _case_locked_row(case_no: str, staff=None, calendar: bool = False,
             extra_params += revision_params
         else:
             after.append(revision_statement())
-    sql = (f"SELECT {c.sql}, {d.sql}, {r.sql}, {u.sql}, {p.sql}{extra} FROM {Case._meta.db_table} c"
+    # The audit lane's head (zhengwu.core.audit), locked and read by the same statement, so the call's
+    # end needs no read of its own: FOR UPDATE returns a row as it is when locked.
+    head = head_statement() if one else None
+    with_head, head_params = (f"WITH h AS MATERIALIZED ({head[0]}) ", list(head[1])) if head else ("", [])
+    sql = (f"{with_head}SELECT {c.sql}, {d.sql}, {r.sql}, {u.sql}, {p.sql}{extra}"
+           f"{', h.id, h.last_seq, h.last_hash' if head else ''} FROM {Case._meta.db_table} c"
            f" INNER JOIN {Department._meta.db_table} d ON d.id = c.department_id"
            f" INNER JOIN {Region._meta.db_table} r ON r.id = d.region_id"
            f" LEFT JOIN {User._meta.db_table} u ON u.id = c.applicant_id"
            f" LEFT JOIN {CaseItemPolicy._meta.db_table} p ON p.item_id = c.item_id"
+           f"{' LEFT JOIN h ON true' if head else ''}"
            f" WHERE c.case_no = %s{for_update('c')}")
-    # The audit lane's head goes in the same round trip (zhengwu.core.audit): the end needs no read of its own.
-    # So does the end of the last step when asked: a statement of its own after the lock, not a column
-    # of it, as a subquery in the lock's select list would read from before the lock was granted.
-    head = head_statement() if one else None
+    # When the last step ended, when asked: a statement of its own after the lock in the same round
+    # trip, not a column of it, as a subquery in the lock's select list reads from before the lock.
     ended = (_STEP_ENDED.format(where=f"(SELECT id FROM {Case._meta.db_table} WHERE case_no = %s)"), [case_no]
              ) if one and step_ended else None
-    found, *more = fetch_together([(sql, [*extra_params, case_no]), *after, *([ended] if ended else []),
-                                   *([head] if head else [])])
-    if head is not None:
-        head_taken(more.pop())
+    found, *more = fetch_together([(sql, [*head_params, *extra_params, case_no]), *after,
+                                   *([ended] if ended else [])])
     ended_rows = more.pop() if ended is not None else None
     posts: list | None = None
     revision: list | None = None
@@ -359,6 +361,8 @@ def _case_locked_row(case_no: str, staff=None, calendar: bool = False,
             stored = tail.pop(0) if tail else None
             counter, _, token = (stored or "").partition(":")
             revision = [] if stored is None else [(int(counter), token)]
+        if head is not None and tail and tail[0] is not None:
+            head_taken([tail[:3]])
     else:
         more.reverse()
         posts = more.pop() if staff is not None else None
