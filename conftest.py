@@ -57,15 +57,15 @@ def live_server(django_db_setup, live_server):
     app = live_server.thread.httpd.get_app()
 
     def closing_connections(environ, start_response):
-        response = app(environ, start_response)
         try:
-            yield from response
-        finally:
+            response = app(environ, start_response)
             try:
+                yield from response
+            finally:
                 if hasattr(response, "close"):
                     response.close()  # Django's request_finished, as the server would call it
-            finally:
-                connections.close_all()
+        finally:
+            connections.close_all()  # also when the app raised before it had a response
 
     live_server.thread.httpd.set_app(closing_connections)
     return live_server
