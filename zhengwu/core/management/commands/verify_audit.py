@@ -20,4 +20,4 @@ class Command(BaseCommand):
         archives = AuditArchive.objects.count()
         suffix = f"（含 {archives} 个归档文件）" if archives else ""
         lanes = len(audit_lanes())
-        self.stdout.write(f"审计链完整：{lanes} 条链共 {checked} 条{suffix} / audit chain intact: {checked} events in {lanes} lanes")
+        self.stdout.write(f"审计链完整：{lanes} 条链共 {checked} 条{suffix} / audit chain intact: {checked} events in {lanes} lane{'' if lanes == 1 else 's'}")
