@@ -38,7 +38,8 @@ GENESIS = "0" * 64
 # Lanes on PostgreSQL: more than the transactions that append at once (the hall's busy hour is a
 # few dozen); an unused lane costs one head row. SQLite has one writer at a time: lane 1 only.
 LANES = 16
-_FREE_LANE = "SELECT id, last_seq, last_hash FROM core_audithead WHERE id <= %s ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED"
+_FREE_LANE = (f"SELECT id, last_seq, last_hash FROM {AuditHead._meta.db_table} WHERE id <= %s ORDER BY id LIMIT 1"
+              " FOR UPDATE SKIP LOCKED")
 
 
 def _canonical(fields: dict[str, Any]) -> bytes:
@@ -258,13 +259,14 @@ def audit_record_many(*, actor, entries: Iterable[Entry], occurred_at: datetime 
             event.hash = event_hash(event, prev)
             prev = event.hash
             events.append(event)
-        head = (f"UPDATE {AuditHead._meta.db_table} SET last_seq = %s, last_hash = %s WHERE id = %s", [seq, prev, lane])
+        advance = (f"UPDATE {AuditHead._meta.db_table} SET last_seq = %s, last_hash = %s WHERE id = %s",
+                   [seq, prev, lane])
         if ids:
             AuditEvent.objects.bulk_create(events)  # the caller gets the events with their ids
-            run_statements([*before, *insert_statements(rows), head])
+            run_statements([*before, *insert_statements(rows), advance])
         else:
             # A unit of work's end: nobody reads the events back, so their ids are not asked for.
-            run_statements([*before, *insert_statements([*rows, *events]), head])
+            run_statements([*before, *insert_statements([*rows, *events]), advance])
     return events
 
 
@@ -277,15 +279,15 @@ def _head_locked() -> tuple[int, int, str]:
     at again; when all are held, the call waits for one (chosen by its backend's pid). SQLite: lane 1.
     """
     table = AuditHead._meta.db_table
+    free = head_statement()
     with connection.cursor() as cursor:
-        if connection.features.has_select_for_update_skip_locked:
-            free = _FREE_LANE
-            cursor.execute(free, [LANES])
+        if free is not None:
+            cursor.execute(*free)
             row = cursor.fetchone()
             if row is None:
                 cursor.execute(f"INSERT INTO {table} (id, last_seq, last_hash) SELECT g, 0, %s "
                                "FROM generate_series(1, %s) AS g ON CONFLICT (id) DO NOTHING", [GENESIS, LANES])
-                cursor.execute(free, [LANES])
+                cursor.execute(*free)
                 row = cursor.fetchone()
             if row is None:
                 cursor.execute(f"SELECT id, last_seq, last_hash FROM {table} WHERE id = pg_backend_pid() %% %s + 1 "

@@ -128,15 +128,17 @@ def test_a_head_taken_with_the_first_reads_ends_the_unit_and_a_direct_append_mak
 
     _append("test.one")
     with transaction.atomic(), audit_batch():
-        sql, params = head_statement()
+        statement = head_statement()
+        assert statement is not None
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+            cursor.execute(*statement)
             head_taken(cursor.fetchall())
         audit_record(actor="system", action="test.batched.1")
     with transaction.atomic(), audit_batch():
-        sql, params = head_statement()
+        statement = head_statement()
+        assert statement is not None
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+            cursor.execute(*statement)
             head_taken(cursor.fetchall())
         # Appended now, to the lane the batch holds: the batch's copy of its head is out of date,
         # and its end must read the head again rather than number its event twice.
