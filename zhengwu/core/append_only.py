@@ -77,6 +77,17 @@ SQLITE_INSTALL = [
 SQLITE_DROP = [f"DROP TRIGGER IF EXISTS {table}_{name};" for table in TABLES for name in ("no_update", "no_delete")]
 
 
+def run_in_migration(statements_for):
+    """A `RunPython` function that runs `statements_for(vendor)` (`install_statements` or
+    `drop_statements`) on the migrating database."""
+
+    def run(apps, schema_editor):
+        for statement in statements_for(schema_editor.connection.vendor):
+            schema_editor.execute(statement, params=None)
+
+    return run
+
+
 def install_statements(vendor: str) -> list[str]:
     return POSTGRES_INSTALL if vendor == "postgresql" else SQLITE_INSTALL
 

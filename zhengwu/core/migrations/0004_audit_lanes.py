@@ -2,14 +2,7 @@ from django.conf import settings
 from django.db import migrations, models
 
 from zhengwu.core.append_only import drop_statements, install_statements
-
-
-def _run(statements_for):
-    def run(apps, schema_editor):
-        for statement in statements_for(schema_editor.connection.vendor):
-            schema_editor.execute(statement, params=None)
-
-    return run
+from zhengwu.core.append_only import run_in_migration as _run
 
 
 class Migration(migrations.Migration):
